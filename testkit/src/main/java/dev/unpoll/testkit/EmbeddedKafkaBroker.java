@@ -1,0 +1,136 @@
+package dev.unpoll.testkit;
+
+import dev.unpoll.testkit.internal.RunDirectories;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kafka broker in KRaft mode (one combined broker and controller) inside this JVM, from
+ * Kafka's own test kit at the Kafka version Debezium is built on. Starts in a few seconds and needs
+ * no Docker and no ZooKeeper.
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+  static final String DIR_PREFIX = "kafka";
+
+  /** Broker settings every embedded broker starts with; {@link Builder#setting} overrides them. */
+  public static final Map<String, String> DEFAULT_SETTINGS =
+      Map.of(
+          // Otherwise the first consumer group waits 3 s for more members before it starts.
+          "group.initial.rebalance.delay.ms", "0",
+          "offsets.topic.replication.factor", "1",
+          "offsets.topic.num.partitions", "5",
+          "transaction.state.log.replication.factor", "1",
+          "transaction.state.log.min.isr", "1",
+          "auto.create.topics.enable", "true",
+          "num.partitions", "1");
+
+  private final KafkaClusterTestKit cluster;
+  private final Path runDir;
+  private final TestKafka endpoint;
+  private final Thread shutdownHook;
+  private volatile boolean closed;
+
+  private EmbeddedKafkaBroker(KafkaClusterTestKit cluster, Path runDir) {
+    this.cluster = cluster;
+    this.runDir = runDir;
+    this.endpoint = new TestKafka(cluster.bootstrapServers());
+    this.shutdownHook = new Thread(this::stopBroker, "unpoll-testkit-kafka-stop");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public TestKafka kafka() {
+    return endpoint;
+  }
+
+  @Override
+  public void close() {
+    stopBroker();
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running or has run
+    }
+  }
+
+  private synchronized void stopBroker() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    endpoint.close();
+    try {
+      cluster.close();
+    } catch (Exception e) {
+      LOG.warn("Kafka broker did not close cleanly: {}", e.toString());
+    }
+    RunDirectories.deleteRecursively(runDir);
+  }
+
+  @Override
+  public String toString() {
+    return "EmbeddedKafkaBroker[" + endpoint.bootstrapServers() + "]";
+  }
+
+  /** Builds and starts an {@link EmbeddedKafkaBroker}. */
+  public static final class Builder {
+    private Path baseDirectory = TestkitDirectories.base();
+    private final Map<String, String> settings = new LinkedHashMap<>(DEFAULT_SETTINGS);
+
+    private Builder() {}
+
+    public Builder baseDirectory(Path dir) {
+      this.baseDirectory = Objects.requireNonNull(dir);
+      return this;
+    }
+
+    public Builder setting(String name, String value) {
+      settings.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
+      return this;
+    }
+
+    public EmbeddedKafkaBroker start() {
+      Path base = baseDirectory.toAbsolutePath();
+      RunDirectories.cleanStale(base, DIR_PREFIX, dir -> {});
+      Path runDir = RunDirectories.create(base, DIR_PREFIX);
+      try {
+        TestKitNodes nodes =
+            new TestKitNodes.Builder()
+                .setCombined(true)
+                .setNumBrokerNodes(1)
+                .setNumControllerNodes(1)
+                .setBaseDirectory(runDir)
+                .build();
+        KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
+        settings.forEach(builder::setConfigProp);
+        KafkaClusterTestKit cluster = builder.setDeleteOnClose(true).build();
+        try {
+          cluster.format();
+          cluster.startup();
+          cluster.waitForReadyBrokers();
+        } catch (Exception e) {
+          cluster.close();
+          throw e;
+        }
+        LOG.info("Kafka broker started: {}", cluster.bootstrapServers());
+        return new EmbeddedKafkaBroker(cluster, runDir);
+      } catch (Exception e) {
+        RunDirectories.deleteRecursively(runDir);
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("cannot start the embedded Kafka broker: " + e, e);
+      }
+    }
+  }
+}

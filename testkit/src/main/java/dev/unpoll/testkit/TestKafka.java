@@ -1,0 +1,141 @@
+package dev.unpoll.testkit;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * How to reach a running Kafka broker, with helpers for topics and for reading what a test wrote.
+ * Obtained from {@link UnpollStack#kafka()}.
+ */
+public final class TestKafka implements AutoCloseable {
+  private final String bootstrapServers;
+  private Admin admin;
+
+  TestKafka(String bootstrapServers) {
+    this.bootstrapServers = bootstrapServers;
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** A shared admin client, closed with this object. */
+  public synchronized Admin admin() {
+    if (admin == null) {
+      admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+    return admin;
+  }
+
+  /** Creates a topic with replication factor 1; an existing topic is left as it is. */
+  public void createTopic(String name, int partitions) {
+    try {
+      admin()
+          .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new IllegalStateException("cannot create topic " + name, e.getCause());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topic " + name, e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("timed out creating topic " + name, e);
+    }
+  }
+
+  /** Creates a topic named {@code prefix-<random>} and returns its name. */
+  public String createUniqueTopic(String prefix, int partitions) {
+    String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    createTopic(name, partitions);
+    return name;
+  }
+
+  /** Producer settings for byte[] keys and values, idempotent, acks=all. */
+  public Map<String, Object> producerConfig() {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    return config;
+  }
+
+  /** Consumer settings for byte[] keys and values, reading from the earliest offset. */
+  public Map<String, Object> consumerConfig(String groupId) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return config;
+  }
+
+  public KafkaProducer<byte[], byte[]> newProducer() {
+    return new KafkaProducer<>(producerConfig());
+  }
+
+  /**
+   * Reads a topic from the beginning of every partition, without a consumer group, until at least
+   * {@code atLeast} records have arrived or {@code timeout} passes, and returns what it read (the
+   * caller asserts on it). Records of one partition keep their order.
+   */
+  public List<ConsumerRecord<byte[], byte[]>> readFromBeginning(
+      String topic, int atLeast, Duration timeout) {
+    Map<String, Object> config = consumerConfig("unused");
+    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
+      Set<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .collect(Collectors.toSet());
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (records.size() < atLeast && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+      }
+    }
+    return records;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (admin != null) {
+      admin.close(Duration.ofSeconds(5));
+      admin = null;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TestKafka[" + bootstrapServers + "]";
+  }
+}
