@@ -1,5 +1,6 @@
 package dev.unpoll.outbox.internal;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -9,14 +10,18 @@ import java.util.List;
 
 /**
  * Strategy TABLE: {@code INSERT} one row per event; a batch is one JDBC batch ({@code
- * addBatch}/{@code executeBatch}, pipelined by pgjdbc in one round trip). With delete-after-insert
- * the statement is {@code INSERT ...; DELETE ... WHERE id = ?}, which pgjdbc sends as two
- * statements in the same round trip, so the row never outlives the transaction but its insert is in
- * the WAL.
+ * addBatch}/{@code executeBatch}, which pgjdbc pipelines in one round trip).
+ *
+ * <p>With delete-after-insert, one event is {@code INSERT ...; DELETE ... WHERE id = ?} and a batch
+ * is {@code INSERT ... SELECT FROM unnest(arrays); DELETE ... WHERE id = ANY(?)}: two statements
+ * that pgjdbc sends in one round trip (a JDBC batch of a two-statement query is refused by pgjdbc).
+ * The delete sees the insert because it is a separate statement; the row never outlives the
+ * transaction but its insert is in the WAL.
  */
 public final class TableWriter implements EventWriter {
   private final String target;
-  private final String sql;
+  private final String single;
+  private final String deleteBatch;
   private final boolean deleteAfterInsert;
 
   /**
@@ -27,22 +32,23 @@ public final class TableWriter implements EventWriter {
   public TableWriter(
       String target, String qualifiedTable, List<String> columns, boolean deleteAfterInsert) {
     this.target = target;
-    String insert =
-        "INSERT INTO "
-            + qualifiedTable
-            + " ("
-            + String.join(", ", columns)
-            + ") VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)";
-    this.sql =
-        deleteAfterInsert
-            ? insert + ";\nDELETE FROM " + qualifiedTable + " WHERE " + columns.get(0) + " = ?"
-            : insert;
     this.deleteAfterInsert = deleteAfterInsert;
+    String into = "INSERT INTO " + qualifiedTable + " (" + String.join(", ", columns) + ")";
+    String insert = into + " VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)";
+    String delete = "DELETE FROM " + qualifiedTable + " WHERE " + columns.get(0);
+    this.single = deleteAfterInsert ? insert + ";\n" + delete + " = ?" : insert;
+    this.deleteBatch =
+        into
+            + " SELECT u.i::uuid, u.at, u.ai, u.t, u.p::jsonb, u.h::jsonb, u.c::timestamptz"
+            + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
+            + " ?::text[]) AS u(i, at, ai, t, p, h, c);\n"
+            + delete
+            + " = ANY(?::uuid[])";
   }
 
-  /** The statement, for tests and docs. */
+  /** The statement for one event, for tests and docs. */
   public String sql() {
-    return sql;
+    return single;
   }
 
   @Override
@@ -52,17 +58,21 @@ public final class TableWriter implements EventWriter {
 
   @Override
   public void write(Connection connection, List<EncodedEvent> events) throws SQLException {
-    try (PreparedStatement ps = connection.prepareStatement(sql)) {
-      if (events.size() == 1) {
+    if (events.size() == 1) {
+      try (PreparedStatement ps = connection.prepareStatement(single)) {
         bind(ps, events.get(0));
         ps.execute();
-        return;
       }
-      for (EncodedEvent e : events) {
-        bind(ps, e);
-        ps.addBatch();
+    } else if (deleteAfterInsert) {
+      writeAndDelete(connection, events);
+    } else {
+      try (PreparedStatement ps = connection.prepareStatement(single)) {
+        for (EncodedEvent e : events) {
+          bind(ps, e);
+          ps.addBatch();
+        }
+        ps.executeBatch();
       }
-      ps.executeBatch();
     }
   }
 
@@ -76,6 +86,37 @@ public final class TableWriter implements EventWriter {
     ps.setObject(7, OffsetDateTime.ofInstant(e.occurredAt(), ZoneOffset.UTC));
     if (deleteAfterInsert) {
       ps.setObject(8, e.id());
+    }
+  }
+
+  private void writeAndDelete(Connection connection, List<EncodedEvent> events)
+      throws SQLException {
+    int n = events.size();
+    String[][] columns = new String[7][n];
+    for (int i = 0; i < n; i++) {
+      EncodedEvent e = events.get(i);
+      columns[0][i] = e.id().toString();
+      columns[1][i] = e.aggregateType();
+      columns[2][i] = e.aggregateId();
+      columns[3][i] = e.type();
+      columns[4][i] = e.payloadJson();
+      columns[5][i] = e.tableHeadersJson();
+      columns[6][i] = e.occurredAt().toString();
+    }
+    Array[] arrays = new Array[7];
+    try (PreparedStatement ps = connection.prepareStatement(deleteBatch)) {
+      for (int c = 0; c < 7; c++) {
+        arrays[c] = connection.createArrayOf("text", columns[c]);
+        ps.setArray(c + 1, arrays[c]);
+      }
+      ps.setArray(8, arrays[0]);
+      ps.execute();
+    } finally {
+      for (Array a : arrays) {
+        if (a != null) {
+          a.free();
+        }
+      }
     }
   }
 }
