@@ -49,7 +49,7 @@ public final class SchemaChecker {
           "table "
               + where
               + " does not exist (or is not visible to user "
-              + c.getMetaData().getUserName()
+              + currentUser(c)
               + "): create it with Outbox.ddl() or the resource "
               + OutboxDdl.RESOURCE);
       return problems;
@@ -121,6 +121,14 @@ public final class SchemaChecker {
     return problems;
   }
 
+  private static String currentUser(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT current_user")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   private static boolean typeMatches(OutboxColumn col, String actualType) {
     if (TEXT_TYPES.contains(col.dataType())) {
       return TEXT_TYPES.contains(actualType);
@@ -139,7 +147,7 @@ public final class SchemaChecker {
         if (!rs.getBoolean(1)) {
           problems.add(
               "user "
-                  + c.getMetaData().getUserName()
+                  + currentUser(c)
                   + " lacks "
                   + privilege
                   + " on "
