@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class OutboxBuilderTest {
@@ -63,6 +64,15 @@ class OutboxBuilderTest {
             .build()
             .ddl();
     assertThat(ddl).contains("CREATE TABLE \"Sales\".\"order\"", "\"eventType\" varchar(255)");
+  }
+
+  @Test
+  void defaultJacksonSerializerWritesJavaTimeAsIsoStrings() {
+    record Shipped(String orderId, Instant at) {}
+    assertThat(
+            PayloadSerializer.jackson()
+                .toJson(new Shipped("42", Instant.parse("2026-11-21T19:56:52.123Z"))))
+        .isEqualTo("{\"orderId\":\"42\",\"at\":\"2026-11-21T19:56:52.123Z\"}");
   }
 
   @Test

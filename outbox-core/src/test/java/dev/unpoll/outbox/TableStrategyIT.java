@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.sql.Connection;
@@ -189,6 +190,7 @@ class TableStrategyIT {
 
   @Test
   void eightConcurrentWritersThroughTheHikariPoolLoseNothing() throws Exception {
+    assertThat(ds).isInstanceOf(HikariDataSource.class);
     Outbox outbox = Outbox.builder().build();
     int writers = 8;
     int perWriter = 100;

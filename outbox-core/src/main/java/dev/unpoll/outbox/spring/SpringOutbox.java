@@ -4,6 +4,7 @@ import dev.unpoll.outbox.Outbox;
 import dev.unpoll.outbox.OutboxEvent;
 import dev.unpoll.outbox.OutboxException;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -58,9 +59,24 @@ public final class SpringOutbox {
     }
     Connection connection = DataSourceUtils.getConnection(dataSource);
     try {
+      if (autoCommit(connection)) {
+        throw new OutboxException(
+            "a Spring transaction is active, but not on this DataSource (its connection is in"
+                + " auto-commit mode): give SpringOutbox.of(...) the same DataSource instance"
+                + " the transaction manager uses");
+      }
       outbox.publishAll(connection, events);
     } finally {
       DataSourceUtils.releaseConnection(connection, dataSource);
+    }
+  }
+
+  private static boolean autoCommit(Connection connection) {
+    try {
+      return connection.getAutoCommit();
+    } catch (SQLException e) {
+      throw new OutboxException(
+          "cannot read the connection's auto-commit mode: " + e.getMessage(), e);
     }
   }
 

@@ -17,11 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 @ExtendWith(UnpollStackExtension.class)
 class SpringOutboxIT {
+  private static TestPostgres db;
   private static DataSource ds;
   private static JdbcTemplate jdbc;
   private static TransactionTemplate tx;
@@ -29,7 +31,8 @@ class SpringOutboxIT {
 
   @BeforeAll
   static void database(TestPostgres server) {
-    ds = server.createDatabase("outbox_spring_it").dataSource();
+    db = server.createDatabase("outbox_spring_it");
+    ds = db.dataSource();
     jdbc = new JdbcTemplate(ds);
     jdbc.execute(Outbox.builder().build().ddl());
     jdbc.execute("CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL)");
@@ -75,6 +78,20 @@ class SpringOutboxIT {
           status.setRollbackOnly();
         });
     assertThat(jdbc.queryForObject("SELECT count(*) FROM orders", Long.class)).isZero();
+    assertThat(jdbc.queryForObject("SELECT count(*) FROM unpoll_outbox", Long.class)).isZero();
+  }
+
+  @Test
+  void refusesWhenTheSpringTransactionBelongsToAnotherDataSource() {
+    DataSource other =
+        new DriverManagerDataSource(db.jdbcUrl(), db.user(), db.password()); // same db, new pool
+    TransactionTemplate otherTx = new TransactionTemplate(new DataSourceTransactionManager(other));
+    assertThatThrownBy(
+            () ->
+                otherTx.executeWithoutResult(
+                    status -> outbox.publish(OutboxEvent.of("order", "1", "OrderCreated", null))))
+        .isInstanceOf(OutboxException.class)
+        .hasMessageContaining("not on this DataSource");
     assertThat(jdbc.queryForObject("SELECT count(*) FROM unpoll_outbox", Long.class)).isZero();
   }
 
