@@ -83,6 +83,13 @@ class JooqOutboxIT {
         .isInstanceOf(OutboxException.class)
         .hasMessageContaining("not inside a transaction")
         .hasMessageContaining("dsl.transaction(");
+    assertThatThrownBy(
+            () ->
+                dsl.transaction(
+                    cfg -> // the outer dsl by mistake: not the transaction's connection
+                    OUTBOX.publish(dsl, OutboxEvent.of("order", "1", "T", null))))
+        .isInstanceOf(OutboxException.class)
+        .hasMessageContaining("cfg.dsl()");
     assertThat(dsl.fetchCount(DSL.table("unpoll_outbox"))).isZero();
   }
 
