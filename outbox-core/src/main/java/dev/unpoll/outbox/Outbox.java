@@ -246,7 +246,7 @@ public final class Outbox {
               + e.id()
               + ") was serialized by "
               + serializer
-              + " to text that is not JSON: "
+              + " to text the outbox cannot store as JSON: "
               + error);
     }
     return json;

@@ -283,6 +283,17 @@ public final class OutboxEvent {
       requireName(problems, "aggregateId", aggregateId);
       requireName(problems, "type", type);
       problems.addAll(headerProblems);
+      noNul(problems, "aggregateType", aggregateType);
+      noNul(problems, "aggregateId", aggregateId);
+      noNul(problems, "type", type);
+      headers.forEach(
+          (k, v) -> {
+            noNul(problems, "header name '" + k.replace('\0', '?') + "'", k);
+            noNul(problems, "header '" + k.replace('\0', '?') + "'", v);
+          });
+      if ("string".equals(payloadKind) && payload != null) {
+        noNul(problems, "payload", (String) payload);
+      }
       if ("string".equals(payloadKind) || "bytes".equals(payloadKind)) {
         if (payload == null) {
           problems.add("payload: a raw " + payloadKind + " payload must not be null");
@@ -313,6 +324,15 @@ public final class OutboxEvent {
                 + String.join("; ", problems));
       }
       return new OutboxEvent(this);
+    }
+
+    private static void noNul(List<String> problems, String field, String value) {
+      if (value != null && value.indexOf('\0') >= 0) {
+        problems.add(
+            field
+                + ": contains U+0000, which PostgreSQL text and jsonb cannot store"
+                + " (send such data as a byte[] payload)");
+      }
     }
 
     private static void requireName(List<String> problems, String field, String value) {

@@ -68,6 +68,29 @@ class OutboxEventTest {
   }
 
   @Test
+  void rejectsNulCharactersPostgresCannotStore() {
+    assertThatThrownBy(
+            () ->
+                OutboxEvent.builder()
+                    .aggregate("order", "4\u00002")
+                    .type("T")
+                    .header("h", "a\u0000")
+                    .payload("x\u0000y", "text/plain")
+                    .build())
+        .hasMessageContaining("aggregateId: contains U+0000")
+        .hasMessageContaining("header 'h': contains U+0000")
+        .hasMessageContaining("payload: contains U+0000");
+    assertThatThrownBy(
+            () ->
+                OutboxEvent.builder()
+                    .aggregate("order", "1")
+                    .type("T")
+                    .payload("{\"a\":\"\\u0000\"}", "application/json")
+                    .build())
+        .hasMessageContaining("jsonb cannot store U+0000");
+  }
+
+  @Test
   void requiresAContentTypeForRawPayloads() {
     assertThatThrownBy(
             () ->

@@ -75,8 +75,8 @@ public final class Json {
   }
 
   /**
-   * Null when {@code text} is one syntactically valid JSON value (RFC 8259), otherwise what is
-   * wrong and where.
+   * Null when {@code text} is one syntactically valid JSON value (RFC 8259) that PostgreSQL's jsonb
+   * can store (no {@code \\u0000} escape), otherwise what is wrong and where.
    */
   public static String syntaxError(String text) {
     Parser p = new Parser(text);
@@ -189,6 +189,10 @@ public final class Json {
                 throw fail("bad \\u escape");
               }
               pos++;
+            }
+            if (s.startsWith("0000", pos - 4)) {
+              pos -= 6;
+              throw fail("\\u0000 (PostgreSQL's jsonb cannot store U+0000)");
             }
           } else if ("\"\\/bfnrt".indexOf(e) < 0) {
             pos--;
