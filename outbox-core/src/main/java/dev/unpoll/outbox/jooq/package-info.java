@@ -1,0 +1,2 @@
+/** jOOQ integration: {@link dev.unpoll.outbox.jooq.JooqOutbox}. */
+package dev.unpoll.outbox.jooq;

@@ -1,0 +1,2 @@
+/** Spring transaction integration: {@link dev.unpoll.outbox.spring.SpringOutbox}. */
+package dev.unpoll.outbox.spring;
