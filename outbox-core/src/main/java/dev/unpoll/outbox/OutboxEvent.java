@@ -46,6 +46,13 @@ public final class OutboxEvent {
   public static final List<String> RESERVED_HEADERS =
       List.of("content-type", "unpoll_payload_encoding");
 
+  /**
+   * Header name prefixes the relay owns: CloudEvents attributes ({@code ce_id}, {@code ce_type},
+   * ...) and unpoll's own ({@code unpoll_lsn}, ...). A caller's header with one of them would
+   * shadow the idempotency key or the ordering data on the wire, so the builder rejects it.
+   */
+  public static final List<String> RESERVED_HEADER_PREFIXES = List.of("ce_", "unpoll_");
+
   private final UUID id;
   private final String aggregateType;
   private final String aggregateId;
@@ -252,6 +259,15 @@ public final class OutboxEvent {
                 + name
                 + "': set by the outbox from the payload's content type; give the content type"
                 + " with payload(String|byte[], contentType) instead");
+      } else if (RESERVED_HEADER_PREFIXES.stream()
+          .anyMatch(p -> name.toLowerCase(java.util.Locale.ROOT).startsWith(p))) {
+        headerProblems.add(
+            "header '"
+                + name
+                + "': names starting with "
+                + String.join(" or ", RESERVED_HEADER_PREFIXES)
+                + " are set by the relay (CloudEvents attributes, ordering data); choose another"
+                + " name");
       } else if (value == null) {
         headerProblems.add("header '" + name + "': value must not be null");
       } else {

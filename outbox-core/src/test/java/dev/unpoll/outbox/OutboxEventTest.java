@@ -54,6 +54,23 @@ class OutboxEventTest {
   }
 
   @Test
+  void rejectsHeadersThatWouldShadowTheRelaysCloudEventsAndOrderingHeaders() {
+    assertThatThrownBy(
+            () ->
+                OutboxEvent.builder()
+                    .aggregate("order", "1")
+                    .type("T")
+                    .header("ce_id", "my-own-key")
+                    .header("UNPOLL_LSN", "0/0")
+                    .header("trace-id", "abc")
+                    .build())
+        .hasMessageContaining("header 'ce_id': names starting with ce_ or unpoll_")
+        .hasMessageContaining("header 'UNPOLL_LSN'")
+        .message()
+        .doesNotContain("trace-id");
+  }
+
+  @Test
   void rejectsRawJsonTextThatIsNotJson() {
     assertThatThrownBy(
             () ->
