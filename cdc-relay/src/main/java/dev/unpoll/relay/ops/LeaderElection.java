@@ -403,7 +403,7 @@ public final class LeaderElection implements AutoCloseable {
       p.check(
           jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:"),
           "jdbcUrl",
-          jdbcUrl == null ? "missing" : maskQuery(jdbcUrl),
+          jdbcUrl == null ? "missing" : PgConnections.maskQuery(jdbcUrl),
           "give jdbc:postgresql://host:port/database");
       p.check(
           lockName == null || lockName.isBlank(),
@@ -429,11 +429,6 @@ public final class LeaderElection implements AutoCloseable {
           name,
           d,
           "give a duration between 1ms and 1h");
-    }
-
-    private static String maskQuery(String url) {
-      int q = url.indexOf('?');
-      return q < 0 ? url : url.substring(0, q) + "?****";
     }
 
     private static String defaultInstanceName() {

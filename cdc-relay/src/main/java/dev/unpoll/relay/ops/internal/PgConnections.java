@@ -52,6 +52,12 @@ public final class PgConnections {
     return q < 0 ? jdbcUrl : jdbcUrl.substring(0, q);
   }
 
+  /** The URL with its parameters masked, for validation messages. */
+  public static String maskQuery(String url) {
+    int q = url.indexOf('?');
+    return q < 0 ? url : url.substring(0, q) + "?****";
+  }
+
   /** Closes quietly: used on paths where the session is already known to be broken. */
   public static void closeQuietly(Connection c) {
     if (c != null) {
