@@ -1,5 +1,6 @@
 package dev.unpoll.relay.ops;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -34,7 +35,10 @@ public record HealthStatus(boolean up, String reason) {
    */
   @SafeVarargs
   public static Supplier<HealthStatus> allOf(Supplier<HealthStatus>... checks) {
-    List<Supplier<HealthStatus>> all = List.of(checks);
+    List<Supplier<HealthStatus>> all = new ArrayList<>(checks.length);
+    for (Supplier<HealthStatus> check : checks) {
+      all.add(Objects.requireNonNull(check, "check"));
+    }
     return () -> {
       StringBuilder reasons = new StringBuilder();
       for (Supplier<HealthStatus> check : all) {
