@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * thread. The relay must stop streaming at once in that callback. After a loss, {@link
  * #awaitLeadership()} may be called again to become a standby.
  *
+ * <p>The session sets {@code idle_session_timeout} (PostgreSQL 14+) to twice the longest of the
+ * check and retry intervals plus the session timeout (12 s with the defaults), so that when this
+ * process is cut off from the database, the server ends the session and frees the lock soon after
+ * this process has noticed and stopped, instead of after TCP keep-alive gives up.
+ *
  * <p>The lock key is {@link #lockKey(String)}: the first 8 bytes (big-endian, signed) of the
  * SHA-256 of the lock name in UTF-8. In {@code pg_locks} it shows as {@code classid} = the high 32
  * bits and {@code objid} = the low 32 bits, {@code objsubid = 1}.
@@ -203,6 +208,7 @@ public final class LeaderElection implements AutoCloseable {
         rs.next();
         backendPid = rs.getInt(1);
       }
+      limitIdleSession();
       LOG.info(
           "leader election '{}' (key {}): session pid {} opened", lockName, lockKey, backendPid);
     }
@@ -225,6 +231,32 @@ public final class LeaderElection implements AutoCloseable {
         lockKey,
         backendPid);
     return true;
+  }
+
+  /**
+   * Lets the server end this session when it goes quiet (the client is partitioned away or hung):
+   * the session runs a query every check or retry interval, so it is never idle longer than that
+   * while this process is healthy. Without it the server keeps a lost client's session, and the
+   * lock, until TCP keep-alive gives up (two hours with operating-system defaults). PostgreSQL 14+.
+   */
+  private void limitIdleSession() {
+    long quietMillis = idleSessionTimeout().toMillis();
+    try (PreparedStatement s =
+        session.prepareStatement("SELECT set_config('idle_session_timeout', ?, false)")) {
+      s.setString(1, quietMillis + "ms");
+      s.execute();
+    } catch (SQLException e) {
+      LOG.debug("idle_session_timeout not available (PostgreSQL before 14?)", e);
+    }
+  }
+
+  /**
+   * How long the server lets this election's session sit idle: twice the longest of the check and
+   * retry intervals plus the session timeout.
+   */
+  Duration idleSessionTimeout() {
+    Duration longest = checkInterval.compareTo(retryInterval) > 0 ? checkInterval : retryInterval;
+    return longest.plus(sessionTimeout).multipliedBy(2);
   }
 
   private void check() {
