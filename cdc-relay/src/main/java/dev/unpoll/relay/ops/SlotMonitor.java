@@ -125,18 +125,22 @@ public final class SlotMonitor implements AutoCloseable {
   private void registerGauges(MeterRegistry registry) {
     Gauge.builder(RETAINED_WAL_GAUGE, this, m -> bytesOrNaN(m.status.retainedWalBytes()))
         .tag("slot", slotName)
+        .strongReference(true)
         .description("WAL bytes the server retains for the replication slot")
         .register(registry);
     Gauge.builder(LAG_GAUGE, this, m -> bytesOrNaN(m.status.lagBytes()))
         .tag("slot", slotName)
+        .strongReference(true)
         .description("WAL bytes written but not yet confirmed by the relay")
         .register(registry);
     Gauge.builder(ACTIVE_GAUGE, this, m -> m.status.active() ? 1 : 0)
         .tag("slot", slotName)
+        .strongReference(true)
         .description("1 while a walsender streams from the replication slot")
         .register(registry);
     Gauge.builder(OVER_THRESHOLD_GAUGE, this, m -> m.status.overThreshold() ? 1 : 0)
         .tag("slot", slotName)
+        .strongReference(true)
         .description("1 while the slot's retained WAL is above the warning threshold")
         .register(registry);
   }
@@ -145,7 +149,11 @@ public final class SlotMonitor implements AutoCloseable {
     return bytes < 0 ? Double.NaN : bytes;
   }
 
-  /** Starts polling every poll interval, the first poll at once. Idempotent. */
+  /**
+   * Starts polling every poll interval, the first poll at once. Idempotent. On a first capture the
+   * engine creates the slot: start the monitor once the engine streams, or it reports the slot
+   * {@link SlotState#MISSING missing}.
+   */
   public synchronized SlotMonitor start() {
     if (closed) {
       throw new RelayOpsException("slot monitor of '" + slotName + "' is closed");

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,7 +56,7 @@ class LeaderElectionIT {
             .user(db.user())
             .password(db.password())
             .lockName(lockName)
-            .instanceName(instance)
+            .instanceName(lockName + ":" + instance)
             .checkInterval(interval)
             .retryInterval(interval)
             .sessionTimeout(Duration.ofSeconds(3))
@@ -188,5 +189,76 @@ class LeaderElectionIT {
     LeaderElection b = election("relay-invoices", "b", lost);
     assertThat(a.awaitLeadership(Duration.ofSeconds(5))).isTrue();
     assertThat(b.awaitLeadership(Duration.ofSeconds(5))).isTrue();
+  }
+
+  @Test
+  void standbyReconnectsWhenItsOwnSessionIsTerminated() throws Exception {
+    AtomicInteger lost = new AtomicInteger();
+    LeaderElection a = election("standby-reconnect", "a", lost);
+    a.awaitLeadership();
+    LeaderElection b = election("standby-reconnect", "b", lost);
+    Future<?> standby = compete(b);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> standbyPids("standby-reconnect:b").size() == 1);
+
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+      s.setInt(1, standbyPids("standby-reconnect:b").get(0));
+      s.execute();
+    }
+    a.close();
+
+    await().atMost(Duration.ofSeconds(10)).until(b::isLeader);
+    standby.get();
+    assertThat(lost).hasValue(0);
+  }
+
+  @Test
+  void waitingStandbyCanBeInterruptedOrClosed() throws Exception {
+    AtomicInteger lost = new AtomicInteger();
+    election("interrupt", "a", lost).awaitLeadership();
+    LeaderElection b = election("interrupt", "b", lost);
+    LeaderElection c = election("interrupt", "c", lost);
+    AtomicReference<Throwable> outcome = new AtomicReference<>();
+    Thread waiting =
+        new Thread(
+            () -> {
+              try {
+                b.awaitLeadership();
+                outcome.set(new AssertionError("became leader"));
+              } catch (Throwable t) {
+                outcome.set(t);
+              }
+            });
+    waiting.start();
+    Future<?> closed = compete(c);
+    await().atMost(Duration.ofSeconds(10)).until(() -> standbyPids("interrupt:").size() == 3);
+
+    waiting.interrupt();
+    c.close();
+
+    assertThatThrownBy(closed::get)
+        .hasCauseInstanceOf(RelayOpsException.class)
+        .hasMessageContaining("closed");
+    waiting.join(10_000);
+    assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+    assertThat(b.isLeader()).isFalse();
+  }
+
+  /** Backend pids of sessions whose application_name contains the given instance marker. */
+  private static List<Integer> standbyPids(String marker) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement s =
+            c.prepareStatement("SELECT pid FROM pg_stat_activity WHERE application_name LIKE ?")) {
+      s.setString(1, "unpoll-relay-leader:%" + marker + "%");
+      List<Integer> pids = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          pids.add(rs.getInt(1));
+        }
+      }
+      return pids;
+    }
   }
 }
