@@ -1,6 +1,7 @@
 package dev.unpoll.relay.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestPostgres;
@@ -182,6 +183,23 @@ class SlotMonitorIT {
       assertThat(stream.isClosed()).isFalse();
       await().atMost(Duration.ofSeconds(10)).until(() -> m.poll().active());
       assertThat(gauge(SlotMonitor.ACTIVE_GAUGE, "streamed_slot")).isEqualTo(1.0);
+
+      // What makes two relays on one slot impossible even without the advisory lock:
+      try (Connection second = DriverManager.getConnection(db.jdbcUrl(), props)) {
+        assertThatThrownBy(
+                () ->
+                    second
+                        .unwrap(PGConnection.class)
+                        .getReplicationAPI()
+                        .replicationStream()
+                        .logical()
+                        .withSlotName("streamed_slot")
+                        .withSlotOption("proto_version", "1")
+                        .withSlotOption("publication_names", "ops_slot_pub")
+                        .start())
+            .isInstanceOf(SQLException.class)
+            .hasMessageContaining("is active for PID");
+      }
     }
 
     await().atMost(Duration.ofSeconds(10)).until(() -> !m.poll().active());
