@@ -180,4 +180,19 @@ class RelayHttpServerTest {
         .hasMessageContaining("meterRegistry: missing")
         .hasMessageContaining("readiness: missing");
   }
+
+  @Test
+  void headAnswersTheStatusWithoutABody() throws Exception {
+    start();
+
+    HttpResponse<String> h =
+        client.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/ready"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(h.statusCode()).isEqualTo(503);
+    assertThat(h.body()).isEmpty();
+  }
 }
