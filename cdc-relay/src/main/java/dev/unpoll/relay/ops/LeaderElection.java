@@ -423,7 +423,11 @@ public final class LeaderElection implements AutoCloseable {
       return this;
     }
 
-    /** Called once, on the watchdog thread, when a leader loses the lock. */
+    /**
+     * Called once per loss, on the watchdog thread, when a leader loses the lock. Stop streaming
+     * and return: do not call {@link LeaderElection#awaitLeadership()} or run the relay from the
+     * callback, the watchdog of the next leadership runs on the same thread.
+     */
     public Builder onLeadershipLost(Runnable onLeadershipLost) {
       this.onLeadershipLost = onLeadershipLost;
       return this;
