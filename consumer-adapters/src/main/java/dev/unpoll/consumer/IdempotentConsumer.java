@@ -52,7 +52,7 @@ public final class IdempotentConsumer {
     this.metrics = new Metrics(b.meterRegistry, b.consumerGroup);
   }
 
-  /** A builder; data source, consumer group and (unless shadow) handler are required. */
+  /** A builder; data source and consumer group are required. */
   public static Builder builder() {
     return new Builder();
   }
@@ -65,6 +65,11 @@ public final class IdempotentConsumer {
   /** The idempotency store. */
   public IdempotencyStore store() {
     return store;
+  }
+
+  /** True if this consumer can run on its own: it has a handler or is in shadow mode. */
+  public boolean hasHandler() {
+    return shadow || handler != null;
   }
 
   /** The data source the transactions run on. */
@@ -137,6 +142,14 @@ public final class IdempotentConsumer {
     }
   }
 
+  /**
+   * Like {@link #processInTransaction(Connection, InboundEvent, EventHandler)} with the configured
+   * handler.
+   */
+  public Outcome processInTransaction(Connection c, InboundEvent event) {
+    return processInTransaction(c, event, handler);
+  }
+
   /** Counts an outcome and the end-to-end latency once its transaction committed. */
   public void committed(InboundEvent event, Outcome outcome) {
     metrics.outcome(event.topic(), outcome);
@@ -154,7 +167,10 @@ public final class IdempotentConsumer {
         return Outcome.POLLER_WON;
       }
       if (h == null) {
-        throw new ConsumerException("group " + group + ": no handler configured");
+        throw new ConsumerException(
+            "group "
+                + group
+                + ": no handler configured; set IdempotentConsumer.builder().handler()");
       }
       h.handle(event, c);
       return Outcome.HANDLED;
@@ -270,7 +286,10 @@ public final class IdempotentConsumer {
       return this;
     }
 
-    /** The effect of an event. Required unless {@link #shadow()}. */
+    /**
+     * The effect of an event, used by {@link #process} and {@link #processBatch}. Required for
+     * {@link KafkaConsumerRunner}; the Spring integration may pass a handler per call instead.
+     */
     public Builder handler(EventHandler handler) {
       this.handler = handler;
       return this;
@@ -329,9 +348,6 @@ public final class IdempotentConsumer {
       }
       if (shadow && handler != null) {
         problems.add("handler: shadow mode never runs a handler; drop it or drop shadow()");
-      }
-      if (!shadow && handler == null) {
-        problems.add("handler: missing; pass the event's effect, or use shadow()");
       }
       Validation.throwIfAny("IdempotentConsumer", problems);
       if (meterRegistry == null) {

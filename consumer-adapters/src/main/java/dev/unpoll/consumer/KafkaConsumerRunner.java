@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -217,7 +218,7 @@ public final class KafkaConsumerRunner implements AutoCloseable {
           LOG.warn(
               "group {}: final offset commit failed: {}", consumer.consumerGroup(), e.toString());
         }
-        kafka.close(Duration.ofSeconds(10));
+        kafka.close(CloseOptions.timeout(Duration.ofSeconds(10)));
       }
     }
 
@@ -492,6 +493,8 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       }
       if (consumer == null) {
         problems.add("consumer: missing; build one with IdempotentConsumer.builder()");
+      } else if (!consumer.hasHandler()) {
+        problems.add("consumer: has no handler; set IdempotentConsumer.builder().handler()");
       }
       if (concurrency < 1) {
         problems.add("concurrency: " + concurrency + " must be at least 1");
