@@ -198,10 +198,15 @@ public final class IdempotentConsumer {
       return out;
     }
     List<String> keys = new ArrayList<>();
-    for (InboundEvent e : events) {
+    for (int i = 0; i < events.size(); i++) {
+      InboundEvent e = events.get(i);
       Optional<String> k = keyExtractor.key(e);
       if (k.isEmpty()) {
-        missingKey(e); // throws with DEAD_LETTER; the per-record fallback routes it
+        try {
+          missingKey(e); // throws with DEAD_LETTER
+        } catch (RuntimeException failure) {
+          throw batchFailure(i, e, failure);
+        }
       }
       keys.add(k.orElse(null));
     }
@@ -218,12 +223,29 @@ public final class IdempotentConsumer {
       if (k == null) {
         out.add(Outcome.SKIPPED_NO_KEY);
       } else if (fresh.remove(k)) {
-        out.add(claimAndHandle(c, events.get(i), k, handler));
+        try {
+          out.add(claimAndHandle(c, events.get(i), k, handler));
+        } catch (SQLException | RuntimeException failure) {
+          throw batchFailure(i, events.get(i), failure);
+        }
       } else {
         out.add(Outcome.DUPLICATE);
       }
     }
     return out;
+  }
+
+  private BatchFailedException batchFailure(int index, InboundEvent event, Exception failure) {
+    return new BatchFailedException(
+        "group "
+            + group
+            + ": batch rolled back; "
+            + event.coordinates()
+            + " failed: "
+            + failure.getClass().getName(),
+        index,
+        event,
+        failure);
   }
 
   @FunctionalInterface

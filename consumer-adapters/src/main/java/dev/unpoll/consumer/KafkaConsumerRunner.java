@@ -105,6 +105,11 @@ public final class KafkaConsumerRunner implements AutoCloseable {
     consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     consumerConfig.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     consumerConfig.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    if (b.rateLimit > 0) {
+      // small polls keep a rate-limited batch from arriving as one burst after a long wait
+      consumerConfig.putIfAbsent(
+          ConsumerConfig.MAX_POLL_RECORDS_CONFIG, (int) Math.max(1, Math.ceil(b.rateLimit / 10)));
+    }
     this.producerConfig = new HashMap<>(b.producerProperties);
     producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
     producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -228,31 +233,56 @@ public final class KafkaConsumerRunner implements AutoCloseable {
           rewind(records);
           return;
         }
+        List<ConsumerRecord<byte[], byte[]>> ordered = new ArrayList<>(records.count());
         List<InboundEvent> events = new ArrayList<>(records.count());
-        records.forEach(r -> events.add(InboundEvent.of(r)));
+        records.forEach(
+            r -> {
+              ordered.add(r);
+              events.add(InboundEvent.of(r));
+            });
         try {
           consumer.processBatch(events);
-          records.forEach(this::markDone);
+          ordered.forEach(this::markDone);
           return;
+        } catch (BatchFailedException e) {
+          // the failed record's first attempt was its try in the batch
+          ConsumerRecord<byte[], byte[]> failed =
+              e.failedIndex() >= 0 ? ordered.get(e.failedIndex()) : null;
+          RuntimeException first = e.getCause() instanceof RuntimeException rt ? rt : e;
+          LOG.info(
+              "group {}: batch of {} records failed at {} ({}); handling them one by one",
+              consumer.consumerGroup(),
+              records.count(),
+              failed == null
+                  ? "?"
+                  : failed.topic() + "-" + failed.partition() + "@" + failed.offset(),
+              DeadLetters.explain(e).getClass().getName());
+          oneByOne(records, false, failed, first);
         } catch (RuntimeException e) {
           LOG.info(
               "group {}: batch of {} records failed ({}); handling them one by one",
               consumer.consumerGroup(),
               records.count(),
               DeadLetters.explain(e).getClass().getName());
+          oneByOne(records, false, null, null);
         }
-        oneByOne(records, false);
       } else {
-        oneByOne(records, rateLimiter != null);
+        oneByOne(records, rateLimiter != null, null, null);
       }
     }
 
-    private void oneByOne(ConsumerRecords<byte[], byte[]> records, boolean limit)
+    private void oneByOne(
+        ConsumerRecords<byte[], byte[]> records,
+        boolean limit,
+        ConsumerRecord<byte[], byte[]> failedInBatch,
+        RuntimeException batchFailure)
         throws InterruptedException {
       for (TopicPartition tp : records.partitions()) {
         for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
           boolean finished =
-              !stopping() && (!limit || rateLimiter.acquire(1, stop)) && processWithRetries(r);
+              !stopping()
+                  && (!limit || rateLimiter.acquire(1, stop))
+                  && processWithRetries(r, r == failedInBatch ? batchFailure : null);
           if (!finished) {
             // not done: the next poll (or the next owner of the partition) starts from it
             kafka.seek(tp, r.offset());
@@ -269,17 +299,21 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       }
     }
 
-    /** True when the record is finished (handled, skipped or dead-lettered). */
-    private boolean processWithRetries(ConsumerRecord<byte[], byte[]> r)
+    /**
+     * True when the record is finished (handled, skipped or dead-lettered).
+     *
+     * @param priorFailure the failure of a first attempt made in a batch, or null
+     */
+    private boolean processWithRetries(
+        ConsumerRecord<byte[], byte[]> r, RuntimeException priorFailure)
         throws InterruptedException {
       InboundEvent event = InboundEvent.of(r);
-      for (int attempt = 1; ; attempt++) {
-        try {
-          consumer.process(event);
-          return true;
-        } catch (RuntimeException e) {
-          if (!retry.isRetryable(e) || attempt >= retry.maxAttempts()) {
-            return deadLetter(r, event, e, attempt);
+      RuntimeException failure = priorFailure;
+      int attempt = priorFailure == null ? 0 : 1;
+      while (true) {
+        if (failure != null) {
+          if (!retry.isRetryable(failure) || attempt >= retry.maxAttempts()) {
+            return deadLetter(r, event, failure, attempt);
           }
           consumer.recordRetry(r.topic());
           Duration wait = retry.backoff(attempt);
@@ -288,11 +322,18 @@ public final class KafkaConsumerRunner implements AutoCloseable {
               consumer.consumerGroup(),
               event.coordinates(),
               attempt,
-              DeadLetters.explain(e).getClass().getName(),
+              DeadLetters.explain(failure).getClass().getName(),
               wait.toMillis());
           if (stop.await(wait.toNanos(), TimeUnit.NANOSECONDS)) {
             return false;
           }
+        }
+        attempt++;
+        try {
+          consumer.process(event);
+          return true;
+        } catch (RuntimeException e) {
+          failure = e;
         }
       }
     }

@@ -1,5 +1,6 @@
 package dev.unpoll.consumer.internal;
 
+import dev.unpoll.consumer.BatchFailedException;
 import dev.unpoll.consumer.ConsumerException;
 import dev.unpoll.consumer.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,8 @@ public final class DeadLetters {
    */
   public static Throwable explain(Throwable failure) {
     Throwable t = failure;
-    while (t.getClass() == ConsumerException.class && t.getCause() != null) {
+    while ((t.getClass() == ConsumerException.class || t instanceof BatchFailedException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;
