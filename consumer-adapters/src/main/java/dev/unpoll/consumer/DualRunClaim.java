@@ -153,7 +153,7 @@ public final class DualRunClaim {
 
     /** Key columns in the order of the canonical record key. Required. */
     public Builder keyColumns(String... keyColumns) {
-      this.keyColumns = List.of(keyColumns);
+      this.keyColumns = java.util.Arrays.asList(keyColumns.clone());
       return this;
     }
 
@@ -165,7 +165,7 @@ public final class DualRunClaim {
 
     /** Statuses meaning "not handled yet"; default {@value DualRunClaim#DEFAULT_PENDING_VALUE}. */
     public Builder pendingValues(String... pendingValues) {
-      this.pendingValues = List.of(pendingValues);
+      this.pendingValues = java.util.Arrays.asList(pendingValues.clone());
       return this;
     }
 
@@ -199,9 +199,9 @@ public final class DualRunClaim {
       } else if (keyColumns.contains(statusColumn)) {
         problems.add("statusColumn: '" + statusColumn + "' is also a key column; use another");
       }
-      if (pendingValues.isEmpty() || pendingValues.contains(null)) {
+      if (pendingValues.isEmpty() || pendingValues.stream().anyMatch(java.util.Objects::isNull)) {
         problems.add("pendingValues: " + pendingValues + " must hold at least one value, e.g. NEW");
-      } else if (pendingValues.contains(doneValue)) {
+      } else if (doneValue != null && pendingValues.contains(doneValue)) {
         problems.add(
             "doneValue: '" + doneValue + "' is also a pending value; the claim would never stick");
       }
