@@ -27,12 +27,17 @@ import org.springframework.transaction.support.TransactionTemplate;
  * }
  * }</pre>
  *
- * <p>The key is recorded and the handler runs in the listener's database transaction (the
- * container's {@code DataSourceTransactionManager}) when there is one, or in a new transaction of
- * the given manager otherwise ({@code PROPAGATION_REQUIRED}). {@code JdbcTemplate} and {@code
- * DataSourceUtils} calls inside the handler join the same transaction. A duplicate returns {@link
+ * <p>The key is recorded and the handler runs in one database transaction of the given {@code
+ * DataSourceTransactionManager} ({@code PROPAGATION_REQUIRED}): the listener's own transaction when
+ * it has one (a {@code @Transactional} listener method), a new one otherwise. {@code JdbcTemplate}
+ * and {@code DataSourceUtils} calls inside the handler join it. A duplicate returns {@link
  * Outcome#DUPLICATE} without running the handler. Exceptions propagate, so the container's error
- * handler ({@link SpringKafkaDefaults#errorHandler}) retries and dead-letters.
+ * handler ({@link SpringKafkaDefaults#errorHandler}) retries and dead-letters, and the container
+ * commits the offset only after the listener returned, that is after the database commit.
+ *
+ * <p>Do not set the container's {@code transactionManager} to the {@code
+ * DataSourceTransactionManager} (spring-kafka 4 deprecates it for removal and routes failures to
+ * the {@code AfterRollbackProcessor} instead of the error handler).
  */
 public final class SpringIdempotentConsumer {
   private final IdempotentConsumer consumer;
