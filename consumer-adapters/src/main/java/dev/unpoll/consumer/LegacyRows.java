@@ -3,6 +3,7 @@ package dev.unpoll.consumer;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.util.Objects;
@@ -24,13 +25,18 @@ public final class LegacyRows {
         .registerModule(new JavaTimeModule())
         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-        .configure(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, true);
+        .configure(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, true)
+        .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
   }
 
   /** Runs {@code handler} with the event's row. */
   public static EventHandler handler(LegacyRowHandler handler) {
     Objects.requireNonNull(handler, "handler");
-    ObjectMapper mapper = new ObjectMapper();
+    // numeric columns keep their exact digits (never rounded through a double)
+    ObjectMapper mapper =
+        new ObjectMapper()
+            .configure(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, true)
+            .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
     return (event, connection) -> handler.handle(LegacyRow.of(event, mapper), connection);
   }
 
