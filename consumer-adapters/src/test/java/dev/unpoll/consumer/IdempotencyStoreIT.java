@@ -101,9 +101,15 @@ class IdempotencyStoreIT {
 
   @Test
   void purgeDeletesOnlyKeysOlderThanRetentionInBoundedBatches() throws SQLException {
+    // tag::store[]
     IdempotencyStore store =
-        IdempotencyStore.builder().schema("s_purge").purgeBatchSize(10).build();
-    store.createTablesIfAbsent(ds);
+        IdempotencyStore.builder()
+            .schema("s_purge") // default: the connection's current schema
+            .retention(Duration.ofDays(7))
+            .purgeBatchSize(10) // rows per purge transaction
+            .build();
+    store.createTablesIfAbsent(ds); // or run IdempotencyStore.DDL_RESOURCE with Flyway/Liquibase
+    // end::store[]
     Db.exec(
         ds,
         "INSERT INTO s_purge.unpoll_processed SELECT 'g', 'old-' || i, now() - interval '8 days'"

@@ -314,8 +314,25 @@ class KafkaConsumerRunnerIT {
       records.add(event(topic, "o" + i, "e-" + i, "{\"i\":" + i + "}"));
     }
     TestEvents.send(kafka, records);
-    try (KafkaConsumerRunner r =
-        runner(kafka, topic, consumer(group, registry).build()).concurrency(2).build().start()) {
+    // tag::plain-runner[]
+    IdempotentConsumer orders =
+        IdempotentConsumer.builder()
+            .dataSource(ds) // the service's own database: effects and keys commit together
+            .consumerGroup(group) // Kafka group id and unpoll_processed.consumer_group
+            .handler((event, connection) -> Db.insertEffect(connection, group, event))
+            .meterRegistry(registry)
+            .build();
+    KafkaConsumerRunner runner =
+        KafkaConsumerRunner.builder()
+            .bootstrapServers(kafka.bootstrapServers())
+            .topics(topic)
+            .consumer(orders)
+            .concurrency(2) // one KafkaConsumer per thread
+            .retryPolicy(RetryPolicy.builder().maxAttempts(3).build())
+            .build()
+            .start();
+    // end::plain-runner[]
+    try (KafkaConsumerRunner r = runner) {
       assertThat(r.isRunning()).isTrue();
       await()
           .atMost(Duration.ofSeconds(60))
@@ -372,13 +389,15 @@ class KafkaConsumerRunnerIT {
             event(topic, "1", "s-1", "{}", ceTime),
             event(topic, "2", "s-2", "{}", ceTime)));
     MeterRegistry registry = new SimpleMeterRegistry();
+    // tag::shadow[]
     IdempotentConsumer shadow =
         IdempotentConsumer.builder()
             .dataSource(ds)
             .consumerGroup(group)
             .meterRegistry(registry)
-            .shadow()
+            .shadow() // record receipt in unpoll_shadow_ledger, run no handler
             .build();
+    // end::shadow[]
     try (KafkaConsumerRunner r = runner(kafka, topic, shadow).build().start()) {
       assertThat(r.isRunning()).isTrue();
       await()

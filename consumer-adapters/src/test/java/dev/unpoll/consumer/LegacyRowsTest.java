@@ -34,7 +34,16 @@ class LegacyRowsTest {
   @Test
   void legacyRowGivesTypedColumnValuesLikeAResultSet() throws Exception {
     AtomicReference<LegacyRow> seen = new AtomicReference<>();
-    LegacyRows.handler((row, c) -> seen.set(row)).handle(event(ROW), null);
+    // tag::legacy-row[]
+    EventHandler handler =
+        LegacyRows.handler(
+            (row, connection) -> {
+              long id = row.getLong("id"); // was rs.getLong("id") in the poller
+              BigDecimal amount = row.getBigDecimal("amount");
+              seen.set(row);
+            });
+    // end::legacy-row[]
+    handler.handle(event(ROW), null);
     LegacyRow row = seen.get();
     assertThat(row.getLong("id")).isEqualTo(42);
     assertThat(row.getInt("order_id")).isEqualTo(1001);
@@ -68,7 +77,10 @@ class LegacyRowsTest {
   @Test
   void typedHandlerBindsTheRowToTheCallersRecordIgnoringExtraColumns() throws Exception {
     AtomicReference<OrderRow> seen = new AtomicReference<>();
-    LegacyRows.handler(OrderRow.class, (row, c) -> seen.set(row)).handle(event(ROW), null);
+    // tag::legacy-typed[]
+    EventHandler handler = LegacyRows.handler(OrderRow.class, (row, connection) -> seen.set(row));
+    // end::legacy-typed[]
+    handler.handle(event(ROW), null);
     assertThat(seen.get())
         .isEqualTo(
             new OrderRow(

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Records the meters named in {@link ConsumerMetrics} for one consumer group. */
 public final class Metrics {
@@ -19,19 +21,29 @@ public final class Metrics {
     this.group = group;
   }
 
+  // meters are looked up once per (name, topic): registration is too slow for the per-event path
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
   private Counter counter(String name, String topic) {
-    return Counter.builder(name)
-        .tag(ConsumerMetrics.TAG_GROUP, group)
-        .tag(ConsumerMetrics.TAG_TOPIC, topic)
-        .register(registry);
+    return counters.computeIfAbsent(
+        name + '\0' + topic,
+        k ->
+            Counter.builder(name)
+                .tag(ConsumerMetrics.TAG_GROUP, group)
+                .tag(ConsumerMetrics.TAG_TOPIC, topic)
+                .register(registry));
   }
 
   private Timer timer(String name, String topic) {
-    return Timer.builder(name)
-        .tag(ConsumerMetrics.TAG_GROUP, group)
-        .tag(ConsumerMetrics.TAG_TOPIC, topic)
-        .publishPercentileHistogram()
-        .register(registry);
+    return timers.computeIfAbsent(
+        name + '\0' + topic,
+        k ->
+            Timer.builder(name)
+                .tag(ConsumerMetrics.TAG_GROUP, group)
+                .tag(ConsumerMetrics.TAG_TOPIC, topic)
+                .publishPercentileHistogram()
+                .register(registry));
   }
 
   /** Counts an outcome after its transaction committed. */
