@@ -44,12 +44,15 @@ import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+import org.springframework.transaction.annotation.Transactional;
 
 @ExtendWith(UnpollStackExtension.class)
 class SpringListenerIT {
   static DataSource ds;
   static TestKafka kafka;
   static String topic;
+  static String auditTopic;
   static final String GROUP = "spring-orders";
   static final MeterRegistry REGISTRY = new SimpleMeterRegistry();
   static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
@@ -60,9 +63,12 @@ class SpringListenerIT {
     ds = server.createDatabase("consumer_spring_it").dataSource();
     IdempotencyStore.defaults().createTablesIfAbsent(ds);
     dev.unpoll.consumer.Db.exec(
-        ds, "CREATE TABLE effect (grp text NOT NULL, ce_id text, value text)");
+        ds,
+        "CREATE TABLE effect (grp text NOT NULL, ce_id text, value text)",
+        "CREATE TABLE audit (ce_id text)");
     kafka = testKafka;
     topic = kafka.createUniqueTopic("spring-orders", 1);
+    auditTopic = kafka.createUniqueTopic("spring-audited", 1);
     kafka.createTopic(topic + ".DLT", 1);
     context = new AnnotationConfigApplicationContext(Config.class);
   }
@@ -76,7 +82,18 @@ class SpringListenerIT {
 
   @Configuration
   @EnableKafka
+  @EnableTransactionManagement
   static class Config {
+    @Bean
+    String auditTopicName() {
+      return auditTopic;
+    }
+
+    @Bean
+    AuditedListener auditedListener(SpringIdempotentConsumer idempotent, DataSource dataSource) {
+      return new AuditedListener(idempotent, new JdbcTemplate(dataSource));
+    }
+
     @Bean
     DataSource dataSource() {
       return ds;
@@ -178,7 +195,7 @@ class SpringListenerIT {
 
     // end::spring-listener[]
 
-    private static void behave(String ceId, String value) {
+    static void behave(String ceId, String value) {
       int call = CALLS.computeIfAbsent(ceId, k -> new AtomicInteger()).incrementAndGet();
       if (value.contains("fail-once") && call == 1) {
         throw new IllegalStateException("transient failure of " + ceId);
@@ -192,6 +209,44 @@ class SpringListenerIT {
     }
   }
 
+  /** A {@code @Transactional} listener: its own writes and the idempotent handler share one tx. */
+  public static class AuditedListener {
+    private final SpringIdempotentConsumer idempotent;
+    private final JdbcTemplate jdbc;
+
+    public AuditedListener(SpringIdempotentConsumer idempotent, JdbcTemplate jdbc) {
+      this.idempotent = idempotent;
+      this.jdbc = jdbc;
+    }
+
+    // tag::spring-transactional[]
+    @Transactional
+    @KafkaListener(id = "audited", topics = "#{@auditTopicName}", groupId = "spring-audited")
+    public void on(ConsumerRecord<byte[], byte[]> record) {
+      String ceId = TestEvents.headerValue(record.headers(), "ce_id");
+      jdbc.update("INSERT INTO audit (ce_id) VALUES (?)", ceId); // the listener's transaction
+      idempotent.process(
+          record,
+          (event, connection) -> {
+            CALLS.computeIfAbsent(ceId, k -> new AtomicInteger()).incrementAndGet();
+            jdbc.update(
+                "INSERT INTO effect (grp, ce_id, value) VALUES (?, ?, ?)",
+                GROUP,
+                ceId,
+                event.valueAsString());
+          });
+      failOnceAfterTheHandler(ceId); // e.g. a later step of the listener fails
+    }
+
+    // end::spring-transactional[]
+
+    private static void failOnceAfterTheHandler(String ceId) {
+      if (CALLS.computeIfAbsent("after:" + ceId, k -> new AtomicInteger()).incrementAndGet() == 1) {
+        throw new IllegalStateException("listener failed after the handler for " + ceId);
+      }
+    }
+  }
+
   private static long effects(String ceId) {
     return dev.unpoll.consumer.Db.count(
         ds, "SELECT count(*) FROM effect WHERE grp = ? AND ce_id = ?", GROUP, ceId);
@@ -200,6 +255,20 @@ class SpringListenerIT {
   private static int calls(String ceId) {
     AtomicInteger n = CALLS.get(ceId);
     return n == null ? 0 : n.get();
+  }
+
+  @Test
+  void transactionalListenerMethodSharesItsTransactionWithTheIdempotentHandler() {
+    TestEvents.send(kafka, List.of(event(auditTopic, "8", "s-audited", "{\"ok\":8}")));
+    await().atMost(Duration.ofSeconds(30)).until(() -> calls("after:s-audited") == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> effects("s-audited") == 1);
+    // the listener failed after the handler: the key went back with the listener's transaction,
+    // so the redelivery ran the handler again (a separate transaction would have said DUPLICATE)
+    assertThat(calls("s-audited")).isEqualTo(2);
+    assertThat(
+            dev.unpoll.consumer.Db.count(
+                ds, "SELECT count(*) FROM audit WHERE ce_id = ?", "s-audited"))
+        .isEqualTo(1);
   }
 
   @Test
