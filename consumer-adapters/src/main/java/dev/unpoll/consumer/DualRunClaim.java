@@ -31,6 +31,7 @@ public final class DualRunClaim {
   private final String statusColumn;
   private final List<String> pendingValues;
   private final String doneValue;
+  private final String processedAtColumn;
   private final String sql;
 
   private DualRunClaim(Builder b) {
@@ -40,12 +41,17 @@ public final class DualRunClaim {
     this.statusColumn = b.statusColumn;
     this.pendingValues = List.copyOf(b.pendingValues);
     this.doneValue = b.doneValue;
+    this.processedAtColumn = b.processedAtColumn;
     StringBuilder s =
         new StringBuilder("UPDATE ")
             .append(Sql.qualified(schema, table))
             .append(" SET ")
             .append(Sql.quote(statusColumn))
-            .append(" = ? WHERE ");
+            .append(" = ?");
+    if (processedAtColumn != null) {
+      s.append(", ").append(Sql.quote(processedAtColumn)).append(" = now()");
+    }
+    s.append(" WHERE ");
     for (String k : keyColumns) {
       s.append(Sql.quote(k)).append(" = ? AND ");
     }
@@ -136,6 +142,7 @@ public final class DualRunClaim {
     private String statusColumn = DEFAULT_STATUS_COLUMN;
     private List<String> pendingValues = List.of(DEFAULT_PENDING_VALUE);
     private String doneValue = DEFAULT_DONE_VALUE;
+    private String processedAtColumn;
 
     private Builder() {}
 
@@ -175,6 +182,15 @@ public final class DualRunClaim {
       return this;
     }
 
+    /**
+     * Optional: a timestamp column the poller sets when it finishes a row ({@code processed_at});
+     * the claim sets it to {@code now()} too, so reports see both paths alike. Default none.
+     */
+    public Builder processedAtColumn(String processedAtColumn) {
+      this.processedAtColumn = processedAtColumn;
+      return this;
+    }
+
     /** Validates every setting and reports all problems at once. */
     public DualRunClaim build() {
       List<String> problems = new ArrayList<>();
@@ -207,6 +223,17 @@ public final class DualRunClaim {
       }
       if (doneValue == null) {
         problems.add("doneValue: missing, e.g. DONE");
+      }
+      if (processedAtColumn != null) {
+        if (!Sql.isValidIdentifier(processedAtColumn)) {
+          problems.add(invalid("processedAtColumn", processedAtColumn));
+        } else if (processedAtColumn.equals(statusColumn)
+            || keyColumns.contains(processedAtColumn)) {
+          problems.add(
+              "processedAtColumn: '"
+                  + processedAtColumn
+                  + "' is already the status or a key column; name the timestamp column");
+        }
       }
       Validation.throwIfAny("DualRunClaim", problems);
       return new DualRunClaim(this);

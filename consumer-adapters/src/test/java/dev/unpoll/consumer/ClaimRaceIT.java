@@ -60,6 +60,7 @@ class ClaimRaceIT {
             .statusColumn("status")
             .pendingValues("NEW")
             .doneValue("DONE")
+            .processedAtColumn("processed_at") // optional: the poller's own bookkeeping
             .build();
     return IdempotentConsumer.builder()
         .dataSource(dataSource)
@@ -185,7 +186,11 @@ class ClaimRaceIT {
     long pollerRows = Db.count(ds, "SELECT count(*) FROM handled WHERE path = 'poller'");
     assertThat(Db.count(ds, "SELECT count(*) FROM handled")).isEqualTo(ROWS);
     assertThat(Db.count(ds, "SELECT count(DISTINCT row_id) FROM handled")).isEqualTo(ROWS);
-    assertThat(Db.count(ds, "SELECT count(*) FROM \"Order Integration\" WHERE status <> 'DONE'"))
+    assertThat(
+            Db.count(
+                ds,
+                "SELECT count(*) FROM \"Order Integration\" WHERE status <> 'DONE'"
+                    + " OR processed_at IS NULL"))
         .isZero();
     assertThat(pollerRows).isEqualTo(pollerHandled.get());
     assertThat(consumerHandled + pollerRows).isEqualTo(ROWS);

@@ -86,11 +86,12 @@ class ConfigurationTest {
             .keyColumns("id", "region")
             .statusColumn("State")
             .pendingValues("NEW", "RETRY")
+            .processedAtColumn("Done At")
             .build();
     assertThat(claim.sql())
         .isEqualTo(
-            "UPDATE \"Legacy\".\"Order Queue\" SET \"State\" = ? WHERE \"id\" = ? AND \"region\" ="
-                + " ? AND \"State\" IN (?, ?)");
+            "UPDATE \"Legacy\".\"Order Queue\" SET \"State\" = ?, \"Done At\" = now() WHERE"
+                + " \"id\" = ? AND \"region\" = ? AND \"State\" IN (?, ?)");
   }
 
   @Test
