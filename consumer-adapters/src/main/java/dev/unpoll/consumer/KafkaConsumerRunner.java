@@ -28,6 +28,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -394,13 +396,23 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       }
       try {
         kafka.commitSync(done);
+        done.clear();
       } catch (CommitFailedException e) {
+        // the partitions belong to another member now
         LOG.warn(
             "group {}: offset commit failed after a rebalance; the new owner re-reads and skips"
                 + " duplicates",
             consumer.consumerGroup());
+        done.clear();
+      } catch (RebalanceInProgressException e) {
+        // kept: the rebalance completes in the next poll, whose revoke callback commits them
+        LOG.debug("group {}: rebalance in progress; commit deferred", consumer.consumerGroup());
+      } catch (RetriableException e) {
+        LOG.warn(
+            "group {}: offset commit failed ({}); retried after the next poll",
+            consumer.consumerGroup(),
+            e.toString());
       }
-      done.clear();
     }
 
     private final class CommitOnRevoke implements ConsumerRebalanceListener {
