@@ -103,7 +103,7 @@ public final class IdempotencyStore {
         + ");\n"
         + "CREATE INDEX IF NOT EXISTS unpoll_processed_processed_at_idx ON "
         + p
-        + " (processed_at);\n"
+        + " USING brin (processed_at);\n"
         + "CREATE TABLE IF NOT EXISTS "
         + l
         + " (\n"

@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS "unpoll_processed" (
   processed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (consumer_group, idempotency_key)
 );
-CREATE INDEX IF NOT EXISTS unpoll_processed_processed_at_idx ON "unpoll_processed" (processed_at);
+CREATE INDEX IF NOT EXISTS unpoll_processed_processed_at_idx ON "unpoll_processed" USING brin (processed_at);
 CREATE TABLE IF NOT EXISTS "unpoll_shadow_ledger" (
   consumer_group text NOT NULL,
   idempotency_key text NOT NULL,
