@@ -352,6 +352,50 @@ class KafkaConsumerRunnerIT {
   }
 
   @Test
+  void secondInstanceJoiningMidStreamRebalancesWithoutLosingOrRepeatingEffects(TestKafka kafka) {
+    String topic = kafka.createUniqueTopic("rebalance", 4);
+    String group = group();
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      records.add(event(topic, "b" + i, "b-" + i, "{}"));
+    }
+    TestEvents.send(kafka, records);
+    MeterRegistry registryA = new SimpleMeterRegistry();
+    MeterRegistry registryB = new SimpleMeterRegistry();
+    try (KafkaConsumerRunner a =
+            runner(kafka, topic, consumer(group, registryA).build())
+                .rateLimit(1_000) // ~3 s of work, so the second instance joins mid-stream
+                .build()
+                .start();
+        KafkaConsumerRunner b =
+            runner(kafka, topic, consumer(group, registryB).build()).rateLimit(1_000).build()) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> effects(group) > 0);
+      b.start();
+      await().atMost(Duration.ofSeconds(60)).until(() -> effects(group) == 3_000);
+      long committed = 0;
+      for (int p = 0; p < 4; p++) {
+        int partition = p;
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () ->
+                    TestEvents.committedOffset(kafka, group, topic, partition)
+                        == TestEvents.endOffset(kafka, topic, partition));
+        committed += TestEvents.committedOffset(kafka, group, topic, partition);
+      }
+      assertThat(committed).isEqualTo(3_000);
+      assertThat(a.isRunning()).isTrue();
+      assertThat(b.isRunning()).isTrue();
+    }
+    assertThat(Db.count(ds, "SELECT count(DISTINCT ce_id) FROM effect WHERE grp = ?", group))
+        .isEqualTo(3_000);
+    assertThat(effects(group)).isEqualTo(3_000);
+    assertThat(
+            count(registryA, ConsumerMetrics.HANDLED) + count(registryB, ConsumerMetrics.HANDLED))
+        .isEqualTo(3_000);
+  }
+
+  @Test
   void rateLimitHoldsAcrossThreads(TestKafka kafka) {
     String topic = kafka.createUniqueTopic("rate", 2);
     String group = group();
