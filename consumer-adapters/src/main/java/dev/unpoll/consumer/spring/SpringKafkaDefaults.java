@@ -10,6 +10,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.listener.ConsumerAwareRecordRecoverer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
@@ -62,7 +63,6 @@ public final class SpringKafkaDefaults {
                   failure,
                   attempts)
               .forEach(headers::add);
-          consumer.recordDeadLetter(record.topic());
           return headers;
         });
     return recoverer;
@@ -70,12 +70,18 @@ public final class SpringKafkaDefaults {
 
   /**
    * A {@link DefaultErrorHandler} with {@link #backOff}, the policy's non-retryable exceptions, the
-   * {@link #deadLetterRecoverer}, and retry counting in the consumer's metrics.
+   * {@link #deadLetterRecoverer}, and retry and dead-letter counting in the consumer's metrics (a
+   * dead letter is counted once the broker acknowledged it).
    */
   public static DefaultErrorHandler errorHandler(
       KafkaOperations<?, ?> template, IdempotentConsumer consumer, RetryPolicy policy) {
-    DefaultErrorHandler handler =
-        new DefaultErrorHandler(deadLetterRecoverer(template, consumer, policy), backOff(policy));
+    DeadLetterPublishingRecoverer deadLetters = deadLetterRecoverer(template, consumer, policy);
+    ConsumerAwareRecordRecoverer countingRecoverer =
+        (record, kafkaConsumer, ex) -> {
+          deadLetters.accept(record, kafkaConsumer, ex); // throws if the send failed
+          consumer.recordDeadLetter(record.topic());
+        };
+    DefaultErrorHandler handler = new DefaultErrorHandler(countingRecoverer, backOff(policy));
     for (Class<? extends Throwable> type : policy.nonRetryable()) {
       if (Exception.class.isAssignableFrom(type)) {
         handler.addNotRetryableExceptions(type.asSubclass(Exception.class));
