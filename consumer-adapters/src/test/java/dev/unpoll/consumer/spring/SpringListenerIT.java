@@ -184,12 +184,13 @@ class SpringListenerIT {
           record,
           (event, connection) -> {
             // JdbcTemplate joins the listener's transaction, which also records the key
+            String ceId = event.header("ce_id").orElseThrow();
             jdbc.update(
                 "INSERT INTO effect (grp, ce_id, value) VALUES (?, ?, ?)",
                 GROUP,
-                event.header("ce_id").orElseThrow(),
+                ceId,
                 event.valueAsString());
-            behave(event.header("ce_id").orElseThrow(), event.valueAsString());
+            behave(ceId, event.valueAsString());
           });
     }
 
@@ -350,6 +351,24 @@ class SpringListenerIT {
         .isEqualTo(NonRetryableException.class.getName());
     assertThat(calls("s-invalid")).isEqualTo(1);
     assertThat(counter(ConsumerMetrics.DEAD_LETTERED)).isPositive();
+  }
+
+  @Test
+  void recordWithoutIdempotencyKeyIsDeadLetteredAtOnce() {
+    TestEvents.send(kafka, List.of(event(topic, "no-key-9", null, "{\"ok\":9}")));
+    ConsumerRecord<byte[], byte[]> dlt =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () ->
+                    kafka.readFromBeginning(topic + ".DLT", 1, Duration.ofSeconds(1)).stream()
+                        .filter(r -> "no-key-9".equals(text(r.key())))
+                        .findFirst()
+                        .orElse(null),
+                r -> r != null);
+    assertThat(headerValue(dlt.headers(), DeadLetterHeaders.EXCEPTION_CLASS))
+        .isEqualTo(dev.unpoll.consumer.MissingIdempotencyKeyException.class.getName());
+    assertThat(headerValue(dlt.headers(), DeadLetterHeaders.ATTEMPTS)).isEqualTo("1");
   }
 
   private static ConsumerRecord<byte[], byte[]> deadLetter(String ceId) {
