@@ -351,6 +351,9 @@ class KafkaConsumerRunnerIT {
     assertThat(registry.find(ConsumerMetrics.END_TO_END_LATENCY).timer().count()).isEqualTo(2_000);
   }
 
+  /**
+   * Also runs the runner on Kafka 4's consumer group protocol (KIP-848); other tests use classic.
+   */
   @Test
   void secondInstanceJoiningMidStreamRebalancesWithoutLosingOrRepeatingEffects(TestKafka kafka) {
     String topic = kafka.createUniqueTopic("rebalance", 4);
@@ -365,10 +368,14 @@ class KafkaConsumerRunnerIT {
     try (KafkaConsumerRunner a =
             runner(kafka, topic, consumer(group, registryA).build())
                 .rateLimit(1_000) // ~3 s of work, so the second instance joins mid-stream
+                .kafkaProperty("group.protocol", "consumer")
                 .build()
                 .start();
         KafkaConsumerRunner b =
-            runner(kafka, topic, consumer(group, registryB).build()).rateLimit(1_000).build()) {
+            runner(kafka, topic, consumer(group, registryB).build())
+                .rateLimit(1_000)
+                .kafkaProperty("group.protocol", "consumer")
+                .build()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> effects(group) > 0);
       b.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> effects(group) == 3_000);
