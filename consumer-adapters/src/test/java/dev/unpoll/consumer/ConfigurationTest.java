@@ -1,0 +1,118 @@
+package dev.unpoll.consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ConfigurationTest {
+  @Test
+  void idempotentConsumerReportsEveryProblemAtOnce() {
+    assertThatThrownBy(
+            () ->
+                IdempotentConsumer.builder()
+                    .consumerGroup(" ")
+                    .shadow()
+                    .handler((e, c) -> {})
+                    .keyExtractor(null)
+                    .build())
+        .isInstanceOf(ConsumerException.class)
+        .hasMessageContaining("dataSource: missing")
+        .hasMessageContaining("consumerGroup: ' ' must be a non-blank group id")
+        .hasMessageContaining("keyExtractor: missing")
+        .hasMessageContaining("handler: shadow mode never runs a handler");
+  }
+
+  @Test
+  void runnerReportsEveryProblemAtOnce() {
+    assertThatThrownBy(
+            () ->
+                KafkaConsumerRunner.builder()
+                    .concurrency(0)
+                    .rateLimit(-1)
+                    .kafkaProperty("enable.auto.commit", true)
+                    .kafkaProperty("group.id", "other")
+                    .build())
+        .isInstanceOf(ConsumerException.class)
+        .hasMessageContaining("bootstrapServers: missing")
+        .hasMessageContaining("topics: [] must name at least one topic")
+        .hasMessageContaining("consumer: missing")
+        .hasMessageContaining("concurrency: 0 must be at least 1")
+        .hasMessageContaining("rateLimit: -1.0")
+        .hasMessageContaining("kafkaProperty enable.auto.commit: set by the runner")
+        .hasMessageContaining("kafkaProperty group.id: set by the runner");
+  }
+
+  @Test
+  void runnerRejectsRetriesThatOutlastTheMaxPollInterval() {
+    assertThatThrownBy(
+            () ->
+                KafkaConsumerRunner.builder()
+                    .bootstrapServers("localhost:9092")
+                    .topics("t")
+                    .kafkaProperty("max.poll.interval.ms", 60_000)
+                    .retryPolicy(
+                        RetryPolicy.builder()
+                            .maxAttempts(10)
+                            .maxBackoff(Duration.ofSeconds(10))
+                            .build())
+                    .build())
+        .hasMessageContaining("retryPolicy: retries of one record can wait up to")
+        .hasMessageContaining("max.poll.interval.ms (60000 ms)");
+  }
+
+  @Test
+  void claimRejectsIdentifiersThatCouldInjectSql() {
+    assertThatThrownBy(
+            () ->
+                DualRunClaim.builder()
+                    .table("orders\"; DROP TABLE x; --")
+                    .keyColumns("id", null)
+                    .pendingValues("DONE")
+                    .build())
+        .isInstanceOf(ConsumerException.class)
+        .hasMessageContaining("table: 'orders\"; DROP TABLE x; --' is not a valid identifier")
+        .hasMessageContaining("keyColumns[1]: 'null' is not a valid identifier")
+        .hasMessageContaining("doneValue: 'DONE' is also a pending value");
+  }
+
+  @Test
+  void claimQuotesEveryIdentifier() {
+    DualRunClaim claim =
+        DualRunClaim.builder()
+            .schema("Legacy")
+            .table("Order Queue")
+            .keyColumns("id", "region")
+            .statusColumn("State")
+            .pendingValues("NEW", "RETRY")
+            .processedAtColumn("Done At")
+            .build();
+    assertThat(claim.sql())
+        .isEqualTo(
+            "UPDATE \"Legacy\".\"Order Queue\" SET \"State\" = ?, \"Done At\" = now() WHERE"
+                + " \"id\" = ? AND \"region\" = ? AND \"State\" IN (?, ?)");
+  }
+
+  @Test
+  void storeReportsEveryProblemAtOnce() {
+    assertThatThrownBy(
+            () ->
+                IdempotencyStore.builder()
+                    .schema("bad\"schema")
+                    .retention(Duration.ZERO)
+                    .purgeBatchSize(0)
+                    .build())
+        .hasMessageContaining("schema: 'bad\"schema' is not a valid identifier")
+        .hasMessageContaining("retention: PT0S must be a positive duration")
+        .hasMessageContaining("purgeBatchSize: 0 must be at least 1");
+  }
+
+  @Test
+  void shippedDdlIsTheDdlOfTheCurrentSchema() {
+    assertThat(IdempotencyStore.shippedDdl()).isEqualTo(IdempotencyStore.ddlFor(null));
+    assertThat(IdempotencyStore.builder().schema("ops").build().ddl())
+        .contains("CREATE TABLE IF NOT EXISTS \"ops\".\"unpoll_processed\"")
+        .contains("CREATE TABLE IF NOT EXISTS \"ops\".\"unpoll_shadow_ledger\"");
+  }
+}
