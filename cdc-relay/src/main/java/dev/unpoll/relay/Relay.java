@@ -128,7 +128,7 @@ public final class Relay implements AutoCloseable {
   private void completed(boolean success, String message, Throwable error) {
     streaming.set(false);
     if (!success || error != null) {
-      String m = error == null ? message : message + ": " + rootMessage(error);
+      String m = error == null ? message : rootMessage(error);
       fail(m);
       LOG.error("relay stopped with an error: {}", m, error);
     } else if (!stopping.get()) {
@@ -140,11 +140,14 @@ public final class Relay implements AutoCloseable {
   }
 
   private static String rootMessage(Throwable t) {
-    List<String> parts = new ArrayList<>();
-    for (Throwable c = t; c != null && parts.size() < 4; c = c.getCause()) {
-      parts.add(c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage());
+    Throwable last = t;
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof RelayException) {
+        return c.getMessage();
+      }
+      last = c;
     }
-    return String.join(" <- ", parts);
+    return last.getMessage() == null ? last.getClass().getName() : last.getMessage();
   }
 
   private void fail(String message) {
@@ -238,8 +241,8 @@ public final class Relay implements AutoCloseable {
     if (e != null) {
       try {
         e.close();
-      } catch (IOException ex) {
-        LOG.warn("closing the engine failed: {}", ex.toString());
+      } catch (IOException | IllegalStateException ex) {
+        LOG.debug("engine already stopped: {}", ex.toString());
       }
       awaitQuietly();
     }
