@@ -44,7 +44,7 @@ public final class RelayMain {
       System.err.println("usage: RelayMain --config <unpoll.yaml>");
       System.exit(EXIT_CONFIG);
     }
-    System.exit(run(config, System.err));
+    System.exit(run(config, System.err, true));
   }
 
   /**
@@ -52,6 +52,15 @@ public final class RelayMain {
    * relay fails, and returns the exit code. Problems are printed to {@code err}.
    */
   public static int run(Path config, PrintStream err) {
+    return run(config, err, false);
+  }
+
+  /**
+   * Like {@link #run(Path, PrintStream)}; with {@code exitOnSignal} (the standalone process) a
+   * SIGTERM ends the JVM with 0 after the graceful stop (1 if the relay had failed), instead of the
+   * JVM's signal status 143.
+   */
+  static int run(Path config, PrintStream err, boolean exitOnSignal) {
     RelayConfig cfg;
     try {
       cfg = RelayConfig.load(config);
@@ -60,7 +69,16 @@ public final class RelayMain {
       return EXIT_CONFIG;
     }
     Relay relay = Relay.builder().config(cfg).build();
-    Thread hook = new Thread(relay::close, "unpoll-relay-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              relay.close();
+              if (exitOnSignal) {
+                err.flush();
+                Runtime.getRuntime().halt(relay.lastError().isPresent() ? EXIT_FAILURE : EXIT_OK);
+              }
+            },
+            "unpoll-relay-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       relay.start();
