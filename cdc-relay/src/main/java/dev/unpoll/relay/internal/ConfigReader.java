@@ -315,15 +315,9 @@ public final class ConfigReader {
       case "payload" -> value = ValueMode.PAYLOAD;
       default -> problem(path + ".value", "\"" + valueText + "\"", "use row or payload");
     }
-    Optional<String> payload = string(node, path, "payload-column", false);
+    Optional<String> payload = column(node, path, "payload-column");
     if (value == ValueMode.PAYLOAD && payload.isEmpty()) {
       problem(path + ".payload-column", "missing", "with value: payload, name the payload column");
-    }
-    if (value == ValueMode.ROW && payload.isPresent()) {
-      problem(
-          path + ".payload-column",
-          "\"" + payload.get() + "\"",
-          "remove it, or set value: payload");
     }
     Optional<String> eventType = string(node, path, "event-type", false);
     List<String> bookkeeping = columns(node, path, "bookkeeping-columns");
@@ -333,6 +327,14 @@ public final class ConfigReader {
       String sp = path + ".status";
       keys(s, sp, Set.of("column", "pending", "done"));
       String column = required(s, sp, "column", "the poller's status column, e.g. status");
+      if (column != null) {
+        try {
+          column = TableName.parseColumn(column);
+        } catch (IllegalArgumentException e) {
+          problem(sp + ".column", "\"" + column + "\"", e.getMessage());
+          column = null;
+        }
+      }
       List<String> pending = values(s, sp, "pending");
       List<String> done = values(s, sp, "done");
       if (column != null) {
@@ -543,6 +545,19 @@ public final class ConfigReader {
           default -> 0;
         };
     return n << shift;
+  }
+
+  private Optional<String> column(ObjectNode node, String path, String key) {
+    Optional<String> v = string(node, path, key, true);
+    if (v.isEmpty()) {
+      return v;
+    }
+    try {
+      return Optional.of(TableName.parseColumn(v.get()));
+    } catch (IllegalArgumentException e) {
+      problem(join(path, key), "\"" + v.get() + "\"", e.getMessage());
+      return Optional.empty();
+    }
   }
 
   private List<String> columns(ObjectNode node, String path, String key) {

@@ -3,7 +3,6 @@ package dev.unpoll.relay.internal;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.OffsetStore;
 import dev.unpoll.relay.RelayConfig.TableMapping;
-import dev.unpoll.relay.RelayConfig.ValueMode;
 import dev.unpoll.relay.RelayConfigException;
 import dev.unpoll.relay.RelayException;
 import dev.unpoll.relay.RelaySlotException;
@@ -137,7 +136,7 @@ public final class PreFlight {
                 + m.table()
                 + " has no primary key; name the key columns, e.g. key: [id]");
       }
-      if (m.value() == ValueMode.PAYLOAD && !cols.containsKey(m.payloadColumn().orElseThrow())) {
+      if (m.payloadColumn().isPresent() && !cols.containsKey(m.payloadColumn().get())) {
         problems.add(
             path
                 + ".payload-column: column \""
