@@ -169,9 +169,7 @@ public final class ConfigReader {
       if (!p.isObject()) {
         problem("kafka.properties", describe(p), "use a mapping of producer property: value");
       } else {
-        Iterator<Map.Entry<String, JsonNode>> it = p.fields();
-        while (it.hasNext()) {
-          Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : p.properties()) {
           String path = "kafka.properties." + e.getKey();
           if (!e.getValue().isValueNode() || e.getValue().isNull()) {
             problem(path, describe(e.getValue()), "use a scalar value");

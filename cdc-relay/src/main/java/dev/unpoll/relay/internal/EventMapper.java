@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -403,9 +402,7 @@ public final class EventMapper {
     ce(h, "content-type", contentType);
     diag(h, lsn, txId);
     if (headers != null && headers.isObject()) {
-      Iterator<Map.Entry<String, JsonNode>> it = headers.fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : headers.properties()) {
         if (e.getKey().equals("content-type") || e.getKey().equals(PAYLOAD_ENCODING_HEADER)) {
           continue;
         }

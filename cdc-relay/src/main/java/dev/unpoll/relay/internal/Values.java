@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
@@ -37,14 +38,13 @@ public final class Values {
   /** Shared mapper: exact decimals, written plain, no spaces. */
   public static final ObjectMapper JSON =
       JsonMapper.builder()
-          .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
           .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
           .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
           .disable(SerializationFeature.INDENT_OUTPUT)
           .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .build();
 
-  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final DateTimeFormatter MICROS =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS");
   private static final DateTimeFormatter MILLIS =
@@ -69,12 +69,12 @@ public final class Values {
             return NODES.textNode((String) value);
           }
         case Decimal.LOGICAL_NAME:
-          return NODES.numberNode((BigDecimal) value);
+          return DecimalNode.valueOf((BigDecimal) value);
         case "io.debezium.data.VariableScaleDecimal":
           {
             Struct s = (Struct) value;
             byte[] bytes = bytes(s.get("value"));
-            return NODES.numberNode(new BigDecimal(new BigInteger(bytes), s.getInt32("scale")));
+            return DecimalNode.valueOf(new BigDecimal(new BigInteger(bytes), s.getInt32("scale")));
           }
         case "io.debezium.time.Date":
         case org.apache.kafka.connect.data.Date.LOGICAL_NAME:

@@ -26,7 +26,9 @@ class ValuesTest {
         .isEqualTo("[42,\"EU\"]");
     assertThat(
             Values.canonicalKey(
-                List.of(Values.JSON.getNodeFactory().numberNode(new BigDecimal("1.50")))))
+                List.of(
+                    com.fasterxml.jackson.databind.node.DecimalNode.valueOf(
+                        new BigDecimal("1.50")))))
         .isEqualTo("1.50");
   }
 
