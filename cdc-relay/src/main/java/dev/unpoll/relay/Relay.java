@@ -94,35 +94,45 @@ public final class Relay implements AutoCloseable {
         config.tables().size(),
         config.outbox().isPresent() ? "on" : "off",
         pre.backlogTables());
-    publisher = new KafkaPublisher(config, registry, ackedLsn::set);
-    engine =
-        DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-            .using(DebeziumProperties.of(config, pre.backlogTables()))
-            .using(
-                new DebeziumEngine.ConnectorCallback() {
-                  @Override
-                  public void taskStarted() {
-                    taskStarted.set(true);
-                  }
+    try {
+      publisher = new KafkaPublisher(config, registry, ackedLsn::set);
+      engine =
+          DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+              .using(DebeziumProperties.of(config, pre.backlogTables()))
+              .using(
+                  new DebeziumEngine.ConnectorCallback() {
+                    @Override
+                    public void taskStarted() {
+                      taskStarted.set(true);
+                    }
 
-                  @Override
-                  public void taskStopped() {
-                    streaming.set(false);
-                  }
-                })
-            .using(this::completed)
-            .notifying(publisher)
-            .build();
-    executor =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "unpoll-relay-" + config.source().slot());
-              t.setDaemon(false);
-              return t;
-            });
-    executor.execute(engine);
-    executor.execute(this::watchReadiness);
+                    @Override
+                    public void taskStopped() {
+                      streaming.set(false);
+                    }
+                  })
+              .using(this::completed)
+              .notifying(publisher)
+              .build();
+      executor =
+          Executors.newFixedThreadPool(
+              2,
+              r -> {
+                Thread t = new Thread(r, "unpoll-relay-" + config.source().slot());
+                t.setDaemon(false);
+                return t;
+              });
+      executor.execute(engine);
+      executor.execute(this::watchReadiness);
+    } catch (RuntimeException e) {
+      fail("cannot start the engine: " + e.getMessage());
+      terminated.countDown();
+      KafkaPublisher p = publisher;
+      if (p != null) {
+        p.close();
+      }
+      throw new RelayException("cannot start the relay engine: " + e.getMessage(), e);
+    }
   }
 
   private void completed(boolean success, String message, Throwable error) {

@@ -106,6 +106,14 @@ public final class KafkaPublisher
         continue;
       }
       mapped.add(m);
+      if (LOG.isTraceEnabled()) {
+        LOG.trace(
+            "{} key {} at LSN {} -> {}",
+            m.table(),
+            new String(m.record().key(), java.nio.charset.StandardCharsets.UTF_8),
+            m.lsn(),
+            m.record().topic());
+      }
       long commit = m.commitMillis();
       String table = m.table();
       String topic = m.record().topic();
