@@ -102,6 +102,8 @@ class RelayConfigTest {
         kafka:
           properties:
             sasl.jaas.config: ${MISSING_JAAS}
+            acks: 1
+            enable.idempotence: false
         offsets:
           store: disk
         outbox:
@@ -132,6 +134,8 @@ class RelayConfigTest {
                       "source.heartbeat-interval: \"10 seconds\"; use a duration such as 500ms, 10s, 5m or 1h",
                       "kafka.bootstrap-servers: missing; set it to host:port[,host:port...]",
                       "kafka.properties.sasl.jaas.config: ****; set the environment variable MISSING_JAAS or write ${MISSING_JAAS:-default}",
+                      "kafka.properties.acks: \"1\"; remove it: the relay needs acks=all for at-least-once",
+                      "kafka.properties.enable.idempotence: \"false\"; remove it: the relay needs the idempotent producer to keep order",
                       "offsets.store: \"disk\"; use jdbc or file",
                       "tables[0].payload-column: missing; with value: payload, name the payload column",
                       "tables[0].emit-updates: \"maybe\"; use true or false",

@@ -177,12 +177,44 @@ public final class ConfigReader {
           }
           String v = substitute(path, e.getValue().asText());
           if (v != null) {
+            checkProducerProperty(path, e.getKey(), v);
             props.put(e.getKey(), v);
           }
         }
       }
     }
     return new Kafka(servers, props);
+  }
+
+  /** Rejects properties that would weaken delivery or that the relay sets itself. */
+  private void checkProducerProperty(String path, String key, String value) {
+    switch (key) {
+      case "acks" -> {
+        if (!value.equals("all") && !value.equals("-1")) {
+          problem(
+              path, "\"" + value + "\"", "remove it: the relay needs acks=all for at-least-once");
+        }
+      }
+      case "enable.idempotence" -> {
+        if (!value.equals("true")) {
+          problem(
+              path,
+              "\"" + value + "\"",
+              "remove it: the relay needs the idempotent producer to keep order");
+        }
+      }
+      case "max.in.flight.requests.per.connection" -> {
+        if (!value.matches("[1-5]")) {
+          problem(path, "\"" + value + "\"", "use 1 to 5 (more breaks ordering with idempotence)");
+        }
+      }
+      case "bootstrap.servers", "key.serializer", "value.serializer", "transactional.id" ->
+          problem(
+              path,
+              "\"" + value + "\"",
+              "remove it: the relay sets it (bootstrap.servers: use kafka.bootstrap-servers)");
+      default -> {}
+    }
   }
 
   private Offsets offsets(ObjectNode node) {

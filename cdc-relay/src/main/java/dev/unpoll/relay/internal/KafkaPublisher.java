@@ -34,12 +34,9 @@ public final class KafkaPublisher
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaPublisher.class);
 
-  /** Producer settings the relay always sets (user properties cannot weaken them). */
+  /** Producer settings the relay always sets (the config rejects values that weaken them). */
   public static final Map<String, String> FIXED =
-      Map.of(
-          ProducerConfig.ACKS_CONFIG, "all",
-          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
-          ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+      Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
 
   /** Producer defaults the user may override in kafka.properties. */
   public static final Map<String, String> DEFAULTS =
@@ -48,7 +45,8 @@ public final class KafkaPublisher
           ProducerConfig.BATCH_SIZE_CONFIG, "65536",
           ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
           ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000",
-          ProducerConfig.CLIENT_ID_CONFIG, "unpoll-relay");
+          ProducerConfig.CLIENT_ID_CONFIG, "unpoll-relay",
+          ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final EventMapper mapper;
