@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -48,6 +50,14 @@ public final class KafkaPublisher
           ProducerConfig.CLIENT_ID_CONFIG, "unpoll-relay",
           ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
 
+  /**
+   * How long past {@code delivery.timeout.ms} the relay waits for a batch's acknowledgements before
+   * it gives up and stops (the producer does not always expire records while it cannot reach any
+   * broker).
+   */
+  static final long ACK_GRACE_MS = 5000;
+
+  private final long ackTimeoutNanos;
   private final KafkaProducer<byte[], byte[]> producer;
   private final EventMapper mapper;
   private final MeterRegistry registry;
@@ -63,6 +73,10 @@ public final class KafkaPublisher
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    this.ackTimeoutNanos =
+        TimeUnit.MILLISECONDS.toNanos(
+            Long.parseLong(String.valueOf(props.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)))
+                + ACK_GRACE_MS);
     this.producer = new KafkaProducer<>(props);
     this.mapper = new EventMapper(config);
     this.registry = registry;
@@ -128,9 +142,25 @@ public final class KafkaPublisher
                 }
               }));
     }
+    long deadline = System.nanoTime() + ackTimeoutNanos;
     for (int i = 0; i < sent.size(); i++) {
       try {
-        sent.get(i).get();
+        sent.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        EventMapper.Mapped m = mapped.get(i);
+        counter("unpoll.relay.errors", "kind", "kafka-timeout").increment();
+        throw new RelayException(
+            "Kafka did not acknowledge the event of "
+                + m.table()
+                + " at LSN "
+                + m.lsn()
+                + " for topic "
+                + m.record().topic()
+                + " within "
+                + TimeUnit.NANOSECONDS.toMillis(ackTimeoutNanos)
+                + " ms (delivery.timeout.ms + "
+                + ACK_GRACE_MS
+                + " ms); offsets stay at the last acknowledged batch, restart the relay to resume");
       } catch (ExecutionException e) {
         EventMapper.Mapped m = mapped.get(i);
         counter("unpoll.relay.errors", "kind", "kafka-send").increment();
