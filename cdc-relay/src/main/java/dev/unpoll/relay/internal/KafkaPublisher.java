@@ -129,7 +129,7 @@ public final class KafkaPublisher
       long commit = m.commitMillis();
       String table = m.table();
       String topic = m.record().topic();
-      sent.add(
+      Future<RecordMetadata> f =
           producer.send(
               m.record(),
               (md, ex) -> {
@@ -140,42 +140,16 @@ public final class KafkaPublisher
                   }
                   counter("unpoll.relay.events", "table", table, "topic", topic).increment();
                 }
-              }));
+              });
+      sent.add(f);
+      if (f.isDone()) {
+        // failed fast (e.g. no metadata within max.block.ms): stop before blocking on the rest
+        await(f, m, 0);
+      }
     }
     long deadline = System.nanoTime() + ackTimeoutNanos;
     for (int i = 0; i < sent.size(); i++) {
-      try {
-        sent.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        EventMapper.Mapped m = mapped.get(i);
-        counter("unpoll.relay.errors", "kind", "kafka-timeout").increment();
-        throw new RelayException(
-            "Kafka did not acknowledge the event of "
-                + m.table()
-                + " at LSN "
-                + m.lsn()
-                + " for topic "
-                + m.record().topic()
-                + " within "
-                + TimeUnit.NANOSECONDS.toMillis(ackTimeoutNanos)
-                + " ms (delivery.timeout.ms + "
-                + ACK_GRACE_MS
-                + " ms); offsets stay at the last acknowledged batch, restart the relay to resume");
-      } catch (ExecutionException e) {
-        EventMapper.Mapped m = mapped.get(i);
-        counter("unpoll.relay.errors", "kind", "kafka-send").increment();
-        throw new RelayException(
-            "Kafka did not acknowledge the event of "
-                + m.table()
-                + " at LSN "
-                + m.lsn()
-                + " for topic "
-                + m.record().topic()
-                + ": "
-                + e.getCause()
-                + "; offsets stay at the last acknowledged batch, restart the relay to resume",
-            e.getCause());
-      }
+      await(sent.get(i), mapped.get(i), Math.max(0, deadline - System.nanoTime()));
     }
     for (RecordChangeEvent<SourceRecord> r : records) {
       committer.markProcessed(r);
@@ -186,6 +160,40 @@ public final class KafkaPublisher
     }
     if (LOG.isDebugEnabled() && !sent.isEmpty()) {
       LOG.debug("batch of {} events acknowledged up to LSN {}", sent.size(), lastLsn);
+    }
+  }
+
+  private void await(Future<RecordMetadata> f, EventMapper.Mapped m, long timeoutNanos)
+      throws InterruptedException {
+    try {
+      f.get(timeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      counter("unpoll.relay.errors", "kind", "kafka-timeout").increment();
+      throw new RelayException(
+          "Kafka did not acknowledge the event of "
+              + m.table()
+              + " at LSN "
+              + m.lsn()
+              + " for topic "
+              + m.record().topic()
+              + " within "
+              + TimeUnit.NANOSECONDS.toMillis(ackTimeoutNanos)
+              + " ms (delivery.timeout.ms + "
+              + ACK_GRACE_MS
+              + " ms); offsets stay at the last acknowledged batch, restart the relay to resume");
+    } catch (ExecutionException e) {
+      counter("unpoll.relay.errors", "kind", "kafka-send").increment();
+      throw new RelayException(
+          "Kafka did not acknowledge the event of "
+              + m.table()
+              + " at LSN "
+              + m.lsn()
+              + " for topic "
+              + m.record().topic()
+              + ": "
+              + e.getCause()
+              + "; offsets stay at the last acknowledged batch, restart the relay to resume",
+          e.getCause());
     }
   }
 
