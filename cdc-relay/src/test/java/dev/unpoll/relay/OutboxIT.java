@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -27,6 +28,7 @@ class OutboxIT {
   static TestPostgres db;
   static TestKafka kafka;
   static Relay relay;
+  static SimpleMeterRegistry registry = new SimpleMeterRegistry();
   static String legacyTopic;
 
   @BeforeAll
@@ -50,7 +52,7 @@ class OutboxIT {
                 topic: %s
             """
                 .formatted(legacyTopic);
-    relay = Relay.builder().config(RelayFixtures.config(db, yaml)).build();
+    relay = Relay.builder().config(RelayFixtures.config(db, yaml)).meterRegistry(registry).build();
     relay.start();
     await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
   }
@@ -170,5 +172,24 @@ class OutboxIT {
         .filter(r -> id.toString().equals(header(r, "ce_id")))
         .findFirst()
         .orElseThrow(() -> new AssertionError("no record with ce_id " + id));
+  }
+
+  @Test
+  void aWalMessageOfAnotherVersionIsReportedAndSkippedWithoutStoppingTheRelay() throws Exception {
+    kafka.createTopic("outbox_it.future", 1);
+    sql(
+        db,
+        "select pg_logical_emit_message(true, 'unpoll.outbox', '{\"v\":2,\"id\":\"x\"}')",
+        "select pg_logical_emit_message(true, 'unpoll.outbox', '{\"v\":1,\"id\":\""
+            + UUID.randomUUID()
+            + "\",\"aggregatetype\":\"future\",\"aggregateid\":\"f-1\",\"type\":\"After\",\"payload\":{}}')");
+    try (RelayFixtures.TopicReader reader =
+        new RelayFixtures.TopicReader(kafka, "outbox_it.future")) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 1);
+      assertThat(key(reader.settle(Duration.ofSeconds(1)).get(0))).isEqualTo("f-1");
+    }
+    assertThat(registry.counter("unpoll.relay.errors", "kind", "invalid-message").count())
+        .isEqualTo(1);
+    assertThat(relay.isHealthy()).isTrue();
   }
 }
