@@ -60,7 +60,7 @@ public final class RelayMain {
    * SIGTERM ends the JVM with 0 after the graceful stop (1 if the relay had failed), instead of the
    * JVM's signal status 143.
    */
-  static int run(Path config, PrintStream err, boolean exitOnSignal) {
+  public static int run(Path config, PrintStream err, boolean exitOnSignal) {
     RelayConfig cfg;
     try {
       cfg = RelayConfig.load(config);
