@@ -51,6 +51,7 @@ public final class Relay implements AutoCloseable {
   private final AtomicBoolean streaming = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicReference<String> lastError = new AtomicReference<>();
+  private final AtomicBoolean slotFailure = new AtomicBoolean();
   private final AtomicReference<String> ackedLsn = new AtomicReference<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
@@ -139,6 +140,20 @@ public final class Relay implements AutoCloseable {
     streaming.set(false);
     if (!success || error != null) {
       String m = error == null ? message : rootMessage(error);
+      if (m != null && m.contains("no longer available on the server")) {
+        slotFailure.set(true);
+        m =
+            "replication slot "
+                + config.source().slot()
+                + " is ahead of this relay's stored offsets: it was dropped and recreated (or"
+                + " advanced) while the relay was away, so the changes in between can no longer"
+                + " be read. The relay does not stream over that gap. Choose: reconcile the gap"
+                + " (unpoll verify), then start with a new slot name (source.slot), optionally with"
+                + " backlog: true; or accept the gap and drop the offsets table "
+                + PreFlight.offsetTable(config)
+                + ". Debezium said: "
+                + m;
+      }
       fail(m);
       LOG.error("relay stopped with an error: {}", m, error);
     } else if (!stopping.get()) {
@@ -205,6 +220,11 @@ public final class Relay implements AutoCloseable {
   /** True while the engine runs (or has not been started) and no fatal error happened. */
   public boolean isHealthy() {
     return lastError.get() == null && (!started.get() || terminated.getCount() > 0);
+  }
+
+  /** True if the relay stopped because the slot no longer matches its offsets ({@code exit 3}). */
+  public boolean failedOnSlot() {
+    return slotFailure.get();
   }
 
   /** The first fatal error's message, if any. */

@@ -104,7 +104,7 @@ public final class RelayMain {
     }
     if (relay.lastError().isPresent()) {
       err.println("relay failed: " + relay.lastError().get());
-      return EXIT_FAILURE;
+      return relay.failedOnSlot() ? EXIT_SLOT : EXIT_FAILURE;
     }
     return EXIT_OK;
   }

@@ -34,7 +34,8 @@ class RestartAndSlotIT {
         "create table restart_q (id int primary key, note text)",
         "create table slot_q (id int primary key, note text)",
         "create table pub_q (id int primary key, note text)",
-        "create table other_q (id int primary key, note text)");
+        "create table other_q (id int primary key, note text)",
+        "create table recreated_q (id int primary key, note text)");
   }
 
   private static String yaml(TestKafka kafka, String slot, String table, String topic) {
@@ -176,6 +177,37 @@ class RestartAndSlotIT {
         var rs = s.executeQuery(query)) {
       rs.next();
       return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void aSlotRecreatedBehindTheOffsetsStopsTheRelayInsteadOfStreamingOverTheGap(TestKafka kafka)
+      throws Exception {
+    String topic = kafka.createUniqueTopic("recreated", 1);
+    RelayConfig config =
+        RelayFixtures.config(db, yaml(kafka, "recreated_it", "recreated_q", topic));
+    try (Relay relay = Relay.builder().config(config).build()) {
+      relay.start();
+      await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
+      sql(db, "insert into recreated_q values (1, 'seen')");
+      await().atMost(Duration.ofSeconds(60)).until(() -> relay.lastAcknowledgedLsn().isPresent());
+    }
+    sql(
+        db,
+        "select pg_drop_replication_slot('recreated_it')",
+        "insert into recreated_q values (2, 'lost in the gap')",
+        "select pg_create_logical_replication_slot('recreated_it', 'pgoutput')");
+    try (Relay relay = Relay.builder().config(config).build()) {
+      relay.start();
+      await().atMost(Duration.ofSeconds(60)).until(() -> !relay.isHealthy());
+      assertThat(relay.lastError().orElseThrow())
+          .startsWith("replication slot recreated_it is ahead of this relay's stored offsets");
+      assertThat(relay.failedOnSlot()).isTrue();
+    }
+    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+      assertThat(reader.settle(Duration.ofSeconds(1)))
+          .extracting(RelayFixtures::key)
+          .containsExactly("1");
     }
   }
 }

@@ -53,6 +53,8 @@ public final class DebeziumProperties {
     p.setProperty("plugin.name", "pgoutput");
     p.setProperty("slot.name", s.slot());
     p.setProperty("slot.drop.on.stop", "false");
+    // a slot behind the stored offset was recreated: fail instead of streaming over the gap
+    p.setProperty("offset.mismatch.strategy", "trust_offset");
     p.setProperty("publication.name", s.publication());
     p.setProperty("publication.autocreate.mode", "disabled");
     List<String> include = new ArrayList<>();
