@@ -68,44 +68,30 @@ public final class RelayMain {
       err.println(e.getMessage());
       return EXIT_CONFIG;
     }
-    Relay relay = Relay.builder().config(cfg).build();
+    RelayRunner runner = RelayRunner.of(cfg);
     Thread hook =
         new Thread(
             () -> {
-              relay.close();
+              runner.close();
               if (exitOnSignal) {
                 err.flush();
-                Runtime.getRuntime().halt(relay.lastError().isPresent() ? EXIT_FAILURE : EXIT_OK);
+                Runtime.getRuntime().halt(runner.failure().isPresent() ? EXIT_FAILURE : EXIT_OK);
               }
             },
             "unpoll-relay-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    int exit;
     try {
-      relay.start();
-      relay.awaitTermination();
-    } catch (RelayConfigException e) {
-      err.println(e.getMessage());
-      return EXIT_CONFIG;
-    } catch (RelaySlotException e) {
-      err.println(e.getMessage());
-      return EXIT_SLOT;
-    } catch (RelayException e) {
-      err.println(e.getMessage());
-      return EXIT_FAILURE;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      exit = runner.run();
     } finally {
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
-        relay.close();
       } catch (IllegalStateException shuttingDown) {
-        // the JVM is stopping: the hook closes the relay
+        // the JVM is stopping: the hook closes the runner
       }
+      runner.close();
     }
-    if (relay.lastError().isPresent()) {
-      err.println("relay failed: " + relay.lastError().get());
-      return relay.failedOnSlot() ? EXIT_SLOT : EXIT_FAILURE;
-    }
-    return EXIT_OK;
+    runner.failure().ifPresent(err::println);
+    return exit;
   }
 }

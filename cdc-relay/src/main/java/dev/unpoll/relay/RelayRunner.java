@@ -1,0 +1,286 @@
+package dev.unpoll.relay;
+
+import dev.unpoll.relay.ops.HealthStatus;
+import dev.unpoll.relay.ops.LeaderElection;
+import dev.unpoll.relay.ops.RelayHttpServer;
+import dev.unpoll.relay.ops.RelayOpsException;
+import dev.unpoll.relay.ops.SlotMonitor;
+import dev.unpoll.relay.ops.SlotStatus;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay as a process runs it: the {@link Relay} plus its operations around it, from one {@link
+ * RelayConfig}:
+ *
+ * <ul>
+ *   <li>{@code http.port} &gt; 0: {@code /health}, {@code /ready}, {@code /metrics} (Prometheus);
+ *   <li>{@code ha.enabled}: stand by until this replica holds the advisory lock {@code
+ *       ha.lock-name}; when the lock's session dies, stop streaming at once and stand by again;
+ *   <li>the slot's retained WAL, lag and state as gauges, with the {@code
+ *       monitoring.retained-wal-warning} threshold; a slot that goes missing or is invalidated
+ *       while the relay runs stops it (exit 3): it is never recreated behind the relay's back.
+ * </ul>
+ *
+ * <p>One meter registry lives across leadership terms; each term gets a fresh {@link Relay}. {@code
+ * /health} is up while this process works as it should (a standby is healthy); {@code /ready} is up
+ * only while this replica streams from its slot and the slot is under the WAL threshold.
+ */
+public final class RelayRunner implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RelayRunner.class);
+  private static final Duration STREAMING_POLL = Duration.ofMillis(100);
+
+  private final RelayConfig config;
+  private final PrometheusMeterRegistry registry;
+  private final AtomicReference<Relay> current = new AtomicReference<>();
+  private final AtomicReference<String> role = new AtomicReference<>("starting");
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final AtomicBoolean leadershipLost = new AtomicBoolean();
+  private final AtomicReference<String> slotFailure = new AtomicReference<>();
+  private final AtomicReference<String> failure = new AtomicReference<>();
+  private volatile LeaderElection election;
+  private volatile SlotMonitor slots;
+  private volatile RelayHttpServer http;
+
+  private RelayRunner(RelayConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  }
+
+  /** A runner for {@code config}; nothing starts before {@link #run()}. */
+  public static RelayRunner of(RelayConfig config) {
+    return new RelayRunner(config);
+  }
+
+  /** The registry {@code /metrics} serves; the relay, slot and JVM-free gauges record into it. */
+  public PrometheusMeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  /** The port {@code /health} and friends listen on, or -1 when {@code http.port} is 0. */
+  public int httpPort() {
+    RelayHttpServer h = http;
+    return h == null ? -1 : h.port();
+  }
+
+  /** {@code leader}, {@code standby}, {@code starting} or {@code stopped}. */
+  public String role() {
+    return role.get();
+  }
+
+  /** The relay of the current leadership term, if one streams or starts. */
+  public Relay relay() {
+    return current.get();
+  }
+
+  /**
+   * Runs until {@link #close()} (for example from a SIGTERM hook) or a fatal problem.
+   *
+   * @return the exit code: {@link RelayMain#EXIT_OK}, {@link RelayMain#EXIT_FAILURE}, {@link
+   *     RelayMain#EXIT_CONFIG} or {@link RelayMain#EXIT_SLOT}
+   */
+  public int run() {
+    try {
+      if (config.http().port() > 0) {
+        http =
+            RelayHttpServer.builder()
+                .port(config.http().port())
+                .meterRegistry(registry)
+                .health(this::health)
+                .readiness(this::readiness)
+                .build()
+                .start();
+        LOG.info("HTTP endpoints on port {}: /health /ready /metrics", http.port());
+      }
+      if (config.ha().enabled()) {
+        election =
+            LeaderElection.builder()
+                .jdbcUrl(config.source().jdbcUrl())
+                .user(config.source().user())
+                .password(config.source().password())
+                .lockName(config.ha().lockName())
+                .onLeadershipLost(this::onLeadershipLost)
+                .build();
+      }
+      while (!stopping.get()) {
+        if (election != null) {
+          role.set("standby");
+          LOG.info("standing by for leadership ({})", config.ha().lockName());
+          try {
+            election.awaitLeadership();
+          } catch (RelayOpsException closed) {
+            if (stopping.get()) {
+              break; // close() closed the election to wake this standby
+            }
+            throw closed;
+          }
+          if (stopping.get()) {
+            break;
+          }
+          leadershipLost.set(false);
+        }
+        role.set("leader");
+        int exit = runOneTerm();
+        if (exit >= 0) {
+          return exit;
+        }
+      }
+      return RelayMain.EXIT_OK;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return RelayMain.EXIT_OK;
+    } catch (RelayException | RelayOpsException e) {
+      return fail(RelayMain.EXIT_FAILURE, e.getMessage());
+    } finally {
+      role.set("stopped");
+      closeOps();
+    }
+  }
+
+  /** Streams until the relay stops; returns an exit code, or -1 to stand by again. */
+  private int runOneTerm() throws InterruptedException {
+    Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
+    current.set(relay);
+    if (stopping.get()) {
+      return RelayMain.EXIT_OK;
+    }
+    try {
+      relay.start();
+    } catch (RelayConfigException e) {
+      return fail(RelayMain.EXIT_CONFIG, e.getMessage());
+    } catch (RelaySlotException e) {
+      return fail(RelayMain.EXIT_SLOT, e.getMessage());
+    }
+    while (!relay.isStreaming() && !relay.awaitTermination(STREAMING_POLL)) {
+      // waiting for the engine to take the slot (it creates it on a first capture)
+    }
+    if (relay.isStreaming()) {
+      startSlotMonitor();
+    }
+    relay.awaitTermination();
+    relay.close();
+    if (slotFailure.get() != null) {
+      return fail(RelayMain.EXIT_SLOT, slotFailure.get());
+    }
+    if (stopping.get()) {
+      return relay.lastError().isPresent()
+          ? fail(RelayMain.EXIT_FAILURE, "relay failed: " + relay.lastError().get())
+          : RelayMain.EXIT_OK;
+    }
+    if (leadershipLost.get()) {
+      LOG.warn("lost leadership: stopped streaming, standing by again");
+      return -1;
+    }
+    if (relay.lastError().isPresent()) {
+      return fail(
+          relay.failedOnSlot() ? RelayMain.EXIT_SLOT : RelayMain.EXIT_FAILURE,
+          "relay failed: " + relay.lastError().get());
+    }
+    return RelayMain.EXIT_OK;
+  }
+
+  private int fail(int exitCode, String message) {
+    failure.compareAndSet(null, message);
+    return exitCode;
+  }
+
+  /** Why {@link #run()} returned a non-zero exit code, if it did. */
+  public Optional<String> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  private synchronized void startSlotMonitor() {
+    if (slots != null) {
+      return;
+    }
+    slots =
+        SlotMonitor.builder()
+            .jdbcUrl(config.source().jdbcUrl())
+            .user(config.source().user())
+            .password(config.source().password())
+            .slotName(config.source().slot())
+            .retainedWalWarningBytes(config.monitoring().retainedWalWarningBytes())
+            .meterRegistry(registry)
+            .listener(this::onSlotStatus)
+            .build()
+            .start();
+  }
+
+  private void onSlotStatus(SlotStatus status) {
+    Relay relay = current.get();
+    if (status.state().fatal() && relay != null && relay.isStarted() && !stopping.get()) {
+      if (slotFailure.compareAndSet(
+          null,
+          "slot "
+              + config.source().slot()
+              + " is "
+              + status.state()
+              + " while the relay runs: "
+              + status.message())) {
+        new Thread(relay::close, "unpoll-relay-slot-stop").start(); // listeners must not block
+      }
+    }
+  }
+
+  private void onLeadershipLost() {
+    leadershipLost.set(true);
+    Relay relay = current.get();
+    if (relay != null) {
+      // Another replica may take the slot now: stop streaming without delay, off this thread.
+      new Thread(relay::close, "unpoll-relay-leadership-lost").start();
+    }
+  }
+
+  private HealthStatus health() {
+    Relay relay = current.get();
+    if (relay != null && !relay.isHealthy() && !leadershipLost.get()) {
+      return HealthStatus.down(relay.lastError().orElse("relay failed"));
+    }
+    SlotMonitor s = slots;
+    return s == null ? HealthStatus.up(role.get()) : s.health();
+  }
+
+  private HealthStatus readiness() {
+    Relay relay = current.get();
+    if (!"leader".equals(role.get()) || relay == null || !relay.isStreaming()) {
+      return HealthStatus.down(role.get() + ": not streaming");
+    }
+    SlotMonitor s = slots;
+    return s == null ? HealthStatus.up("streaming") : s.readiness();
+  }
+
+  /** Stops gracefully: the batch in flight is acknowledged, offsets flushed, the lock released. */
+  @Override
+  public void close() {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    Relay relay = current.get();
+    if (relay != null) {
+      relay.close();
+    }
+    LeaderElection e = election;
+    if (e != null) {
+      e.close(); // also wakes a standby waiting in awaitLeadership
+    }
+  }
+
+  private void closeOps() {
+    if (slots != null) {
+      slots.close();
+    }
+    if (election != null) {
+      election.close();
+    }
+    if (http != null) {
+      http.close();
+    }
+  }
+}
