@@ -79,6 +79,10 @@ public final class PlanWriter {
       }
       for (int k = 0; k < items.size(); k++) {
         int next = k + 1 < items.size() ? items.get(k + 1)[0] : lastContent + 1;
+        while (next - 1 > items.get(k)[0]
+            && (lines.get(next - 1).isBlank() || lines.get(next - 1).trim().startsWith("#"))) {
+          next--;
+        }
         items.get(k)[1] = next;
       }
       String indent = itemIndent == null ? "  " : itemIndent;
