@@ -41,6 +41,8 @@ public final class Analyzer {
           "handled",
           "published",
           "ok",
+          "finished",
+          "delivered",
           "1");
   static final Set<String> BOOKKEEPING =
       Set.of(
@@ -381,7 +383,9 @@ public final class Analyzer {
     if (identity.equals("full")) {
       notes.add("REPLICA IDENTITY FULL: every update and delete writes the whole old row to WAL");
     }
-    return roles.status().isEmpty() || roles.created().isEmpty() || pk.isEmpty()
+    boolean statusUnclear =
+        roles.status().map(s -> s.pending().isEmpty() || s.done().isEmpty()).orElse(true);
+    return statusUnclear || roles.created().isEmpty() || pk.isEmpty()
         ? Verdict.READY_WITH_WARNINGS
         : Verdict.READY;
   }
