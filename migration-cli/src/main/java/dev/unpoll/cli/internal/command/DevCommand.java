@@ -51,6 +51,7 @@ public final class DevCommand implements Runnable {
       Path base = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"), "unpoll-dev");
       EmbeddedPostgresServer pg = null;
       EmbeddedKafkaBroker kafka = null;
+      boolean interrupted = false;
       try {
         if (!common.json) {
           err().println("starting PostgreSQL and Kafka in " + base + " ...");
@@ -90,14 +91,20 @@ public final class DevCommand implements Runnable {
         new CountDownLatch(1).await();
         return Unpoll.EXIT_OK;
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        interrupted = true;
         return Unpoll.EXIT_OK;
       } finally {
+        // Close with the interrupt flag clear: an interrupted close leaves the broker half-stopped
+        // (and Kafka may then halt the JVM). The flag is restored afterwards.
+        interrupted |= Thread.interrupted();
         if (kafka != null) {
           kafka.close();
         }
         if (pg != null) {
           pg.close();
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
         }
         if (!common.json) {
           err().println("sandbox stopped");
