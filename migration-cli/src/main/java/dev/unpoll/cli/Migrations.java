@@ -181,9 +181,12 @@ public final class Migrations {
   private Transition move(TableName table, Phase target, TransitionOptions options) {
     Objects.requireNonNull(options, "options");
     try (Connection c = Db.connect(settings)) {
-      TableInfo info = Analyzer.analyze(c, table);
-      Optional<ControlSchema.State> state =
-          ControlSchema.exists(c) ? ControlSchema.state(c, table, false) : Optional.empty();
+      Db.requireTable(c, table);
+      Optional<ControlSchema.State> state = ControlSchema.state(c, table, false);
+      TableInfo info =
+          MappingResolver.needsProposal(settings, state, table)
+              ? Analyzer.analyze(c, table)
+              : Analyzer.shape(c, table);
       Phase current = state.map(ControlSchema.State::phase).orElse(Phase.ANALYZED);
       if (current == target && target != Phase.CAPTURING) {
         return new Transition(

@@ -4,6 +4,7 @@ import dev.unpoll.cli.internal.command.AnalyzeCommand;
 import dev.unpoll.cli.internal.command.BaseCommand;
 import dev.unpoll.cli.internal.command.DevCommand;
 import dev.unpoll.cli.internal.command.DoctorCommand;
+import dev.unpoll.cli.internal.command.ExitCodes;
 import dev.unpoll.cli.internal.command.PhaseCommands;
 import dev.unpoll.cli.internal.command.PlanCommand;
 import dev.unpoll.cli.internal.command.StatusCommand;
@@ -46,13 +47,8 @@ import picocli.CommandLine.Spec;
       DevCommand.class,
       CommandLine.HelpCommand.class
     },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:ok",
-      "1:anything else (server unreachable, wrong password, missing table, ...)",
-      "2:usage error (unknown option, bad value, invalid table name)",
-      "3:a check or gate failed (doctor, analyze, verify, phase gates)"
-    },
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     footer = {
       "",
       "Docs: docs/cli.md (commands, JSON fields), docs/playbook.md (one table, step by step)."

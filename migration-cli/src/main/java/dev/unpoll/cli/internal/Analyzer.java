@@ -84,15 +84,29 @@ public final class Analyzer {
 
   /** Analyzes {@code t}; "does not exist" is a clear error with exit code 1. */
   public static TableInfo analyze(Connection c, TableName t) {
+    return analyze(c, t, true);
+  }
+
+  /**
+   * The catalog part only: columns, keys, replica identity, the time and bookkeeping columns, an
+   * estimated row count; no scan of the table (no exact count, no status values). What the gates
+   * need on every call, cheap on a large table.
+   */
+  public static TableInfo shape(Connection c, TableName t) {
+    return analyze(c, t, false);
+  }
+
+  private static TableInfo analyze(Connection c, TableName t, boolean readData) {
     Db.requireTable(c, t);
     try {
-      return analyzeExisting(c, t);
+      return analyzeExisting(c, t, readData);
     } catch (SQLException e) {
       throw Db.failure("cannot analyze " + t.display(), e);
     }
   }
 
-  private static TableInfo analyzeExisting(Connection c, TableName t) throws SQLException {
+  private static TableInfo analyzeExisting(Connection c, TableName t, boolean readData)
+      throws SQLException {
     List<Column> columns = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -158,7 +172,7 @@ public final class Analyzer {
     }
     long rows = estimate;
     boolean exact = false;
-    if (estimate < EXACT_COUNT_LIMIT) {
+    if (readData && estimate < EXACT_COUNT_LIMIT) {
       try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + t.quoted());
           ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -192,7 +206,7 @@ public final class Analyzer {
       }
     }
     List<String> notes = new ArrayList<>();
-    Roles roles = roles(c, t, columns, pk, notes);
+    Roles roles = roles(c, t, columns, pk, notes, readData);
     Verdict verdict = verdict(pk, identity, roles, notes);
     return new TableInfo(
         t,
@@ -210,10 +224,15 @@ public final class Analyzer {
   }
 
   private static Roles roles(
-      Connection c, TableName t, List<Column> columns, List<String> pk, List<String> notes)
+      Connection c,
+      TableName t,
+      List<Column> columns,
+      List<String> pk,
+      List<String> notes,
+      boolean readData)
       throws SQLException {
     Optional<StatusColumn> status = Optional.empty();
-    for (Column col : columns) {
+    for (Column col : readData ? columns : List.<Column>of()) {
       if (pk.contains(col.name())) {
         continue;
       }
@@ -280,7 +299,9 @@ public final class Analyzer {
         }
       }
     }
-    if (status.isEmpty()) {
+    if (!readData) {
+      notes.add("status values not read (catalog-only analysis)");
+    } else if (status.isEmpty()) {
       notes.add(
           "no status column found (text, varchar, enum or small integer named *status/*state with"
               + " at most "

@@ -53,6 +53,16 @@ public final class MappingResolver {
             + " --out unpoll.yaml`) or --topic <topic>");
   }
 
+  /**
+   * Whether {@link #resolve} will have to propose a mapping (nothing maps the table), which needs
+   * the full analysis with the status values read from the data.
+   */
+  public static boolean needsProposal(
+      Settings s, Optional<ControlSchema.State> state, TableName table) {
+    return s.tableMapping(table).isEmpty()
+        && !(state.isPresent() && state.get().mapping().has("topic"));
+  }
+
   /** The consumer group recorded for the table, if any. */
   public static Optional<String> recordedGroup(Optional<ControlSchema.State> state) {
     return state

@@ -216,7 +216,6 @@ public final class Verifier {
       String id = e.getKey();
       Row row = e.getValue();
       boolean isDone = row.status != null && done.contains(row.status);
-      boolean isPending = row.status != null && pending.contains(row.status);
       boolean byConsumer = consumerProcessed.containsKey(id);
       if (isDone) {
         rep.done++;
@@ -239,7 +238,7 @@ public final class Verifier {
         if (req.consumerGroup() != null && !ledger.containsKey(id)) {
           rep.missingInLedger.add(id);
         }
-      } else if (statusCol != null && (isPending || !isDone)) {
+      } else if (statusCol != null && !isDone) {
         rep.unhandled.add(id);
       }
       Instant[] l = ledger.get(id);

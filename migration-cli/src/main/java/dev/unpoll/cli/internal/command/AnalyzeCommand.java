@@ -28,7 +28,9 @@ import picocli.CommandLine.Option;
           + " proposed mapping as the relay's YAML.",
       "Exit 3 when the verdict is not-ready."
     },
-    mixinStandardHelpOptions = true)
+    mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
 public final class AnalyzeCommand extends BaseCommand {
   @Option(
       names = "--table",

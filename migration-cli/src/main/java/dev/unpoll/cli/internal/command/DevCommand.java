@@ -18,6 +18,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "dev",
     mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = "Local sandbox commands.",
     subcommands = {DevCommand.Up.class})
 public final class DevCommand implements Runnable {
@@ -33,6 +35,8 @@ public final class DevCommand implements Runnable {
   @Command(
       name = "up",
       mixinStandardHelpOptions = true,
+      exitCodeListHeading = ExitCodes.HEADING,
+      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "Start a PostgreSQL 17 with logical decoding and a Kafka broker on this machine (no"
             + " Docker), print how to connect (--json: jdbcUrl, user, password, bootstrapServers),"

@@ -28,7 +28,9 @@ import picocli.CommandLine.Option;
           + " PostgreSQL version. Each check passes, warns or fails with the SQL that fixes it.",
       "Exit 3 when any check fails."
     },
-    mixinStandardHelpOptions = true)
+    mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
 public final class DoctorCommand extends BaseCommand {
   /** Retained WAL above which an inactive slot is flagged as a failure rather than a warning. */
   public static final long INACTIVE_SLOT_FAIL_BYTES = 1L << 30;

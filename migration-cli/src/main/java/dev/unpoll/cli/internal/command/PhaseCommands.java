@@ -153,6 +153,8 @@ public final class PhaseCommands {
   @Command(
       name = "capture",
       mixinStandardHelpOptions = true,
+      exitCodeListHeading = ExitCodes.HEADING,
+      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "Start change data capture of the table: control schema unpoll, heartbeat table,"
             + " publication membership and the replication slot. Gate: wal_level, replica"
@@ -186,6 +188,8 @@ public final class PhaseCommands {
   @Command(
       name = "shadow",
       mixinStandardHelpOptions = true,
+      exitCodeListHeading = ExitCodes.HEADING,
+      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "capturing → shadow. Gate: every row in the window has its event in the topic.",
         "Exit 3 when a gate fails."
@@ -201,6 +205,8 @@ public final class PhaseCommands {
   @Command(
       name = "dual",
       mixinStandardHelpOptions = true,
+      exitCodeListHeading = ExitCodes.HEADING,
+      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "shadow → dual. Gates: no missing event; every row the poller handled is in the shadow"
             + " ledger; latency figures (informational).",
@@ -217,6 +223,8 @@ public final class PhaseCommands {
   @Command(
       name = "cutover",
       mixinStandardHelpOptions = true,
+      exitCodeListHeading = ExitCodes.HEADING,
+      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "dual → cutover. Gates: no missing event; no row in the window handled by the poller;"
             + " no pending backlog; nothing double-handled.",
@@ -233,6 +241,8 @@ public final class PhaseCommands {
   @Command(
       name = "retire",
       mixinStandardHelpOptions = true,
+      exitCodeListHeading = ExitCodes.HEADING,
+      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "cutover → retired. Gates: cutover has held for --hold; no missing event, nothing"
             + " unhandled or double-handled.",
@@ -256,6 +266,8 @@ public final class PhaseCommands {
   @Command(
       name = "rollback",
       mixinStandardHelpOptions = true,
+      exitCodeListHeading = ExitCodes.HEADING,
+      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "Move the table back one phase (capturing → analyzed removes it from the publication and"
             + " drops the slot when nothing else uses it). No gate; logged with --reason.",

@@ -28,7 +28,9 @@ import picocli.CommandLine.Option;
           + " line, comments included, stays as it was.",
       "Exit 3 when the table is not ready (see analyze)."
     },
-    mixinStandardHelpOptions = true)
+    mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
 public final class PlanCommand extends BaseCommand {
   /** The file written when neither --out nor --config is given. */
   public static final String DEFAULT_FILE = "unpoll.yaml";

@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = {
       "Every migrated table's phase and when it changed, the relay slot's retained WAL and lag,"
           + " and the time of the last event in each table's topic (when --kafka is given)."

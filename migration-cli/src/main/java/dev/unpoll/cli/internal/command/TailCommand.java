@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "tail",
     mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = {
       "Print a topic's events with partition, offset, key, headers and value; from the end"
           + " (new events only) unless --from-beginning. Runs until --max events, --idle-timeout"

@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "verify",
     mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = {
       "Reconcile the table with the topic and the consumer: rows inserted in the window vs."
           + " events in the topic by ce_id (missing, duplicated); rows the poller handled vs. what"
@@ -81,8 +83,12 @@ public final class VerifyCommand extends BaseCommand {
     Duration settleTime = settle == null ? TransitionOptions.DEFAULT_SETTLE : settle;
     VerifyReport report;
     try (Connection c = Db.connect(s)) {
-      TableInfo info = Analyzer.analyze(c, t);
+      Db.requireTable(c, t);
       Optional<ControlSchema.State> state = ControlSchema.state(c, t, false);
+      TableInfo info =
+          MappingResolver.needsProposal(s, state, t)
+              ? Analyzer.analyze(c, t)
+              : Analyzer.shape(c, t);
       Mapping mapping = MappingResolver.resolve(s, state, info, topic);
       String g = group != null ? group : MappingResolver.recordedGroup(state).orElse(null);
       Instant now;
