@@ -134,6 +134,33 @@ public final class Migrations {
     }
   }
 
+  /**
+   * The reconciliation of {@code unpoll verify}: rows created in the window (from {@code
+   * options.window()} ago, never before capture, until {@code options.settle()} ago) against the
+   * topic's events and the consumer's records of {@code options.consumerGroup()} (default: the
+   * group recorded at shadow; none: the consumer side is not compared).
+   */
+  public Reconciliation verify(TableName table, TransitionOptions options) {
+    Objects.requireNonNull(options, "options");
+    try (Connection c = Db.connect(settings)) {
+      Db.requireTable(c, table);
+      Optional<ControlSchema.State> state = ControlSchema.state(c, table, false);
+      TableInfo info =
+          MappingResolver.needsProposal(settings, state, table)
+              ? Analyzer.analyze(c, table)
+              : Analyzer.shape(c, table);
+      Mapping mapping = MappingResolver.resolve(settings, state, info, options.topic());
+      String group =
+          options.consumerGroup() != null
+              ? options.consumerGroup()
+              : MappingResolver.recordedGroup(state).orElse(null);
+      Phase phase = state.map(ControlSchema.State::phase).orElse(null);
+      return verify(c, info, mapping, options, group, phase).reconciliation(table);
+    } catch (SQLException e) {
+      throw Db.failure("cannot verify " + table.display(), e);
+    }
+  }
+
   private List<String> rollbackNotes(Connection c, TableName table, Phase from)
       throws SQLException {
     List<String> notes = new ArrayList<>();
@@ -370,6 +397,11 @@ public final class Migrations {
                       + settings.slot()
                       + " is created by the relay on its first start: rows committed before then"
                       + " reach Kafka only through the backlog snapshot (pending rows)");
+        }
+        if (mapping.statusColumn() == null || mapping.done().isEmpty()) {
+          notes.add(
+              "the mapping names no status column or no done values: verify and the gates cannot"
+                  + " tell which rows the poller handled; set status.column/pending/done");
         }
         notes.add(
             "start (or restart) the relay with this table's mapping; topic " + mapping.topic());

@@ -327,13 +327,27 @@ class PhaseIT {
             .environment(Map.of())
             .build();
     TableName t = TableName.parse(table);
+    String topic = kafka.createUniqueTopic("prog", 1);
+    // Rows before capture show the status values the proposed mapping is built from.
+    Fixtures.pollerHandles(db, table, Fixtures.insert(db, table, 2).subList(0, 1));
     TransitionOptions noSlot =
-        new TransitionOptions(false, null, "demo", null, null, null, null, "prog.topic", false);
+        new TransitionOptions(
+            false, null, "demo", null, java.time.Duration.ZERO, null, null, topic, false);
     Transition capture = m.capture(t, noSlot);
     assertThat(capture.applied()).isTrue();
     assertThat(capture.notes())
         .anyMatch(n -> n.contains("created by the relay on its first start"));
     assertThat(m.phase(t)).isEqualTo(Phase.CAPTURING);
+    List<Long> rows = Fixtures.insert(db, table, 2);
+    Fixtures.publish(kafka, topic, "public." + table, rows.subList(0, 1));
+    Fixtures.pollerHandles(db, table, rows);
+    Reconciliation r = m.verify(t, noSlot);
+    assertThat(r.rows()).isEqualTo(2);
+    assertThat(r.missingEvents()).isEqualTo(1);
+    assertThat(r.pollerHandled()).isEqualTo(2);
+    assertThat(r.pollerLatency().count()).isEqualTo(2);
+    assertThat(r.ok()).isFalse();
+    assertThat(r.failures()).singleElement().asString().contains("1 row(s) have no event");
     Transition back = m.rollback(t, noSlot);
     assertThat(back.to()).isEqualTo(Phase.ANALYZED);
     assertThat(m.phase(t)).isEqualTo(Phase.ANALYZED);

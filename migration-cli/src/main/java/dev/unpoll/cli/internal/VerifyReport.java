@@ -101,6 +101,30 @@ public final class VerifyReport {
     return f;
   }
 
+  /** The figures as the public record. */
+  public dev.unpoll.cli.Reconciliation reconciliation(dev.unpoll.cli.TableName t) {
+    return new dev.unpoll.cli.Reconciliation(
+        t,
+        topic,
+        rows,
+        missingEvents(),
+        duplicatedEvents(),
+        pollerHandled,
+        consumerHandled,
+        ledgerRecorded,
+        missingInLedger(),
+        unhandled(),
+        doubleHandled(),
+        backlog,
+        latency(pollerLatency),
+        latency(eventLatency),
+        failures());
+  }
+
+  private static dev.unpoll.cli.Reconciliation.Latency latency(Verifier.Percentiles p) {
+    return new dev.unpoll.cli.Reconciliation.Latency(p.count(), p.p50(), p.p95(), p.p99());
+  }
+
   /** The report as JSON. */
   public ObjectNode json() {
     ObjectNode n = JSON.createObjectNode();
