@@ -331,8 +331,12 @@ class PhaseIT {
     // Rows before capture show the status values the proposed mapping is built from.
     Fixtures.pollerHandles(db, table, Fixtures.insert(db, table, 2).subList(0, 1));
     TransitionOptions noSlot =
-        new TransitionOptions(
-            false, null, "demo", null, java.time.Duration.ZERO, null, null, topic, false);
+        TransitionOptions.builder()
+            .actor("demo")
+            .settle(java.time.Duration.ZERO)
+            .topic(topic)
+            .createSlot(false)
+            .build();
     Transition capture = m.capture(t, noSlot);
     assertThat(capture.applied()).isTrue();
     assertThat(capture.notes())

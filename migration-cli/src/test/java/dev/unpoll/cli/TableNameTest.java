@@ -52,4 +52,20 @@ class TableNameTest {
     assertThat(Phase.ANALYZED.previous()).isEmpty();
     assertThat(Phase.fromId("dual")).isEqualTo(Phase.DUAL);
   }
+
+  @Test
+  void transitionOptionsReportEveryProblemAtOnce() {
+    assertThatThrownBy(
+            () ->
+                TransitionOptions.builder()
+                    .force(true)
+                    .settle(java.time.Duration.ofSeconds(-1))
+                    .hold(java.time.Duration.ofHours(-1))
+                    .build())
+        .isInstanceOf(UnpollCliException.class)
+        .hasMessageContaining("--force needs --reason")
+        .hasMessageContaining("--settle must not be negative")
+        .hasMessageContaining("--hold must not be negative");
+    assertThat(TransitionOptions.defaults().window()).isEqualTo(TransitionOptions.DEFAULT_WINDOW);
+  }
 }
