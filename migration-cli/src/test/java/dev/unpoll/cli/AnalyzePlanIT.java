@@ -34,7 +34,10 @@ class AnalyzePlanIT {
             + " 'queued', body text, enqueued_at timestamptz DEFAULT now(), attempts int,"
             + " PRIMARY KEY (tenant, job_no))",
         "INSERT INTO sales.jobs (tenant, job_no) VALUES ('EU', 1), ('US', 2)",
-        "CREATE TABLE legacy_nokey (order_id int, status text, payload json)");
+        "CREATE TABLE legacy_nokey (order_id int, status text, payload json)",
+        "CREATE TABLE empty_queue (id int PRIMARY KEY, status varchar(10) NOT NULL"
+            + " CHECK (status IN ('NEW', 'IN''PROGRESS', 'SENT', 'FAILED')),"
+            + " created_at timestamptz DEFAULT now())");
   }
 
   @Test
@@ -128,5 +131,15 @@ class AnalyzePlanIT {
     assertThat(r.exit()).isEqualTo(3);
     assertThat(r.err()).contains("is not ready", "no primary key");
     assertThat(file).doesNotExist();
+  }
+
+  @Test
+  void statusValuesOfAnEmptyTableComeFromItsCheckConstraint() {
+    Cli.Result r = Cli.run(db, null, "analyze", "--table", "empty_queue", "--json");
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.json().get("rows").asLong()).isZero();
+    assertThat(r.json().at("/roles/status/pending").toString()).isEqualTo("[\"NEW\"]");
+    assertThat(r.json().at("/roles/status/done").toString()).isEqualTo("[\"SENT\"]");
+    assertThat(r.json().get("verdict").asText()).isEqualTo("ready");
   }
 }

@@ -101,11 +101,21 @@ final class Fixtures {
 
   /** Publishes the rows' events as the relay would (headers of docs/reference/event-format.md). */
   static void publish(TestKafka kafka, String topic, String rawTable, List<Long> ids) {
+    publishAt(kafka, topic, rawTable, ids, null);
+  }
+
+  /** Publishes with the given record timestamp (null: now). */
+  static void publishAt(
+      TestKafka kafka, String topic, String rawTable, List<Long> ids, Instant timestamp) {
     try (KafkaProducer<byte[], byte[]> p = kafka.newProducer()) {
       for (long id : ids) {
         ProducerRecord<byte[], byte[]> r =
             new ProducerRecord<>(
-                topic, bytes(Long.toString(id)), bytes("{\"orderId\":" + (1000 + id) + "}"));
+                topic,
+                null,
+                timestamp == null ? null : timestamp.toEpochMilli(),
+                bytes(Long.toString(id)),
+                bytes("{\"orderId\":" + (1000 + id) + "}"));
         r.headers()
             .add("ce_specversion", bytes("1.0"))
             .add("ce_id", bytes(rawTable + ":" + id))

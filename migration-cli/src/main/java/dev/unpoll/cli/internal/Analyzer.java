@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Reads a table's catalog entry, statistics and data, and infers the roles of its columns. */
@@ -79,6 +80,7 @@ public final class Analyzer {
       Pattern.compile("payload|data|body|message|content|event|json|event_data|message_body");
   static final Set<String> STATUS_TYPES = Set.of("text", "varchar", "bpchar", "int2", "int4");
   static final Set<String> TIME_TYPES = Set.of("timestamptz", "timestamp");
+  static final Pattern CHECK_LITERAL = Pattern.compile("'((?:[^']|'')*)'");
 
   private Analyzer() {}
 
@@ -368,6 +370,31 @@ public final class Analyzer {
           while (rs.next()) {
             if (!values.contains(rs.getString(1))) {
               values.add(rs.getString(1));
+            }
+          }
+        }
+      }
+    }
+    // A CHECK constraint on the column alone lists the values the data may not show yet (an
+    // integration table whose cleanup job deleted every done row, or an empty one).
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k"
+                + " JOIN pg_class c ON c.oid = k.conrelid"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = ?"
+                + " WHERE n.nspname = ? AND c.relname = ? AND k.contype = 'c'"
+                + " AND k.conkey = ARRAY[a.attnum]")) {
+      ps.setString(1, col.name());
+      ps.setString(2, t.schema());
+      ps.setString(3, t.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Matcher m = CHECK_LITERAL.matcher(rs.getString(1));
+          while (m.find()) {
+            String v = m.group(1).replace("''", "'");
+            if (!values.contains(v)) {
+              values.add(v);
             }
           }
         }

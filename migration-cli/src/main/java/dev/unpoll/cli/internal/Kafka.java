@@ -25,6 +25,12 @@ public final class Kafka {
   /** How long the CLI waits for the broker before saying it cannot reach it. */
   public static final Duration TIMEOUT = Duration.ofSeconds(15);
 
+  /**
+   * How far before a window's start reading begins: record timestamps come from the relay's clock,
+   * the window from the database's.
+   */
+  public static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
+
   private Kafka() {}
 
   static Map<String, Object> base(Settings s) {
@@ -79,12 +85,37 @@ public final class Kafka {
    */
   public static long readAll(
       Settings s, String topic, Consumer<ConsumerRecord<byte[], byte[]>> sink, Progress progress) {
+    return readSince(s, topic, null, sink, progress);
+  }
+
+  /**
+   * Like {@link #readAll}, but starting at the first record whose timestamp is at or after {@code
+   * since} minus {@link #CLOCK_SKEW} in each partition ({@code null}: from the beginning).
+   */
+  public static long readSince(
+      Settings s,
+      String topic,
+      java.time.Instant since,
+      Consumer<ConsumerRecord<byte[], byte[]>> sink,
+      Progress progress) {
     List<TopicPartition> parts = partitions(s, topic);
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(s)) {
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts, TIMEOUT);
-      long total = end.values().stream().mapToLong(Long::longValue).sum();
+      if (since != null) {
+        long at = since.minus(CLOCK_SKEW).toEpochMilli();
+        Map<TopicPartition, Long> query = new HashMap<>();
+        parts.forEach(tp -> query.put(tp, Math.max(0, at)));
+        consumer
+            .offsetsForTimes(query, TIMEOUT)
+            .forEach(
+                (tp, found) -> consumer.seek(tp, found == null ? end.get(tp) : found.offset()));
+      }
+      long total = 0;
+      for (TopicPartition tp : parts) {
+        total += Math.max(0, end.get(tp) - consumer.position(tp, TIMEOUT));
+      }
       long read = 0;
       long idleSince = System.nanoTime();
       while (!done(consumer, end)) {
