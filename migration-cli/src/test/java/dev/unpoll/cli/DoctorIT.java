@@ -13,9 +13,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(UnpollStackExtension.class)
 class DoctorIT {
   static TestPostgres db;
+  static dev.unpoll.testkit.TestKafka kafka;
 
   @BeforeAll
-  static void database(TestPostgres server) {
+  static void database(TestPostgres server, dev.unpoll.testkit.TestKafka k) {
+    kafka = k;
     db = server.createDatabase("cli_doctor_it");
     Fixtures.sql(
         db,
@@ -40,10 +42,11 @@ class DoctorIT {
 
   @Test
   void passesThePrerequisitesOfTheTestServerAndFlagsTheIdleSlot() {
-    Cli.Result r = Cli.run(db, null, "doctor", "--table", "with_pk", "--json");
+    Cli.Result r = Cli.run(db, kafka, "doctor", "--table", "with_pk", "--json");
     assertThat(r.exit()).as(r.toString()).isZero();
     JsonNode j = r.json();
     assertThat(check(j, "wal_level").get("status").asText()).isEqualTo("pass");
+    assertThat(check(j, "kafka").get("detail").asText()).startsWith("1 broker(s) answer");
     assertThat(check(j, "replication-slots").get("status").asText()).isEqualTo("pass");
     assertThat(check(j, "wal-senders").get("status").asText()).isEqualTo("pass");
     assertThat(check(j, "replication-privilege").get("status").asText()).isEqualTo("pass");

@@ -150,6 +150,20 @@ public final class Kafka {
     return true;
   }
 
+  /** The number of brokers answering at the bootstrap servers, or a clear error. */
+  public static int brokers(Settings s) {
+    try (Admin admin = Admin.create(base(s))) {
+      return admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).size();
+    } catch (ExecutionException e) {
+      throw unreachable(s, e.getCause() == null ? e : e.getCause());
+    } catch (TimeoutException | org.apache.kafka.common.KafkaException e) {
+      throw unreachable(s, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UnpollCliException("interrupted while contacting Kafka", e);
+    }
+  }
+
   /** A header's value as UTF-8 text, or null. */
   public static String header(ConsumerRecord<byte[], byte[]> r, String name) {
     var h = r.headers().lastHeader(name);

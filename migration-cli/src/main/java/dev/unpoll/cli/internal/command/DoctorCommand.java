@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.Db;
+import dev.unpoll.cli.internal.Kafka;
 import dev.unpoll.cli.internal.Replication;
 import dev.unpoll.cli.internal.Settings;
 import java.sql.Connection;
@@ -76,6 +77,24 @@ public final class DoctorCommand extends BaseCommand {
       checks = run(c, s, toCheck);
     } catch (SQLException e) {
       throw Db.failure("doctor could not read the server's settings", e);
+    }
+    if (s.kafkaBootstrap() != null) {
+      try {
+        int brokers = Kafka.brokers(s);
+        checks.add(
+            new Check(
+                "kafka",
+                Status.PASS,
+                brokers + " broker(s) answer at " + s.kafkaBootstrap(),
+                null));
+      } catch (dev.unpoll.cli.UnpollCliException e) {
+        checks.add(
+            new Check(
+                "kafka",
+                Status.FAIL,
+                e.getMessage(),
+                "check --kafka / kafka.bootstrap-servers and kafka.properties (TLS, SASL)"));
+      }
     }
     long fails = checks.stream().filter(ch -> ch.status() == Status.FAIL).count();
     long warns = checks.stream().filter(ch -> ch.status() == Status.WARN).count();
