@@ -61,11 +61,16 @@ public final class DevCommand implements Runnable {
           err().println("starting PostgreSQL and Kafka in " + base + " ...");
           err().flush();
         }
+        // Kafka's storage formatter prints to System.out; stdout is for the settings (--json).
+        java.io.PrintStream stdout = System.out;
+        System.setOut(System.err);
         try {
           pg = EmbeddedPostgresServer.builder().baseDirectory(base).start();
           kafka = EmbeddedKafkaBroker.builder().baseDirectory(base).start();
         } catch (RuntimeException e) {
           throw new UnpollCliException("cannot start the sandbox: " + e.getMessage(), e);
+        } finally {
+          System.setOut(stdout);
         }
         TestPostgres db = pg.postgres();
         TestKafka k = kafka.kafka();
