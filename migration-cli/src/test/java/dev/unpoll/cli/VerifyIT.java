@@ -189,4 +189,56 @@ class VerifyIT {
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("topic no-such-topic-here does not exist");
   }
+
+  @Test
+  void jsonFieldNamesAreTheDocumentedOnes() {
+    String table = "v_fields";
+    String topic = kafka.createUniqueTopic("v-fields", 1);
+    Fixtures.integrationTable(db, table);
+    Fixtures.publish(kafka, topic, "public." + table, Fixtures.insert(db, table, 1));
+
+    JsonNode j =
+        Cli.run(db, kafka, "verify", "--table", table, "--topic", topic, "--settle", "0s", "--json")
+            .json();
+
+    assertThat(names(j))
+        .containsExactly(
+            "table",
+            "topic",
+            "consumerGroup",
+            "phase",
+            "window",
+            "rows",
+            "events",
+            "handling",
+            "latency",
+            "failures",
+            "ok");
+    assertThat(names(j.get("window"))).containsExactly("from", "to", "allRows");
+    assertThat(names(j.get("events")))
+        .containsExactly("inTopic", "missing", "duplicated", "missingKeys", "duplicatedKeys");
+    assertThat(names(j.get("handling")))
+        .containsExactly(
+            "done",
+            "pollerHandled",
+            "consumerHandled",
+            "ledgerRecorded",
+            "missingInLedger",
+            "unhandled",
+            "doubleHandled",
+            "backlog",
+            "processedTableFound",
+            "ledgerTableFound",
+            "missingInLedgerKeys",
+            "unhandledKeys",
+            "doubleHandledKeys");
+    assertThat(names(j.at("/latency/poller"))).containsExactly("count", "p50Ms", "p95Ms", "p99Ms");
+    assertThat(names(j.at("/latency/event"))).containsExactly("count", "p50Ms", "p95Ms", "p99Ms");
+  }
+
+  private static List<String> names(JsonNode n) {
+    List<String> list = new java.util.ArrayList<>();
+    n.fieldNames().forEachRemaining(list::add);
+    return list;
+  }
 }
