@@ -107,7 +107,7 @@ public final class ConfigFile {
     }
     if (node.isObject()) {
       ObjectNode copy = YAML.createObjectNode();
-      Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+      Iterator<Map.Entry<String, JsonNode>> it = node.properties().iterator();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
         String child = at.isEmpty() ? e.getKey() : at + "." + e.getKey();

@@ -126,7 +126,7 @@ public final class PlanWriter {
   /** The mapping as YAML lines of a list item ({@code - table: ...}). */
   static List<String> render(ObjectNode mapping) {
     List<String> out = new ArrayList<>();
-    Iterator<Map.Entry<String, JsonNode>> it = mapping.fields();
+    Iterator<Map.Entry<String, JsonNode>> it = mapping.properties().iterator();
     boolean first = true;
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -135,7 +135,7 @@ public final class PlanWriter {
       JsonNode v = e.getValue();
       if (v.isObject()) {
         out.add(prefix + e.getKey() + ":");
-        Iterator<Map.Entry<String, JsonNode>> inner = v.fields();
+        Iterator<Map.Entry<String, JsonNode>> inner = v.properties().iterator();
         while (inner.hasNext()) {
           Map.Entry<String, JsonNode> ie = inner.next();
           out.add("    " + ie.getKey() + ": " + scalarOrFlow(ie.getValue()));

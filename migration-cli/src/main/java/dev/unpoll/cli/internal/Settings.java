@@ -67,7 +67,8 @@ public record Settings(
     Map<String, String> props = new LinkedHashMap<>();
     file.ifPresent(
         f -> {
-          Iterator<Map.Entry<String, JsonNode>> it = f.node("kafka.properties").fields();
+          Iterator<Map.Entry<String, JsonNode>> it =
+              f.node("kafka.properties").properties().iterator();
           while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
             props.put(e.getKey(), e.getValue().asText());
