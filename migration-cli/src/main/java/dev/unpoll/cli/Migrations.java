@@ -166,21 +166,31 @@ public final class Migrations {
     List<String> notes = new ArrayList<>();
     switch (from) {
       case CAPTURING:
+        // The slot serves the publication: keep it while the publication still has tables.
         boolean others =
-            ControlSchema.all(c).stream().anyMatch(s -> s.phase().compareTo(Phase.CAPTURING) >= 0);
+            Replication.number(
+                    c,
+                    "SELECT count(*) FROM pg_publication_tables WHERE pubname = ?"
+                        + " AND NOT (schemaname = 'unpoll' AND tablename = 'heartbeat')",
+                    settings.publication())
+                > 0;
         Optional<Replication.Slot> slot = Replication.slot(c, settings.slot());
         if (slot.isPresent() && !others && !slot.get().active()) {
           Replication.dropSlot(c, settings.slot());
           notes.add(
               "dropped replication slot "
                   + settings.slot()
-                  + " (no table is captured any more and no relay used it)");
+                  + " (publication "
+                  + settings.publication()
+                  + " has no other table and no relay is connected to the slot)");
         } else if (slot.isPresent()) {
           notes.add(
               "replication slot "
                   + settings.slot()
                   + " kept ("
-                  + (slot.get().active() ? "a relay is using it" : "other tables are captured")
+                  + (slot.get().active()
+                      ? "a relay is using it"
+                      : "publication " + settings.publication() + " still has other tables")
                   + ")");
         }
         notes.add("the relay no longer publishes new rows of " + table.display());
@@ -618,7 +628,19 @@ public final class Migrations {
                 + r.rows()
                 + " row(s) in the window have no event in the"
                 + " topic: is the relay running and publishing this table?";
-    return gate("events-complete", r.missingEvents() == 0, detail, f);
+    if (!r.topicFound()) {
+      detail =
+          "topic "
+              + r.json().path("topic").asText()
+              + " does not exist (yet): is the relay"
+              + " running and publishing this table? "
+              + r.missingEvents()
+              + " of "
+              + r.rows()
+              + " row(s) in the window have no event";
+    }
+    f.put("topicFound", r.topicFound());
+    return gate("events-complete", r.topicFound() && r.missingEvents() == 0, detail, f);
   }
 
   private static Gate ledgerGate(VerifyReport r) {

@@ -268,6 +268,20 @@ class PhaseIT {
   }
 
   @Test
+  void shadowRefusesWhileTheRelayHasNotCreatedTheTopic() throws Exception {
+    String table = "no_topic_yet";
+    Fixtures.integrationTable(db, table);
+    Path config = planned(table, "never.created." + table);
+    assertThat(cli(config, "capture", "--table", table, "--no-create-slot").exit()).isZero();
+    Cli.Result r =
+        cli(config, "shadow", "--table", table, "--group", GROUP, "--settle", "0s", "--json");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    JsonNode events = gate(r.json(), "events-complete");
+    assertThat(events.at("/figures/topicFound").asBoolean()).isFalse();
+    assertThat(events.get("detail").asText()).contains("does not exist (yet)");
+  }
+
+  @Test
   void phasesCannotBeSkippedEvenWithForce() throws Exception {
     String table = "no_skipping";
     Fixtures.integrationTable(db, table);

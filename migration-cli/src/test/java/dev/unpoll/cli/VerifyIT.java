@@ -182,12 +182,26 @@ class VerifyIT {
   }
 
   @Test
-  void missingTopicIsOneLineExit1() {
+  void aTopicThatDoesNotExistYetMeansEveryRowIsMissing() {
     Fixtures.integrationTable(db, "v_notopic");
+    Fixtures.insert(db, "v_notopic", 2);
     Cli.Result r =
-        Cli.run(db, kafka, "verify", "--table", "v_notopic", "--topic", "no-such-topic-here");
-    assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).contains("topic no-such-topic-here does not exist");
+        Cli.run(
+            db,
+            kafka,
+            "verify",
+            "--table",
+            "v_notopic",
+            "--topic",
+            "no-such-topic-here",
+            "--settle",
+            "0s",
+            "--json");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    assertThat(r.json().at("/events/topicFound").asBoolean()).isFalse();
+    assertThat(r.json().at("/events/missing").asInt()).isEqualTo(2);
+    assertThat(r.json().at("/failures/0").asText())
+        .contains("topic no-such-topic-here does not exist (yet)");
   }
 
   @Test
@@ -216,7 +230,8 @@ class VerifyIT {
             "ok");
     assertThat(names(j.get("window"))).containsExactly("from", "to", "allRows");
     assertThat(names(j.get("events")))
-        .containsExactly("inTopic", "missing", "duplicated", "missingKeys", "duplicatedKeys");
+        .containsExactly(
+            "topicFound", "inTopic", "missing", "duplicated", "missingKeys", "duplicatedKeys");
     assertThat(names(j.get("handling")))
         .containsExactly(
             "done",

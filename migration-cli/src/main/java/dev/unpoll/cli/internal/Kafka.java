@@ -53,6 +53,16 @@ public final class Kafka {
 
   /** The partitions of {@code topic}; a missing topic or unreachable broker is one clear line. */
   public static List<TopicPartition> partitions(Settings s, String topic) {
+    return partitionsIfExists(s, topic)
+        .orElseThrow(
+            () ->
+                new UnpollCliException(
+                    "topic " + topic + " does not exist at " + s.kafkaBootstrap()));
+  }
+
+  /** The partitions of {@code topic}, empty when the topic does not exist. */
+  public static java.util.Optional<List<TopicPartition>> partitionsIfExists(
+      Settings s, String topic) {
     try (Admin admin = Admin.create(base(s))) {
       TopicDescription d =
           admin
@@ -62,11 +72,10 @@ public final class Kafka {
               .get(topic);
       List<TopicPartition> list = new ArrayList<>();
       d.partitions().forEach(p -> list.add(new TopicPartition(topic, p.partition())));
-      return list;
+      return java.util.Optional.of(list);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-        throw new UnpollCliException(
-            "topic " + topic + " does not exist at " + s.kafkaBootstrap(), e);
+        return java.util.Optional.empty();
       }
       throw unreachable(s, e.getCause() == null ? e : e.getCause());
     } catch (TimeoutException e) {
@@ -90,7 +99,8 @@ public final class Kafka {
 
   /**
    * Like {@link #readAll}, but starting at the first record whose timestamp is at or after {@code
-   * since} minus {@link #CLOCK_SKEW} in each partition ({@code null}: from the beginning).
+   * since} minus {@link #CLOCK_SKEW} in each partition ({@code null}: from the beginning). Returns
+   * -1 when the topic does not exist.
    */
   public static long readSince(
       Settings s,
@@ -98,7 +108,11 @@ public final class Kafka {
       java.time.Instant since,
       Consumer<ConsumerRecord<byte[], byte[]>> sink,
       Progress progress) {
-    List<TopicPartition> parts = partitions(s, topic);
+    java.util.Optional<List<TopicPartition>> existing = partitionsIfExists(s, topic);
+    if (existing.isEmpty()) {
+      return -1;
+    }
+    List<TopicPartition> parts = existing.get();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(s)) {
       consumer.assign(parts);
       consumer.seekToBeginning(parts);

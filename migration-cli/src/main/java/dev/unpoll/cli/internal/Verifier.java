@@ -123,26 +123,27 @@ public final class Verifier {
     Map<String, Instant> eventTime = new HashMap<>();
     long[] tableEvents = {0};
     // Events of rows created in the window cannot be older than the window: read from there.
-    Kafka.readSince(
-        s,
-        m.topic(),
-        created == null ? null : req.from(),
-        r -> {
-          String id = Kafka.header(r, "ce_id");
-          if (id != null && id.startsWith(prefix)) {
-            tableEvents[0]++;
-            eventCount.merge(id, 1, Integer::sum);
-            String time = Kafka.header(r, "ce_time");
-            if (time != null && !eventTime.containsKey(id)) {
-              try {
-                eventTime.put(id, Instant.parse(time));
-              } catch (DateTimeParseException ignored) {
-                // a malformed ce_time only costs the latency figure of this event
+    long read =
+        Kafka.readSince(
+            s,
+            m.topic(),
+            created == null ? null : req.from(),
+            r -> {
+              String id = Kafka.header(r, "ce_id");
+              if (id != null && id.startsWith(prefix)) {
+                tableEvents[0]++;
+                eventCount.merge(id, 1, Integer::sum);
+                String time = Kafka.header(r, "ce_time");
+                if (time != null && !eventTime.containsKey(id)) {
+                  try {
+                    eventTime.put(id, Instant.parse(time));
+                  } catch (DateTimeParseException ignored) {
+                    // a malformed ce_time only costs the latency figure of this event
+                  }
+                }
               }
-            }
-          }
-        },
-        progress);
+            },
+            progress);
 
     VerifyReport rep = new VerifyReport();
     rep.table = t.display();
@@ -153,6 +154,7 @@ public final class Verifier {
     rep.to = created == null ? null : to;
     rep.rows = rows.size();
     rep.topicEvents = tableEvents[0];
+    rep.topicFound = read >= 0;
     for (Map.Entry<String, Row> e : rows.entrySet()) {
       int n = eventCount.getOrDefault(e.getKey(), 0);
       if (n == 0) {

@@ -20,6 +20,7 @@ public final class VerifyReport {
   Instant to;
   long rows;
   long topicEvents;
+  boolean topicFound;
   final List<String> missingEvents = new ArrayList<>();
   final List<String> duplicatedEvents = new ArrayList<>();
   long done;
@@ -34,6 +35,11 @@ public final class VerifyReport {
   final List<String> doubleHandled = new ArrayList<>();
   Verifier.Percentiles pollerLatency;
   Verifier.Percentiles eventLatency;
+
+  /** Whether the topic exists. */
+  public boolean topicFound() {
+    return topicFound;
+  }
 
   /** Rows without an event in the topic. */
   public int missingEvents() {
@@ -83,7 +89,14 @@ public final class VerifyReport {
   /** The failures that make {@code verify} exit 3, for the table's phase. */
   public List<String> failures() {
     List<String> f = new ArrayList<>();
-    if (missingEvents() > 0) {
+    if (!topicFound) {
+      f.add(
+          "topic "
+              + topic
+              + " does not exist (yet): has the relay published anything? "
+              + missingEvents()
+              + " row(s) have no event");
+    } else if (missingEvents() > 0) {
       f.add(missingEvents() + " row(s) have no event in topic " + topic);
     }
     if (doubleHandled() > 0) {
@@ -138,6 +151,7 @@ public final class VerifyReport {
     w.put("allRows", from == null);
     n.put("rows", rows);
     ObjectNode ev = n.putObject("events");
+    ev.put("topicFound", topicFound);
     ev.put("inTopic", topicEvents);
     ev.put("missing", missingEvents());
     ev.put("duplicated", duplicatedEvents());
