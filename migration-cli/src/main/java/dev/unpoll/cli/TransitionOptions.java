@@ -1,5 +1,6 @@
 package dev.unpoll.cli;
 
+import dev.unpoll.cli.internal.Durations;
 import java.time.Duration;
 
 /**
@@ -26,14 +27,23 @@ public record TransitionOptions(
     Duration hold,
     String topic,
     boolean createSlot) {
+  /** {@link #DEFAULT_WINDOW} as written on the command line. */
+  public static final String DEFAULT_WINDOW_TEXT = "15m";
+
+  /** {@link #DEFAULT_SETTLE} as written on the command line. */
+  public static final String DEFAULT_SETTLE_TEXT = "5s";
+
+  /** {@link #DEFAULT_HOLD} as written on the command line. */
+  public static final String DEFAULT_HOLD_TEXT = "24h";
+
   /** The reconciliation window when none is given. */
-  public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(15);
+  public static final Duration DEFAULT_WINDOW = Durations.parse(DEFAULT_WINDOW_TEXT);
 
   /** The settle time when none is given. */
-  public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_SETTLE = Durations.parse(DEFAULT_SETTLE_TEXT);
 
   /** How long cutover must hold before retire when nothing else is agreed. */
-  public static final Duration DEFAULT_HOLD = Duration.ofHours(24);
+  public static final Duration DEFAULT_HOLD = Durations.parse(DEFAULT_HOLD_TEXT);
 
   /** Validates: forcing needs a reason; durations are not negative. All problems in one message. */
   public TransitionOptions {

@@ -129,14 +129,20 @@ public final class PhaseCommands {
         names = "--since",
         paramLabel = "<duration>",
         converter = Durations.class,
-        description = "How far back the gate looks, within the time since capture (default 15m).")
+        description =
+            "How far back the gate looks, within the time since capture (default "
+                + TransitionOptions.DEFAULT_WINDOW_TEXT
+                + ").")
     Duration since;
 
     @Option(
         names = "--settle",
         paramLabel = "<duration>",
         converter = Durations.class,
-        description = "Ignore rows younger than this (default 5s).")
+        description =
+            "Ignore rows younger than this (default "
+                + TransitionOptions.DEFAULT_SETTLE_TEXT
+                + ").")
     Duration settle;
 
     TransitionOptions options(Duration hold) {
@@ -253,7 +259,10 @@ public final class PhaseCommands {
         names = "--hold",
         paramLabel = "<duration>",
         converter = Durations.class,
-        description = "How long cutover must have held (default 24h).")
+        description =
+            "How long cutover must have held (default "
+                + TransitionOptions.DEFAULT_HOLD_TEXT
+                + ").")
     Duration hold;
 
     @Override

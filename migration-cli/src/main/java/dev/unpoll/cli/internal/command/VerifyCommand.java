@@ -52,15 +52,17 @@ public final class VerifyCommand extends BaseCommand {
       paramLabel = "<duration>",
       converter = Durations.class,
       description =
-          "The window: rows created this long ago until now (default 15m, and never"
-              + " before the table entered capturing).")
+          "The window: rows created this long ago until now (default "
+              + TransitionOptions.DEFAULT_WINDOW_TEXT
+              + ", and never before the table entered capturing).")
   Duration since;
 
   @Option(
       names = "--settle",
       paramLabel = "<duration>",
       converter = Durations.class,
-      description = "Ignore rows younger than this (default 5s).")
+      description =
+          "Ignore rows younger than this (default " + TransitionOptions.DEFAULT_SETTLE_TEXT + ").")
   Duration settle;
 
   @Option(
