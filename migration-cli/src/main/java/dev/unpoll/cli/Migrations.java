@@ -266,13 +266,13 @@ public final class Migrations {
           break;
         case SHADOW:
           requireGroup(group, target);
-          gates.add(eventsGate(verify(c, info, mapping, options, group, current)));
+          gates.add(eventsGate(verify(c, info, mapping, options, group, current), slotState(c)));
           break;
         case DUAL:
           {
             requireGroup(group, target);
             VerifyReport r = verify(c, info, mapping, options, group, current);
-            gates.add(eventsGate(r));
+            gates.add(eventsGate(r, slotState(c)));
             gates.add(ledgerGate(r));
             gates.add(latencyGate(r));
             break;
@@ -281,7 +281,7 @@ public final class Migrations {
           {
             requireGroup(group, target);
             VerifyReport r = verify(c, info, mapping, options, group, current);
-            gates.add(eventsGate(r));
+            gates.add(eventsGate(r, slotState(c)));
             gates.add(
                 gate(
                     "no-poller-claims",
@@ -324,7 +324,7 @@ public final class Migrations {
                         "holdSeconds",
                         options.hold().toSeconds())));
             VerifyReport r = verify(c, info, mapping, options, group, Phase.CUTOVER);
-            gates.add(eventsGate(r));
+            gates.add(eventsGate(r, slotState(c)));
             gates.add(
                 gate(
                     "all-handled",
@@ -612,7 +612,14 @@ public final class Migrations {
     return gates;
   }
 
-  private static Gate eventsGate(VerifyReport r) {
+  /** The relay slot's state as gate figures say it: active, inactive or missing. */
+  private String slotState(Connection c) throws SQLException {
+    return Replication.slot(c, settings.slot())
+        .map(sl -> sl.active() ? "active" : "inactive")
+        .orElse("missing");
+  }
+
+  private Gate eventsGate(VerifyReport r, String slotState) {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("rows", r.rows());
     f.put("missing", r.missingEvents());
@@ -640,7 +647,14 @@ public final class Migrations {
               + " row(s) in the window have no event";
     }
     f.put("topicFound", r.topicFound());
-    return gate("events-complete", r.topicFound() && r.missingEvents() == 0, detail, f);
+    f.put("slot", settings.slot());
+    f.put("slotState", slotState);
+    boolean passed = r.topicFound() && r.missingEvents() == 0;
+    if (!passed && !slotState.equals("active")) {
+      detail +=
+          " (replication slot " + settings.slot() + " is " + slotState + ": no relay reads it)";
+    }
+    return gate("events-complete", passed, detail, f);
   }
 
   private static Gate ledgerGate(VerifyReport r) {

@@ -278,7 +278,9 @@ class PhaseIT {
     assertThat(r.exit()).as(r.toString()).isEqualTo(3);
     JsonNode events = gate(r.json(), "events-complete");
     assertThat(events.at("/figures/topicFound").asBoolean()).isFalse();
-    assertThat(events.get("detail").asText()).contains("does not exist (yet)");
+    assertThat(events.get("detail").asText())
+        .contains("does not exist (yet)", "replication slot slot_" + table + " is missing");
+    assertThat(events.at("/figures/slotState").asText()).isEqualTo("missing");
   }
 
   @Test
