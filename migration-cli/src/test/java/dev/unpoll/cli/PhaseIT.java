@@ -209,6 +209,17 @@ class PhaseIT {
     assertThat(row.get("phase").asText()).isEqualTo("retired");
     assertThat(row.get("lastEventTime").isTextual()).isTrue();
 
+    Cli.Result history = cli(config, "status", "--table", table);
+    assertThat(history.exit()).as(history.toString()).isZero();
+    assertThat(history.out())
+        .contains("log of " + raw + ":", "analyzed → capturing", "retired")
+        .contains(
+            "dual → cutover  by alice  FORCED past [no-poller-claims]  reason: poller stopped");
+    JsonNode log = cli(config, "status", "--table", table, "--json").json().get("log");
+    assertThat(log).hasSize(5);
+    assertThat(log.get(3).get("to").asText()).isEqualTo("cutover");
+    assertThat(log.get(3).get("actor").asText()).isEqualTo("alice");
+
     // Rollback from every phase, one step at a time, back to where we started.
     for (String expected : List.of("cutover", "dual", "shadow", "capturing", "analyzed")) {
       Cli.Result back = cli(config, "rollback", "--table", table, "--reason", "drill");

@@ -69,9 +69,4 @@ public final class MappingResolver {
         .map(st -> st.mapping().path(CONSUMER_GROUP_KEY).asText(null))
         .filter(g -> !g.isBlank());
   }
-
-  /** Checks a table name read back from a file or the database. */
-  public static TableName table(String text) {
-    return TableName.parse(text);
-  }
 }

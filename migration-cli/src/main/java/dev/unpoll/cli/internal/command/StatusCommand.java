@@ -2,6 +2,7 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.ControlSchema;
 import dev.unpoll.cli.internal.Db;
@@ -41,14 +42,26 @@ public final class StatusCommand extends BaseCommand {
       description = "The relay's slot (default: source.slot, else " + Settings.DEFAULT_SLOT + ").")
   String slot;
 
+  @Option(
+      names = "--table",
+      paramLabel = "<schema.table>",
+      description = "Also show this table's transition log (unpoll.migration_log).")
+  String table;
+
   @Override
   public Integer call() {
     Settings s = Settings.resolve(common, slot, null, env());
     List<ControlSchema.State> states;
     Optional<Replication.Slot> sl;
+    TableName logTable = table == null ? null : TableName.parse(table);
+    List<ControlSchema.LogEntry> log = List.of();
     try (Connection c = Db.connect(s)) {
       states = ControlSchema.all(c);
       sl = Replication.slot(c, s.slot());
+      if (logTable != null) {
+        Db.requireTable(c, logTable);
+        log = ControlSchema.log(c, logTable);
+      }
     } catch (SQLException e) {
       throw Db.failure("cannot read unpoll.migration", e);
     }
@@ -82,6 +95,19 @@ public final class StatusCommand extends BaseCommand {
         Instant last = topic == null ? null : lastEvent.get(topic);
         tn.put("lastEventTime", last == null ? null : last.toString());
       }
+      if (logTable != null) {
+        ArrayNode ln = n.putArray("log");
+        for (ControlSchema.LogEntry e : log) {
+          ObjectNode en = ln.addObject();
+          en.put("table", e.table());
+          en.put("from", e.from() == null ? null : e.from().id());
+          en.put("to", e.to().id());
+          en.put("at", e.at().toString());
+          en.put("actor", e.actor());
+          en.put("reason", e.reason());
+          en.set("gates", e.gateResults());
+        }
+      }
       printJson(n);
     } else {
       line(
@@ -113,6 +139,33 @@ public final class StatusCommand extends BaseCommand {
                 !kafka
                     ? "(no --kafka)"
                     : last == null ? "none" : last + " (" + ago(last) + " ago)"));
+      }
+    }
+    if (logTable != null && !common.json) {
+      line("log of " + logTable.display() + ":");
+      if (log.isEmpty()) {
+        line("  (no transitions)");
+      }
+      for (ControlSchema.LogEntry e : log) {
+        List<String> failed = new java.util.ArrayList<>();
+        e.gateResults()
+            .forEach(
+                g -> {
+                  if (!g.path("passed").asBoolean(true)) {
+                    failed.add(g.path("name").asText());
+                  }
+                });
+        line(
+            "  "
+                + e.at()
+                + "  "
+                + (e.from() == null ? "-" : e.from().id())
+                + " → "
+                + e.to().id()
+                + "  by "
+                + e.actor()
+                + (failed.isEmpty() ? "" : "  FORCED past " + failed)
+                + (e.reason() == null ? "" : "  reason: " + e.reason()));
       }
     }
     return Unpoll.EXIT_OK;
