@@ -142,4 +142,23 @@ class AnalyzePlanIT {
     assertThat(r.json().at("/roles/status/done").toString()).isEqualTo("[\"SENT\"]");
     assertThat(r.json().get("verdict").asText()).isEqualTo("ready");
   }
+
+  @Test
+  void planRejectsATopicNameKafkaWouldReject(@TempDir Path dir) {
+    Path file = dir.resolve("unpoll.yaml");
+    Cli.Result r =
+        Cli.run(
+            db,
+            null,
+            "plan",
+            "--table",
+            "order_integration",
+            "--out",
+            file.toString(),
+            "--topic",
+            "orders\nsource: {jdbc-url: evil}");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("not a valid Kafka topic name");
+    assertThat(file).doesNotExist();
+  }
 }

@@ -28,6 +28,8 @@ public record Mapping(
     List<String> pending,
     List<String> done) {
   static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.util.regex.Pattern TOPIC =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");
 
   /** Reads a mapping node; a mapping without a topic is an error naming the fix. */
   public static Mapping of(JsonNode node, TableName table) {
@@ -55,6 +57,9 @@ public record Mapping(
 
   /** The mapping the analysis proposes, with {@code topic} if given. */
   public static Mapping propose(TableInfo info, String topic) {
+    if (topic != null) {
+      checkTopic(topic);
+    }
     ObjectNode m = JSON.createObjectNode();
     m.put("table", info.table().display());
     m.put("topic", topic != null ? topic : defaultTopic(info.table()));
@@ -82,6 +87,14 @@ public record Mapping(
     m.put("emit-updates", false);
     m.put("emit-deletes", false);
     return of(m, info.table());
+  }
+
+  /** Rejects names Kafka would reject: 1-249 characters of letters, digits, '.', '_', '-'. */
+  public static void checkTopic(String topic) {
+    if (!TOPIC.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
+      throw UnpollCliException.usage(
+          "--topic: '" + topic + "' is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)");
+    }
   }
 
   /** {@code schema.table} with characters Kafka does not allow in topic names replaced by _. */
