@@ -160,6 +160,13 @@ public final class Unpoll implements Runnable {
       err.println("try: " + cmd.getCommandSpec().qualifiedName() + " --help");
     }
     err.flush();
+    if (java.util.Arrays.asList(args).contains("--json")) {
+      var node = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+      node.put("error", ex.getMessage());
+      node.put("exitCode", EXIT_USAGE);
+      cmd.getOut().println(node.toString());
+      cmd.getOut().flush();
+    }
     return EXIT_USAGE;
   }
 

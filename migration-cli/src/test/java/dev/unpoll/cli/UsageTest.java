@@ -106,4 +106,12 @@ class UsageTest {
     assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
     assertThat(Durations.format(Duration.ofSeconds(3725))).isEqualTo("1h2m5s");
   }
+
+  @Test
+  void parameterErrorsInJsonModeAreJsonToo() {
+    Cli.Result r = Cli.run(Map.of(), "verify", "--json", "--table");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.json().get("exitCode").asInt()).isEqualTo(2);
+    assertThat(r.json().get("error").asText()).contains("--table");
+  }
 }
