@@ -1,0 +1,221 @@
+package dev.unpoll.cli.internal.command;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.TableName;
+import dev.unpoll.cli.Unpoll;
+import dev.unpoll.cli.internal.Analyzer;
+import dev.unpoll.cli.internal.Db;
+import dev.unpoll.cli.internal.Mapping;
+import dev.unpoll.cli.internal.PlanWriter;
+import dev.unpoll.cli.internal.Replication;
+import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.cli.internal.TableInfo;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code unpoll analyze --table T}: the table, its polling roles, a verdict and a mapping. */
+@Command(
+    name = "analyze",
+    description = {
+      "Describe a legacy integration table: columns and types, primary key, rows and size,"
+          + " insert/update/delete counts, the inferred roles (status column with its pending and"
+          + " done values, payload, bookkeeping and key columns), a readiness verdict and the"
+          + " proposed mapping as the relay's YAML.",
+      "Exit 3 when the verdict is not-ready."
+    },
+    mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
+public final class AnalyzeCommand extends BaseCommand {
+  @Option(
+      names = "--table",
+      required = true,
+      paramLabel = "<schema.table>",
+      description = "The table; quote mixed-case parts: '\"Sales\".\"OrderQueue\"'.")
+  String table;
+
+  @Option(
+      names = "--topic",
+      paramLabel = "<topic>",
+      description = "Topic for the proposed mapping.")
+  String topic;
+
+  @Override
+  public Integer call() {
+    TableName t = TableName.parse(table);
+    Settings s = settings();
+    TableInfo info;
+    try (Connection c = Db.connect(s)) {
+      info = Analyzer.analyze(c, t);
+    } catch (SQLException e) {
+      throw Db.failure("cannot analyze " + t.display(), e);
+    }
+    Mapping mapping =
+        info.verdict() == TableInfo.Verdict.NOT_READY ? null : Mapping.propose(info, topic);
+    if (common.json) {
+      printJson(json(info, mapping));
+    } else {
+      text(info, mapping);
+    }
+    return info.verdict() == TableInfo.Verdict.NOT_READY
+        ? Unpoll.EXIT_CHECK_FAILED
+        : Unpoll.EXIT_OK;
+  }
+
+  static ObjectNode json(TableInfo info, Mapping mapping) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("table", info.table().display());
+    ArrayNode cols = n.putArray("columns");
+    for (TableInfo.Column c : info.columns()) {
+      ObjectNode col = cols.addObject();
+      col.put("name", c.name());
+      col.put("type", c.type());
+      col.put("nullable", c.nullable());
+      col.put("default", c.dflt());
+    }
+    ArrayNode pk = n.putArray("primaryKey");
+    info.primaryKey().forEach(pk::add);
+    n.put("replicaIdentity", info.replicaIdentity());
+    n.put("owner", info.owner());
+    n.put("rows", info.rows());
+    n.put("rowsExact", info.rowsExact());
+    n.put("totalBytes", info.totalBytes());
+    ObjectNode act = n.putObject("activity");
+    info.activity().forEach(act::put);
+    ObjectNode roles = n.putObject("roles");
+    ArrayNode key = roles.putArray("key");
+    info.roles().key().forEach(key::add);
+    if (info.roles().status().isPresent()) {
+      TableInfo.StatusColumn st = info.roles().status().get();
+      ObjectNode sn = roles.putObject("status");
+      sn.put("column", st.column());
+      ArrayNode p = sn.putArray("pending");
+      st.pending().forEach(p::add);
+      ArrayNode d = sn.putArray("done");
+      st.done().forEach(d::add);
+      ObjectNode counts = sn.putObject("counts");
+      st.counts().forEach(counts::put);
+    } else {
+      roles.putNull("status");
+    }
+    roles.put("payload", info.roles().payload().orElse(null));
+    ArrayNode bk = roles.putArray("bookkeeping");
+    info.roles().bookkeeping().forEach(bk::add);
+    roles.put("created", info.roles().created().orElse(null));
+    roles.put("processed", info.roles().processed().orElse(null));
+    n.put("verdict", info.verdict().id());
+    ArrayNode notes = n.putArray("notes");
+    info.notes().forEach(notes::add);
+    if (mapping != null) {
+      n.set("mapping", mapping.node());
+      n.put("mappingYaml", String.join("\n", yaml(mapping)) + "\n");
+    } else {
+      n.putNull("mapping");
+      n.putNull("mappingYaml");
+    }
+    return n;
+  }
+
+  private void text(TableInfo info, Mapping mapping) {
+    line("table " + info.table().display() + " (owner " + info.owner() + ")");
+    line(
+        "rows: "
+            + (info.rowsExact() ? "" : "~")
+            + info.rows()
+            + ", size "
+            + Replication.bytes(info.totalBytes()));
+    if (!info.activity().isEmpty()) {
+      line(
+          "activity since stats reset: "
+              + info.activity().get("inserts")
+              + " inserts, "
+              + info.activity().get("updates")
+              + " updates, "
+              + info.activity().get("deletes")
+              + " deletes, "
+              + info.activity().get("deadTuples")
+              + " dead tuples, "
+              + info.activity().get("idxScans")
+              + " index scans, "
+              + info.activity().get("seqScans")
+              + " seq scans");
+    }
+    line("columns:");
+    for (TableInfo.Column c : info.columns()) {
+      String role = role(info, c.name());
+      line(
+          String.format(
+              Locale.ROOT,
+              "  %-20s %-28s %s%s",
+              c.name(),
+              c.type(),
+              c.nullable() ? "" : "not null",
+              role.isEmpty() ? "" : "  [" + role + "]"));
+    }
+    line(
+        "primary key: "
+            + (info.primaryKey().isEmpty() ? "none" : String.join(", ", info.primaryKey()))
+            + "; replica identity "
+            + info.replicaIdentity());
+    info.roles()
+        .status()
+        .ifPresent(
+            st ->
+                line(
+                    "status column "
+                        + st.column()
+                        + ": values "
+                        + st.counts()
+                        + "; pending "
+                        + st.pending()
+                        + ", done "
+                        + st.done()));
+    line("verdict: " + info.verdict().id());
+    for (String note : info.notes()) {
+      line("  - " + note);
+    }
+    if (mapping != null) {
+      line("proposed mapping (tables: entry of unpoll.yaml; `unpoll plan` writes it):");
+      yaml(mapping).forEach(l -> line("  " + l));
+    }
+  }
+
+  private static String role(TableInfo info, String column) {
+    List<String> roles = new java.util.ArrayList<>();
+    if (info.roles().key().contains(column)) {
+      roles.add("key");
+    }
+    if (info.roles().status().map(s -> s.column().equals(column)).orElse(false)) {
+      roles.add("status");
+    }
+    if (info.roles().payload().map(column::equals).orElse(false)) {
+      roles.add("payload");
+    }
+    if (info.roles().bookkeeping().contains(column) && !roles.contains("status")) {
+      roles.add("bookkeeping");
+    }
+    if (info.roles().created().map(column::equals).orElse(false)) {
+      roles.add("created");
+    }
+    return String.join(", ", roles);
+  }
+
+  static List<String> yaml(Mapping mapping) {
+    return PlanWriter.merge(
+            "",
+            mapping.node().has("table")
+                ? TableName.parse(mapping.node().get("table").asText())
+                : null,
+            mapping.node())
+        .text()
+        .lines()
+        .filter(l -> !l.startsWith("tables:"))
+        .map(l -> l.startsWith("  ") ? l.substring(2) : l)
+        .toList();
+  }
+}

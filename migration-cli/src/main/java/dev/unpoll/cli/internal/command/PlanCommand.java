@@ -1,0 +1,114 @@
+package dev.unpoll.cli.internal.command;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.TableName;
+import dev.unpoll.cli.Unpoll;
+import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.cli.internal.Analyzer;
+import dev.unpoll.cli.internal.Db;
+import dev.unpoll.cli.internal.Mapping;
+import dev.unpoll.cli.internal.PlanWriter;
+import dev.unpoll.cli.internal.TableInfo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code unpoll plan --table T [--out unpoll.yaml]}: writes the table's mapping into the file. */
+@Command(
+    name = "plan",
+    description = {
+      "Analyze the table and write its mapping under tables: in the relay's configuration file:"
+          + " an existing entry of the same table is replaced, otherwise one is added; every other"
+          + " line, comments included, stays as it was.",
+      "Exit 3 when the table is not ready (see analyze)."
+    },
+    mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
+public final class PlanCommand extends BaseCommand {
+  /** The file written when neither --out nor --config is given. */
+  public static final String DEFAULT_FILE = "unpoll.yaml";
+
+  @Option(
+      names = "--table",
+      required = true,
+      paramLabel = "<schema.table>",
+      description = "The table.")
+  String table;
+
+  @Option(
+      names = "--out",
+      paramLabel = "<file>",
+      description = "The file to write (default: the --config file, else " + DEFAULT_FILE + ").")
+  Path out;
+
+  @Option(names = "--topic", paramLabel = "<topic>", description = "Topic (default schema.table).")
+  String topic;
+
+  @Override
+  public Integer call() {
+    TableName t = TableName.parse(table);
+    Path file = out != null ? out : common.config != null ? common.config : Path.of(DEFAULT_FILE);
+    TableInfo info;
+    try (Connection c = Db.connect(settings())) {
+      info = Analyzer.analyze(c, t);
+    } catch (SQLException e) {
+      throw Db.failure("cannot analyze " + t.display(), e);
+    }
+    if (info.verdict() == TableInfo.Verdict.NOT_READY) {
+      err().println("unpoll plan: " + t.display() + " is not ready: " + info.notes().get(0));
+      return Unpoll.EXIT_CHECK_FAILED;
+    }
+    Mapping mapping = Mapping.propose(info, topic);
+    String before;
+    try {
+      before = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+    } catch (IOException e) {
+      throw new UnpollCliException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    PlanWriter.Result result = PlanWriter.merge(before, t, mapping.node());
+    try {
+      Path abs = file.toAbsolutePath();
+      Path tmp = Files.createTempFile(abs.getParent(), ".unpoll-plan", ".yaml");
+      Files.writeString(tmp, result.text(), StandardCharsets.UTF_8);
+      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UnpollCliException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+    if (common.json) {
+      ObjectNode n = JSON.createObjectNode();
+      n.put("table", t.display());
+      n.put("file", file.toString());
+      n.put("replaced", result.replaced());
+      n.put("verdict", info.verdict().id());
+      n.set("mapping", mapping.node());
+      printJson(n);
+    } else {
+      line(
+          (result.replaced() ? "replaced" : "added")
+              + " the mapping of "
+              + t.display()
+              + " in "
+              + file
+              + " (topic "
+              + mapping.topic()
+              + ")");
+      for (String note : info.notes()) {
+        line("  - " + note);
+      }
+      line(
+          "next: review it, then `unpoll capture --table "
+              + t.display()
+              + " --config "
+              + file
+              + "`");
+    }
+    return Unpoll.EXIT_OK;
+  }
+}

@@ -1,0 +1,154 @@
+package dev.unpoll.cli.internal.command;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.Unpoll;
+import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.cli.internal.Durations;
+import dev.unpoll.cli.internal.Kafka;
+import dev.unpoll.cli.internal.Settings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code unpoll tail --topic T}: print events with key, headers and value. */
+@Command(
+    name = "tail",
+    mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
+    description = {
+      "Print a topic's events with partition, offset, key, headers and value; from the end"
+          + " (new events only) unless --from-beginning. Runs until --max events, --idle-timeout"
+          + " or Ctrl-C. With --json: one JSON object per line."
+    })
+public final class TailCommand extends BaseCommand {
+  private static final ObjectMapper COMPACT = new ObjectMapper();
+
+  @Option(names = "--topic", required = true, paramLabel = "<topic>", description = "The topic.")
+  String topic;
+
+  @Option(names = "--from-beginning", description = "Start at the oldest event.")
+  boolean fromBeginning;
+
+  @Option(names = "--max", paramLabel = "<n>", description = "Stop after n events.")
+  Long max;
+
+  @Option(
+      names = "--idle-timeout",
+      paramLabel = "<duration>",
+      converter = Durations.class,
+      description = "Stop when no event arrives for this long.")
+  Duration idleTimeout;
+
+  @Override
+  public Integer call() {
+    if (max != null && max < 1) {
+      throw UnpollCliException.usage("--max must be at least 1, was " + max);
+    }
+    Settings s = settings();
+    List<TopicPartition> parts = Kafka.partitions(s, topic);
+    long printed = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = Kafka.consumer(s)) {
+      consumer.assign(parts);
+      if (fromBeginning) {
+        consumer.seekToBeginning(parts);
+      } else {
+        consumer.seekToEnd(parts);
+        parts.forEach(tp -> consumer.position(tp, Kafka.TIMEOUT));
+      }
+      long lastRecord = System.nanoTime();
+      while (max == null || printed < max) {
+        if (Thread.currentThread().isInterrupted()) {
+          break;
+        }
+        var records = consumer.poll(Duration.ofMillis(200));
+        if (records.isEmpty()) {
+          if (idleTimeout != null && System.nanoTime() - lastRecord > idleTimeout.toNanos()) {
+            break;
+          }
+          continue;
+        }
+        lastRecord = System.nanoTime();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          print(r);
+          printed++;
+          if (max != null && printed >= max) {
+            break;
+          }
+        }
+      }
+    } catch (org.apache.kafka.common.errors.InterruptException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!common.json) {
+      err().println(printed + " event(s)");
+    }
+    return Unpoll.EXIT_OK;
+  }
+
+  private void print(ConsumerRecord<byte[], byte[]> r) {
+    String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+    String value = r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8);
+    if (common.json) {
+      ObjectNode n = COMPACT.createObjectNode();
+      n.put("topic", r.topic());
+      n.put("partition", r.partition());
+      n.put("offset", r.offset());
+      n.put("timestamp", Instant.ofEpochMilli(r.timestamp()).toString());
+      n.put("key", key);
+      ObjectNode h = n.putObject("headers");
+      for (Header header : r.headers()) {
+        h.put(
+            header.key(),
+            header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
+      }
+      JsonNode parsed = null;
+      if (value != null) {
+        try {
+          parsed = COMPACT.readTree(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+          parsed = null;
+        }
+      }
+      if (parsed != null) {
+        n.set("value", parsed);
+      } else {
+        n.put("value", value);
+      }
+      out().println(n.toString());
+    } else {
+      out()
+          .println(
+              r.topic()
+                  + "-"
+                  + r.partition()
+                  + "@"
+                  + r.offset()
+                  + "  "
+                  + Instant.ofEpochMilli(r.timestamp())
+                  + "  key "
+                  + key);
+      for (Header header : r.headers()) {
+        out()
+            .println(
+                "  "
+                    + header.key()
+                    + ": "
+                    + (header.value() == null
+                        ? "null"
+                        : new String(header.value(), StandardCharsets.UTF_8)));
+      }
+      out().println("  value: " + value);
+    }
+    out().flush();
+  }
+}

@@ -1,0 +1,121 @@
+package dev.unpoll.cli.internal.command;
+
+import dev.unpoll.cli.Phase;
+import dev.unpoll.cli.TableName;
+import dev.unpoll.cli.TransitionOptions;
+import dev.unpoll.cli.Unpoll;
+import dev.unpoll.cli.internal.Analyzer;
+import dev.unpoll.cli.internal.ControlSchema;
+import dev.unpoll.cli.internal.Db;
+import dev.unpoll.cli.internal.Durations;
+import dev.unpoll.cli.internal.Mapping;
+import dev.unpoll.cli.internal.MappingResolver;
+import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.cli.internal.TableInfo;
+import dev.unpoll.cli.internal.Verifier;
+import dev.unpoll.cli.internal.VerifyReport;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code unpoll verify --table T [--since 15m]}: the reconciliation. */
+@Command(
+    name = "verify",
+    mixinStandardHelpOptions = true,
+    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
+    description = {
+      "Reconcile the table with the topic and the consumer: rows inserted in the window vs."
+          + " events in the topic by ce_id (missing, duplicated); rows the poller handled vs. what"
+          + " the consumer recorded in unpoll_shadow_ledger / unpoll_processed (missing,"
+          + " unhandled, double-handled); latency p50/p95/p99 of the poller path (processed -"
+          + " created) and of the event path (handled - commit).",
+      "Exit 3 when an event is missing or a row is double-handled (and, in shadow, missing from"
+          + " the ledger; in cutover and retired, handled by nobody)."
+    })
+public final class VerifyCommand extends BaseCommand {
+  @Option(
+      names = "--table",
+      required = true,
+      paramLabel = "<schema.table>",
+      description = "The table.")
+  String table;
+
+  @Option(
+      names = "--since",
+      paramLabel = "<duration>",
+      converter = Durations.class,
+      description =
+          "The window: rows created this long ago until now (default "
+              + TransitionOptions.DEFAULT_WINDOW_TEXT
+              + ", and never before the table entered capturing).")
+  Duration since;
+
+  @Option(
+      names = "--settle",
+      paramLabel = "<duration>",
+      converter = Durations.class,
+      description =
+          "Ignore rows younger than this (default " + TransitionOptions.DEFAULT_SETTLE_TEXT + ").")
+  Duration settle;
+
+  @Option(
+      names = "--group",
+      paramLabel = "<consumer-group>",
+      description = "The consumer's group (default: the one recorded at shadow).")
+  String group;
+
+  @Option(
+      names = "--topic",
+      paramLabel = "<topic>",
+      description = "Topic, when nothing maps the table.")
+  String topic;
+
+  @Override
+  public Integer call() {
+    TableName t = TableName.parse(table);
+    Settings s = settings();
+    Duration window = since == null ? TransitionOptions.DEFAULT_WINDOW : since;
+    Duration settleTime = settle == null ? TransitionOptions.DEFAULT_SETTLE : settle;
+    VerifyReport report;
+    try (Connection c = Db.connect(s)) {
+      Db.requireTable(c, t);
+      Optional<ControlSchema.State> state = ControlSchema.state(c, t, false);
+      TableInfo info =
+          MappingResolver.needsProposal(s, state, t)
+              ? Analyzer.analyze(c, t)
+              : Analyzer.shape(c, t);
+      Mapping mapping = MappingResolver.resolve(s, state, info, topic);
+      String g = group != null ? group : MappingResolver.recordedGroup(state).orElse(null);
+      Instant now;
+      try (PreparedStatement ps = c.prepareStatement("SELECT now()");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        now = rs.getTimestamp(1).toInstant();
+      }
+      Instant from = now.minus(window);
+      Optional<Instant> captured = ControlSchema.entered(c, t, Phase.CAPTURING);
+      if (captured.isPresent() && captured.get().isAfter(from)) {
+        from = captured.get();
+      }
+      Phase phase = state.map(ControlSchema.State::phase).orElse(null);
+      report =
+          Verifier.run(
+              c, s, new Verifier.Request(info, mapping, from, settleTime, g, phase), progress());
+    } catch (SQLException e) {
+      throw Db.failure("cannot verify " + t.display(), e);
+    }
+    if (common.json) {
+      printJson(report.json());
+    } else {
+      report.text().forEach(this::line);
+    }
+    return report.failures().isEmpty() ? Unpoll.EXIT_OK : Unpoll.EXIT_CHECK_FAILED;
+  }
+}

@@ -1,0 +1,259 @@
+package dev.unpoll.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.testkit.TestKafka;
+import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.UnpollStackExtension;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** verify: rows vs. events, poller vs. consumer, latency; exit 3 on missing or double-handled. */
+@ExtendWith(UnpollStackExtension.class)
+class VerifyIT {
+  static TestPostgres db;
+  static TestKafka kafka;
+
+  @BeforeAll
+  static void database(TestPostgres server, TestKafka k) {
+    db = server.createDatabase("cli_verify_it");
+    kafka = k;
+    // No primary key on purpose: a consumer table without one lets a key be recorded twice.
+    Fixtures.sql(
+        db,
+        "CREATE TABLE unpoll_processed (consumer_group text NOT NULL, idempotency_key text NOT NULL,"
+            + " processed_at timestamptz NOT NULL DEFAULT now())",
+        "CREATE TABLE unpoll_shadow_ledger (consumer_group text NOT NULL,"
+            + " idempotency_key text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(),"
+            + " event_time timestamptz)");
+  }
+
+  @Test
+  void countsMissingAndDuplicatedEventsAndExits3WhenOneIsMissing() {
+    String table = "v_events";
+    String topic = kafka.createUniqueTopic("v-events", 2);
+    Fixtures.integrationTable(db, table);
+    List<Long> rows = Fixtures.insert(db, table, 4);
+    Fixtures.publish(kafka, topic, "public." + table, rows.subList(0, 3));
+    Fixtures.publish(kafka, topic, "public." + table, rows.subList(0, 1));
+    Fixtures.publish(kafka, topic, "public.other_table", rows); // another table on the same topic
+
+    Cli.Result r =
+        Cli.run(
+            db, kafka, "verify", "--table", table, "--topic", topic, "--settle", "0s", "--json");
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    JsonNode j = r.json();
+    assertThat(j.get("rows").asLong()).isEqualTo(4);
+    assertThat(j.at("/events/inTopic").asLong()).isEqualTo(4);
+    assertThat(j.at("/events/missing").asInt()).isEqualTo(1);
+    assertThat(j.at("/events/missingKeys/0").asText())
+        .isEqualTo("public." + table + ":" + rows.get(3));
+    assertThat(j.at("/events/duplicated").asInt()).isEqualTo(1);
+    assertThat(j.get("ok").asBoolean()).isFalse();
+    assertThat(j.get("failures").get(0).asText()).contains("1 row(s) have no event");
+  }
+
+  @Test
+  void passesWhenEveryRowHasItsEventAndReportsPollerLatency() {
+    String table = "v_complete";
+    String topic = kafka.createUniqueTopic("v-complete", 1);
+    Fixtures.integrationTable(db, table);
+    List<Long> rows = Fixtures.insert(db, table, 3);
+    Fixtures.publish(kafka, topic, "public." + table, rows);
+    Fixtures.pollerHandles(db, table, rows);
+
+    Cli.Result r =
+        Cli.run(db, kafka, "verify", "--table", table, "--topic", topic, "--settle", "0s");
+
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .contains("rows in window: 3", "events: missing 0, duplicated 0", "by poller 3", "OK")
+        .containsPattern("latency poller path \\(processed - created\\): p50 \\d+ ms");
+  }
+
+  @Test
+  void rowsOutsideTheWindowAreNotCompared() {
+    String table = "v_window";
+    String topic = kafka.createUniqueTopic("v-window", 1);
+    Fixtures.integrationTable(db, table);
+    List<Long> rows = Fixtures.insert(db, table, 2);
+    Fixtures.sql(
+        db,
+        "UPDATE "
+            + table
+            + " SET created_at = now() - interval '2 hours' WHERE id = "
+            + rows.get(0));
+    Fixtures.publishAt(
+        kafka,
+        topic,
+        "public." + table,
+        rows.subList(0, 1),
+        java.time.Instant.now().minus(java.time.Duration.ofHours(2)));
+    Fixtures.publish(kafka, topic, "public." + table, rows.subList(1, 2));
+
+    Cli.Result r =
+        Cli.run(
+            db,
+            kafka,
+            "verify",
+            "--table",
+            table,
+            "--topic",
+            topic,
+            "--since",
+            "1h",
+            "--settle",
+            "0s",
+            "--json");
+
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.json().get("rows").asLong()).isEqualTo(1);
+    // reading starts at the window (minus the clock-skew margin): the old event is not read
+    assertThat(r.json().at("/events/inTopic").asLong()).isEqualTo(1);
+  }
+
+  @Test
+  void doubleHandledRowsExit3AndEventLatencyIsMeasured() {
+    String table = "v_double";
+    String raw = "public." + table;
+    String topic = kafka.createUniqueTopic("v-double", 1);
+    Fixtures.integrationTable(db, table);
+    List<Long> rows = Fixtures.insert(db, table, 2);
+    Fixtures.publish(kafka, topic, raw, rows);
+    Fixtures.sql(
+        db,
+        "INSERT INTO unpoll_processed VALUES ('g1', '"
+            + raw
+            + ":"
+            + rows.get(0)
+            + "', now()),"
+            + " ('g1', '"
+            + raw
+            + ":"
+            + rows.get(0)
+            + "', now()),"
+            + " ('g1', '"
+            + raw
+            + ":"
+            + rows.get(1)
+            + "', now() + interval '1 second'),"
+            + " ('other-group', '"
+            + raw
+            + ":"
+            + rows.get(1)
+            + "', now())",
+        "UPDATE " + table + " SET status = 'DONE', processed_at = now()");
+
+    Cli.Result r =
+        Cli.run(
+            db,
+            kafka,
+            "verify",
+            "--table",
+            table,
+            "--topic",
+            topic,
+            "--group",
+            "g1",
+            "--settle",
+            "0s",
+            "--json");
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    JsonNode h = r.json().get("handling");
+    assertThat(h.get("doubleHandled").asInt()).isEqualTo(1);
+    assertThat(h.at("/doubleHandledKeys/0").asText()).isEqualTo(raw + ":" + rows.get(0));
+    assertThat(h.get("consumerHandled").asInt()).isEqualTo(2);
+    assertThat(h.get("pollerHandled").asInt()).isZero();
+    assertThat(r.json().at("/latency/event/count").asInt()).isEqualTo(2);
+    assertThat(r.json().at("/latency/event/p99Ms").isNumber()).isTrue();
+  }
+
+  @Test
+  void withoutAMappingOrTopicSaysHowToGetOne() {
+    Fixtures.integrationTable(db, "v_unmapped");
+    Cli.Result r = Cli.run(db, kafka, "verify", "--table", "v_unmapped");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("no mapping for public.v_unmapped", "unpoll plan");
+  }
+
+  @Test
+  void aTopicThatDoesNotExistYetMeansEveryRowIsMissing() {
+    Fixtures.integrationTable(db, "v_notopic");
+    Fixtures.insert(db, "v_notopic", 2);
+    Cli.Result r =
+        Cli.run(
+            db,
+            kafka,
+            "verify",
+            "--table",
+            "v_notopic",
+            "--topic",
+            "no-such-topic-here",
+            "--settle",
+            "0s",
+            "--json");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    assertThat(r.json().at("/events/topicFound").asBoolean()).isFalse();
+    assertThat(r.json().at("/events/missing").asInt()).isEqualTo(2);
+    assertThat(r.json().at("/failures/0").asText())
+        .contains("topic no-such-topic-here does not exist (yet)");
+  }
+
+  @Test
+  void jsonFieldNamesAreTheDocumentedOnes() {
+    String table = "v_fields";
+    String topic = kafka.createUniqueTopic("v-fields", 1);
+    Fixtures.integrationTable(db, table);
+    Fixtures.publish(kafka, topic, "public." + table, Fixtures.insert(db, table, 1));
+
+    JsonNode j =
+        Cli.run(db, kafka, "verify", "--table", table, "--topic", topic, "--settle", "0s", "--json")
+            .json();
+
+    assertThat(names(j))
+        .containsExactly(
+            "table",
+            "topic",
+            "consumerGroup",
+            "phase",
+            "window",
+            "rows",
+            "events",
+            "handling",
+            "latency",
+            "failures",
+            "ok");
+    assertThat(names(j.get("window"))).containsExactly("from", "to", "allRows");
+    assertThat(names(j.get("events")))
+        .containsExactly(
+            "topicFound", "inTopic", "missing", "duplicated", "missingKeys", "duplicatedKeys");
+    assertThat(names(j.get("handling")))
+        .containsExactly(
+            "done",
+            "pollerHandled",
+            "consumerHandled",
+            "ledgerRecorded",
+            "missingInLedger",
+            "unhandled",
+            "doubleHandled",
+            "backlog",
+            "processedTableFound",
+            "ledgerTableFound",
+            "missingInLedgerKeys",
+            "unhandledKeys",
+            "doubleHandledKeys");
+    assertThat(names(j.at("/latency/poller"))).containsExactly("count", "p50Ms", "p95Ms", "p99Ms");
+    assertThat(names(j.at("/latency/event"))).containsExactly("count", "p50Ms", "p95Ms", "p99Ms");
+  }
+
+  private static List<String> names(JsonNode n) {
+    List<String> list = new java.util.ArrayList<>();
+    n.fieldNames().forEachRemaining(list::add);
+    return list;
+  }
+}
