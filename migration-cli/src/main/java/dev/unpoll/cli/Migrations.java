@@ -171,8 +171,10 @@ public final class Migrations {
             Replication.number(
                     c,
                     "SELECT count(*) FROM pg_publication_tables WHERE pubname = ?"
-                        + " AND NOT (schemaname = 'unpoll' AND tablename = 'heartbeat')",
-                    settings.publication())
+                        + " AND NOT (schemaname = ? AND tablename = ?)",
+                    settings.publication(),
+                    ControlSchema.HEARTBEAT.schema(),
+                    ControlSchema.HEARTBEAT.table())
                 > 0;
         Optional<Replication.Slot> slot = Replication.slot(c, settings.slot());
         if (slot.isPresent() && !others && !slot.get().active()) {

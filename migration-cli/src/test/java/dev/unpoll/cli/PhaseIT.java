@@ -110,7 +110,7 @@ class PhaseIT {
                     + table
                     + "' AND tablename IN ('"
                     + table
-                    + "', 'heartbeat')"))
+                    + "', 'unpoll_relay_heartbeat')"))
         .isEqualTo(2);
     assertThat(
             Fixtures.number(

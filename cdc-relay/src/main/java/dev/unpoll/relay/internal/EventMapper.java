@@ -1,6 +1,7 @@
 package dev.unpoll.relay.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.relay.Relay;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.TableMapping;
 import dev.unpoll.relay.RelayConfig.ValueMode;
@@ -27,7 +28,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 public final class EventMapper {
 
   /** The heartbeat table the relay writes to and skips. */
-  public static final TableName HEARTBEAT_TABLE = new TableName("public", "unpoll_relay_heartbeat");
+  public static final TableName HEARTBEAT_TABLE = Relay.HEARTBEAT_TABLE;
 
   static final String JSON_CONTENT_TYPE = "application/json";
   static final String PAYLOAD_ENCODING_HEADER = "unpoll_payload_encoding";

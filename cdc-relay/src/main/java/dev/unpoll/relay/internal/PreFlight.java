@@ -1,5 +1,6 @@
 package dev.unpoll.relay.internal;
 
+import dev.unpoll.relay.Relay;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.OffsetStore;
 import dev.unpoll.relay.RelayConfig.TableMapping;
@@ -272,9 +273,7 @@ public final class PreFlight {
 
   /** DDL of the heartbeat table. */
   public static String heartbeatDdl() {
-    return "CREATE TABLE IF NOT EXISTS "
-        + EventMapper.HEARTBEAT_TABLE.quoted()
-        + " (slot text PRIMARY KEY, beat_at timestamptz NOT NULL)";
+    return Relay.heartbeatTableDdl();
   }
 
   /** The heartbeat statement Debezium runs. */

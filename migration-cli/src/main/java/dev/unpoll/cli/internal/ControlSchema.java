@@ -24,8 +24,14 @@ public final class ControlSchema {
   /** The control schema's name. */
   public static final String SCHEMA = "unpoll";
 
-  /** The heartbeat table, added to the publication at capture. */
-  public static final TableName HEARTBEAT = new TableName(SCHEMA, "heartbeat");
+  /**
+   * The relay's heartbeat table ({@link dev.unpoll.relay.Relay#HEARTBEAT_TABLE}), created and added
+   * to the publication at capture so the relay finds its publication complete.
+   */
+  public static final TableName HEARTBEAT =
+      new TableName(
+          dev.unpoll.relay.Relay.HEARTBEAT_TABLE.schema(),
+          dev.unpoll.relay.Relay.HEARTBEAT_TABLE.table());
 
   static final List<String> DDL =
       List.of(
@@ -45,9 +51,7 @@ public final class ControlSchema {
               + " gate_results jsonb NOT NULL DEFAULT '[]'::jsonb,"
               + " reason text)",
           "CREATE INDEX IF NOT EXISTS migration_log_table_at ON unpoll.migration_log (table_name, at)",
-          "CREATE TABLE IF NOT EXISTS unpoll.heartbeat ("
-              + " id int PRIMARY KEY,"
-              + " beat_at timestamptz NOT NULL DEFAULT now())");
+          dev.unpoll.relay.Relay.heartbeatTableDdl());
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
