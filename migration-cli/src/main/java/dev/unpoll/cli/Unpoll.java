@@ -2,11 +2,13 @@ package dev.unpoll.cli;
 
 import dev.unpoll.cli.internal.command.AnalyzeCommand;
 import dev.unpoll.cli.internal.command.BaseCommand;
+import dev.unpoll.cli.internal.command.DemoCommand;
 import dev.unpoll.cli.internal.command.DevCommand;
 import dev.unpoll.cli.internal.command.DoctorCommand;
 import dev.unpoll.cli.internal.command.ExitCodes;
 import dev.unpoll.cli.internal.command.PhaseCommands;
 import dev.unpoll.cli.internal.command.PlanCommand;
+import dev.unpoll.cli.internal.command.RelayCommand;
 import dev.unpoll.cli.internal.command.StatusCommand;
 import dev.unpoll.cli.internal.command.TailCommand;
 import dev.unpoll.cli.internal.command.VerifyCommand;
@@ -44,7 +46,9 @@ import picocli.CommandLine.Spec;
       VerifyCommand.class,
       StatusCommand.class,
       TailCommand.class,
+      RelayCommand.class,
       DevCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = ExitCodes.HEADING,
@@ -68,17 +72,19 @@ public final class Unpoll implements Runnable {
 
   private final Map<String, String> environment;
   private final boolean terminal;
+  private final boolean ownsProcess;
 
   @Spec CommandSpec spec;
 
-  private Unpoll(Map<String, String> environment, boolean terminal) {
+  private Unpoll(Map<String, String> environment, boolean terminal, boolean ownsProcess) {
     this.environment = Map.copyOf(environment);
     this.terminal = terminal;
+    this.ownsProcess = ownsProcess;
   }
 
   /** Runs the command with the process's environment and exits with its exit code. */
   public static void main(String... args) {
-    System.exit(execute(args));
+    System.exit(commandLine(System.getenv(), System.console() != null, true).execute(args));
   }
 
   /** Runs the command with the process's environment and streams; returns the exit code. */
@@ -93,8 +99,18 @@ public final class Unpoll implements Runnable {
    * @param terminal whether stderr is a terminal (progress is shown only then)
    */
   public static CommandLine commandLine(Map<String, String> environment, boolean terminal) {
+    return commandLine(environment, terminal, false);
+  }
+
+  /**
+   * Like {@link #commandLine(Map, boolean)}; {@code ownsProcess} says the command is the JVM's
+   * program (the {@code unpoll} process), so a long-running command such as {@code relay} may end
+   * the JVM with its own exit code when it is stopped by a signal.
+   */
+  public static CommandLine commandLine(
+      Map<String, String> environment, boolean terminal, boolean ownsProcess) {
     Objects.requireNonNull(environment, "environment");
-    CommandLine cl = new CommandLine(new Unpoll(environment, terminal));
+    CommandLine cl = new CommandLine(new Unpoll(environment, terminal, ownsProcess));
     cl.setExecutionExceptionHandler(Unpoll::handleException);
     cl.setParameterExceptionHandler(Unpoll::handleParameterException);
     cl.setUsageHelpAutoWidth(true);
@@ -109,6 +125,13 @@ public final class Unpoll implements Runnable {
   /** Whether progress may be shown. */
   public boolean terminal() {
     return terminal;
+  }
+
+  /**
+   * Whether this command is the JVM's program (see {@link #commandLine(Map, boolean, boolean)}).
+   */
+  public boolean ownsProcess() {
+    return ownsProcess;
   }
 
   @Override

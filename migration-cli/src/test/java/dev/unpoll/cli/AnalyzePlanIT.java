@@ -58,7 +58,9 @@ class AnalyzePlanIT {
         .isEqualTo("[\"status\",\"processed_at\",\"retry_count\"]");
     assertThat(j.at("/roles/created").asText()).isEqualTo("created_at");
     assertThat(j.get("verdict").asText()).isEqualTo("ready");
-    assertThat(j.at("/mapping/value").asText()).isEqualTo("payload");
+    // the row, not the bare payload: the dual-run handler reads the poller's columns
+    assertThat(j.at("/mapping/value").asText()).isEqualTo("row");
+    assertThat(j.at("/mapping/payload-column").asText()).isEqualTo("payload");
     assertThat(j.get("mappingYaml").asText())
         .contains("- table: public.order_integration", "topic: public.order_integration");
   }

@@ -82,6 +82,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return "EmbeddedKafkaBroker[" + endpoint.bootstrapServers() + "]";
   }
 
+  /**
+   * Kafka's storage formatter prints "Bootstrap metadata: ..." and "Formatting ..." to stdout,
+   * which lands in the output of programs that embed the broker ({@code unpoll demo}, {@code dev
+   * up}). Formatting takes milliseconds, once, before the broker serves anyone.
+   */
+  private static synchronized void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+    java.io.PrintStream stdout = System.out;
+    System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      cluster.format();
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+
   /** Builds and starts an {@link EmbeddedKafkaBroker}. */
   public static final class Builder {
     private Path baseDirectory = TestkitDirectories.base();
@@ -115,7 +130,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         settings.forEach(builder::setConfigProp);
         KafkaClusterTestKit cluster = builder.setDeleteOnClose(true).build();
         try {
-          cluster.format();
+          formatQuietly(cluster);
           cluster.startup();
           cluster.waitForReadyBrokers();
         } catch (Exception e) {

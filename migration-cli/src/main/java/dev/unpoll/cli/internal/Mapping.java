@@ -65,11 +65,13 @@ public record Mapping(
     m.put("topic", topic != null ? topic : defaultTopic(info.table()));
     ArrayNode key = m.putArray("key");
     info.roles().key().forEach(key::add);
-    boolean payload = info.roles().payload().isPresent() && info.roles().payloadIsJson();
-    m.put("value", payload ? "payload" : "row");
-    if (payload) {
-      m.put("payload-column", info.roles().payload().get());
-    }
+    // value: row, always. The migration's consumer runs the poller's row logic (legacy-row
+    // handler, dual-run claim), which needs the row as the poller read it: its key, its business
+    // columns and its payload (a json/jsonb payload is embedded as real JSON in the row object).
+    // A payload-only value would drop the columns the handler reads. Teams that want the bare
+    // payload on the wire for new consumers change it to value: payload.
+    m.put("value", "row");
+    info.roles().payload().ifPresent(p -> m.put("payload-column", p));
     ArrayNode bk = m.putArray("bookkeeping-columns");
     info.roles().bookkeeping().forEach(bk::add);
     info.roles()
