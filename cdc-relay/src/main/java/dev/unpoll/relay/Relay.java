@@ -1,0 +1,342 @@
+package dev.unpoll.relay;
+
+import dev.unpoll.relay.internal.DebeziumProperties;
+import dev.unpoll.relay.internal.KafkaPublisher;
+import dev.unpoll.relay.internal.PreFlight;
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay: a Debezium embedded engine reading PostgreSQL's WAL through {@code pgoutput} and
+ * publishing legacy-table inserts and outbox events to Kafka, at-least-once and in order per key.
+ *
+ * <pre>{@code
+ * try (Relay relay = Relay.builder().config(RelayConfig.load(path)).build()) {
+ *   relay.start();
+ *   relay.awaitTermination();
+ * }
+ * }</pre>
+ *
+ * <p>Lifecycle accessors ({@link #isStreaming()}, {@link #isHealthy()}, {@link #lastError()},
+ * {@link #lastAcknowledgedLsn()}) are safe to call from any thread, e.g. HTTP probes.
+ */
+public final class Relay implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+
+  private final RelayConfig config;
+  private final MeterRegistry registry;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean taskStarted = new AtomicBoolean();
+  private final AtomicBoolean streaming = new AtomicBoolean();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final AtomicReference<String> lastError = new AtomicReference<>();
+  private final AtomicBoolean slotFailure = new AtomicBoolean();
+  private final AtomicReference<String> ackedLsn = new AtomicReference<>();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+  private volatile KafkaPublisher publisher;
+  private volatile ExecutorService executor;
+
+  private Relay(Builder b) {
+    this.config = b.config;
+    this.registry = b.registry;
+  }
+
+  /** A builder; {@link Builder#config(RelayConfig)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Checks the source (tables, columns, publication, slot) and starts streaming in the background.
+   * Returns once the engine is started; {@link #isStreaming()} turns true when the slot is active.
+   *
+   * @throws RelayConfigException when tables or columns do not exist
+   * @throws RelaySlotException when the slot or the publication is not usable
+   * @throws IllegalStateException if called twice
+   */
+  public void start() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("the relay was already started");
+    }
+    PreFlight.Result pre;
+    try {
+      pre = new PreFlight(config).run();
+    } catch (RuntimeException e) {
+      fail(e.getMessage());
+      terminated.countDown();
+      throw e;
+    }
+    LOG.info(
+        "starting relay: slot {}, publication {}, {} tables, outbox {}, backlog {}",
+        config.source().slot(),
+        config.source().publication(),
+        config.tables().size(),
+        config.outbox().isPresent() ? "on" : "off",
+        pre.backlogTables());
+    try {
+      publisher = new KafkaPublisher(config, registry, ackedLsn::set);
+      engine =
+          DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+              .using(DebeziumProperties.of(config, pre.backlogTables()))
+              .using(
+                  new DebeziumEngine.ConnectorCallback() {
+                    @Override
+                    public void taskStarted() {
+                      taskStarted.set(true);
+                    }
+
+                    @Override
+                    public void taskStopped() {
+                      streaming.set(false);
+                    }
+                  })
+              .using(this::completed)
+              .notifying(publisher)
+              .build();
+      executor =
+          Executors.newFixedThreadPool(
+              2,
+              r -> {
+                Thread t = new Thread(r, "unpoll-relay-" + config.source().slot());
+                t.setDaemon(false);
+                return t;
+              });
+      executor.execute(engine);
+      executor.execute(this::watchReadiness);
+    } catch (RuntimeException e) {
+      fail("cannot start the engine: " + e.getMessage());
+      terminated.countDown();
+      KafkaPublisher p = publisher;
+      if (p != null) {
+        p.close();
+      }
+      throw new RelayException("cannot start the relay engine: " + e.getMessage(), e);
+    }
+  }
+
+  private void completed(boolean success, String message, Throwable error) {
+    streaming.set(false);
+    if (!success || error != null) {
+      String m = error == null ? message : rootMessage(error);
+      if (m != null && m.contains("no longer available on the server")) {
+        slotFailure.set(true);
+        m =
+            "replication slot "
+                + config.source().slot()
+                + " is ahead of this relay's stored offsets: it was dropped and recreated (or"
+                + " advanced) while the relay was away, so the changes in between can no longer"
+                + " be read. The relay does not stream over that gap. Choose: reconcile the gap"
+                + " (unpoll verify), then start with a new slot name (source.slot), optionally with"
+                + " backlog: true; or accept the gap and drop the offsets table "
+                + PreFlight.offsetTable(config)
+                + ". Debezium said: "
+                + m;
+      }
+      fail(m);
+      LOG.error("relay stopped with an error: {}", m, error);
+    } else if (!stopping.get()) {
+      LOG.warn("relay engine stopped: {}", message);
+    } else {
+      LOG.info("relay engine stopped: {}", message);
+    }
+    terminated.countDown();
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable last = t;
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof RelayException) {
+        return c.getMessage();
+      }
+      last = c;
+    }
+    return last.getMessage() == null ? last.getClass().getName() : last.getMessage();
+  }
+
+  private void fail(String message) {
+    lastError.compareAndSet(null, message);
+    publisherError("fatal");
+  }
+
+  private void publisherError(String kind) {
+    KafkaPublisher p = publisher;
+    if (p != null) {
+      p.error(kind);
+    } else {
+      registry.counter("unpoll.relay.errors", "kind", kind).increment();
+    }
+  }
+
+  /** Polls until the connector task runs and the slot is active. */
+  private void watchReadiness() {
+    try (Connection c = PreFlight.connect(config.source())) {
+      while (terminated.getCount() > 0 && !stopping.get()) {
+        if (taskStarted.get() && PreFlight.slotExists(c, config.source().slot())) {
+          streaming.set(true);
+          LOG.info("relay streaming from slot {}", config.source().slot());
+          return;
+        }
+        if (terminated.await(100, TimeUnit.MILLISECONDS)) {
+          return;
+        }
+      }
+    } catch (Exception e) {
+      LOG.warn("readiness check of slot {} failed: {}", config.source().slot(), e.toString());
+    }
+  }
+
+  /** True once {@link #start()} was called. */
+  public boolean isStarted() {
+    return started.get();
+  }
+
+  /** True while the engine streams from an active slot: the relay is ready. */
+  public boolean isStreaming() {
+    return streaming.get() && terminated.getCount() > 0;
+  }
+
+  /** True while the engine runs (or has not been started) and no fatal error happened. */
+  public boolean isHealthy() {
+    return lastError.get() == null && (!started.get() || terminated.getCount() > 0);
+  }
+
+  /** True if the relay stopped because the slot no longer matches its offsets ({@code exit 3}). */
+  public boolean failedOnSlot() {
+    return slotFailure.get();
+  }
+
+  /** The first fatal error's message, if any. */
+  public Optional<String> lastError() {
+    return Optional.ofNullable(lastError.get());
+  }
+
+  /** LSN (PostgreSQL notation) of the last change whose batch Kafka acknowledged, if any. */
+  public Optional<String> lastAcknowledgedLsn() {
+    return Optional.ofNullable(ackedLsn.get());
+  }
+
+  /** The meter registry the relay records to. */
+  public MeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  /** The configuration. */
+  public RelayConfig config() {
+    return config;
+  }
+
+  /** Blocks until the engine stops (after {@link #close()} or a fatal error). */
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+  }
+
+  /** Blocks until the engine stops or {@code timeout} passes; true if it stopped. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Stops gracefully: the engine finishes the batch in flight (whose sends are acknowledged before
+   * it completes), flushes offsets and stops; then the producer closes. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!stopping.compareAndSet(false, true)) {
+      awaitQuietly();
+      return;
+    }
+    DebeziumEngine<RecordChangeEvent<SourceRecord>> e = engine;
+    if (e != null) {
+      try {
+        e.close();
+      } catch (IOException | IllegalStateException ex) {
+        LOG.debug("engine already stopped: {}", ex.toString());
+      }
+      awaitQuietly();
+    }
+    KafkaPublisher p = publisher;
+    if (p != null) {
+      p.close();
+    }
+    ExecutorService x = executor;
+    if (x != null) {
+      x.shutdown();
+      try {
+        x.awaitTermination(30, TimeUnit.SECONDS);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    LOG.info("relay stopped; last acknowledged LSN {}", ackedLsn.get());
+  }
+
+  private void awaitQuietly() {
+    try {
+      terminated.await(60, TimeUnit.SECONDS);
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Builds a {@link Relay}. */
+  public static final class Builder {
+    private RelayConfig config;
+    private MeterRegistry registry = new SimpleMeterRegistry();
+
+    private Builder() {}
+
+    /** The validated configuration (required). */
+    public Builder config(RelayConfig config) {
+      this.config = config;
+      return this;
+    }
+
+    /** Where metrics go; default a {@link SimpleMeterRegistry}. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    /**
+     * Builds the relay without starting it.
+     *
+     * @throws RelayConfigException if a required setting is missing
+     */
+    public Relay build() {
+      List<String> problems = new ArrayList<>();
+      if (config == null) {
+        problems.add("config: missing; pass RelayConfig.load(path)");
+      }
+      if (registry == null) {
+        problems.add("meterRegistry: null; pass a MeterRegistry or leave the default");
+      }
+      if (!problems.isEmpty()) {
+        throw new RelayConfigException(problems);
+      }
+      Objects.requireNonNull(config);
+      return new Relay(this);
+    }
+  }
+}

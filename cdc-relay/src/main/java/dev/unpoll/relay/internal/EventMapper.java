@@ -1,0 +1,437 @@
+package dev.unpoll.relay.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.relay.RelayConfig.TableMapping;
+import dev.unpoll.relay.RelayConfig.ValueMode;
+import dev.unpoll.relay.TableName;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Maps one Debezium change record to the Kafka record of the wire format
+ * (docs/reference/event-format.md), or to a reason it emits nothing.
+ */
+public final class EventMapper {
+
+  /** The heartbeat table the relay writes to and skips. */
+  public static final TableName HEARTBEAT_TABLE = new TableName("public", "unpoll_relay_heartbeat");
+
+  static final String JSON_CONTENT_TYPE = "application/json";
+  static final String PAYLOAD_ENCODING_HEADER = "unpoll_payload_encoding";
+
+  /**
+   * The outcome of one change record.
+   *
+   * @param record the Kafka record, or null when skipped
+   * @param table the table tag for metrics ({@code schema.table}, {@code outbox}, {@code -})
+   * @param skipReason why nothing is emitted, or null
+   * @param lsn the change's LSN in PostgreSQL notation, or null
+   * @param commitMillis commit time (epoch ms), or 0
+   * @param error a mapping error to report (the record is skipped), or null
+   */
+  public record Mapped(
+      ProducerRecord<byte[], byte[]> record,
+      String table,
+      String skipReason,
+      String lsn,
+      long commitMillis,
+      String error) {
+    static Mapped skip(String table, String reason, String lsn) {
+      return new Mapped(null, table, reason, lsn, 0, null);
+    }
+  }
+
+  private final Map<TableName, TableMapping> tables = new HashMap<>();
+  private final Optional<RelayConfig.Outbox> outbox;
+
+  /** A mapper for the given configuration. */
+  public EventMapper(RelayConfig config) {
+    for (TableMapping m : config.tables()) {
+      tables.put(m.table(), m);
+    }
+    this.outbox = config.outbox();
+  }
+
+  /** Maps one record. */
+  public Mapped map(SourceRecord record) {
+    Object v = record.value();
+    if (record.topic().startsWith("__debezium-heartbeat")) {
+      return Mapped.skip("-", "heartbeat", null);
+    }
+    if (!(v instanceof Struct value)) {
+      return Mapped.skip("-", "tombstone", null);
+    }
+    Schema vs = value.schema();
+    Struct source = vs.field("source") == null ? null : value.getStruct("source");
+    String op = vs.field("op") == null ? null : value.getString("op");
+    if (source == null || op == null) {
+      return Mapped.skip("-", "not-a-change", null);
+    }
+    String lsn =
+        source.schema().field("lsn") != null && source.getInt64("lsn") != null
+            ? Values.lsn(source.getInt64("lsn"))
+            : null;
+    long commit = source.getInt64("ts_ms") == null ? 0 : source.getInt64("ts_ms");
+    Long txId = source.schema().field("txId") == null ? null : source.getInt64("txId");
+    String db = source.getString("db");
+    if ("m".equals(op)) {
+      return walMessage(value, lsn, commit, txId, db);
+    }
+    TableName table = new TableName(source.getString("schema"), source.getString("table"));
+    if (table.equals(HEARTBEAT_TABLE)) {
+      return Mapped.skip(table.dotted(), "heartbeat", lsn);
+    }
+    if (outbox.isPresent()
+        && outbox.get().table().isPresent()
+        && outbox.get().table().get().equals(table)) {
+      return outboxRow(value, op, lsn, commit, txId, db);
+    }
+    TableMapping mapping = tables.get(table);
+    if (mapping == null) {
+      return Mapped.skip(table.dotted(), "unmapped", lsn);
+    }
+    return legacy(mapping, record, value, op, lsn, commit, txId, db);
+  }
+
+  private Mapped legacy(
+      TableMapping m,
+      SourceRecord record,
+      Struct value,
+      String op,
+      String lsn,
+      long commit,
+      Long txId,
+      String db) {
+    String t = m.table().dotted();
+    Struct before = value.getStruct("before");
+    Struct after = value.getStruct("after");
+    String kind;
+    Struct row;
+    switch (op) {
+      case "c", "r" -> {
+        kind = "inserted";
+        row = after;
+      }
+      case "u" -> {
+        if (!m.emitUpdates()) {
+          return Mapped.skip(
+              t, onlyBookkeeping(m, before, after) ? "bookkeeping-update" : "update", lsn);
+        }
+        if (onlyBookkeeping(m, before, after)) {
+          return Mapped.skip(t, "bookkeeping-update", lsn);
+        }
+        kind = "updated";
+        row = after;
+      }
+      case "d" -> {
+        if (!m.emitDeletes()) {
+          return Mapped.skip(t, "delete", lsn);
+        }
+        kind = "deleted";
+        row = before;
+      }
+      case "t" -> {
+        return Mapped.skip(t, "truncate", lsn);
+      }
+      default -> {
+        return Mapped.skip(t, "op-" + op, lsn);
+      }
+    }
+    if (row == null) {
+      return new Mapped(
+          null, t, "no-row-image", lsn, commit, "no row image for op " + op + " at " + lsn);
+    }
+    List<JsonNode> keyValues = new ArrayList<>();
+    if (m.key().isEmpty()) {
+      Struct key = (Struct) record.key();
+      if (key == null) {
+        return new Mapped(
+            null,
+            t,
+            "no-key",
+            lsn,
+            commit,
+            "table has no primary key and no key columns at " + lsn);
+      }
+      for (Field f : key.schema().fields()) {
+        keyValues.add(Values.toJson(f.schema(), key.get(f)));
+      }
+    } else {
+      for (String c : m.key()) {
+        Field f = row.schema().field(c);
+        keyValues.add(f == null ? Values.JSON.nullNode() : Values.toJson(f.schema(), row.get(f)));
+      }
+    }
+    String key = Values.canonicalKey(keyValues);
+    byte[] payload;
+    String contentType;
+    if (m.value() == ValueMode.PAYLOAD) {
+      Field f = row.schema().field(m.payloadColumn().orElseThrow());
+      Object pv = f == null ? null : row.get(f);
+      if (pv == null) {
+        payload = null;
+        contentType = null;
+      } else if ("io.debezium.data.Json".equals(f.schema().name())) {
+        payload = ((String) pv).getBytes(StandardCharsets.UTF_8);
+        contentType = JSON_CONTENT_TYPE;
+      } else if ("io.debezium.data.Xml".equals(f.schema().name())) {
+        payload = ((String) pv).getBytes(StandardCharsets.UTF_8);
+        contentType = "application/xml";
+      } else if (f.schema().type() == Schema.Type.BYTES) {
+        payload = Values.bytes(pv);
+        contentType = "application/octet-stream";
+      } else if (f.schema().type() == Schema.Type.STRING) {
+        payload = ((String) pv).getBytes(StandardCharsets.UTF_8);
+        contentType = "text/plain; charset=utf-8";
+      } else {
+        payload = Values.write(Values.toJson(f.schema(), pv));
+        contentType = JSON_CONTENT_TYPE;
+      }
+    } else {
+      com.fasterxml.jackson.databind.node.ObjectNode o = Values.JSON.createObjectNode();
+      for (Field f : row.schema().fields()) {
+        if (!m.bookkeepingColumns().contains(f.name())) {
+          o.set(f.name(), Values.toJson(f.schema(), row.get(f)));
+        }
+      }
+      payload = Values.write(o);
+      contentType = JSON_CONTENT_TYPE;
+    }
+    String type =
+        kind.equals("inserted") && m.eventType().isPresent() ? m.eventType().get() : t + "." + kind;
+    RecordHeaders h = new RecordHeaders();
+    ce(h, "ce_specversion", "1.0");
+    ce(h, "ce_id", t + ":" + key);
+    ce(h, "ce_source", "/unpoll/" + db + "/" + t);
+    ce(h, "ce_type", type);
+    if (commit > 0) {
+      ce(h, "ce_time", Values.isoMillis(commit));
+    }
+    ce(h, "ce_subject", key);
+    if (contentType != null) {
+      ce(h, "content-type", contentType);
+    }
+    diag(h, lsn, txId);
+    ProducerRecord<byte[], byte[]> pr =
+        new ProducerRecord<>(m.topic(), null, key.getBytes(StandardCharsets.UTF_8), payload, h);
+    return new Mapped(pr, t, null, lsn, commit, null);
+  }
+
+  /** True if before and after differ only in bookkeeping columns (needs a full before image). */
+  private static boolean onlyBookkeeping(TableMapping m, Struct before, Struct after) {
+    if (before == null || after == null) {
+      return false;
+    }
+    for (Field f : after.schema().fields()) {
+      if (m.bookkeepingColumns().contains(f.name())) {
+        continue;
+      }
+      Field bf = before.schema().field(f.name());
+      if (bf == null) {
+        return false;
+      }
+      Object a = after.get(f);
+      Object b = before.get(bf);
+      if (!Objects.deepEquals(normalise(a), normalise(b))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Object normalise(Object o) {
+    return o instanceof java.nio.ByteBuffer ? Values.bytes(o) : o;
+  }
+
+  private Mapped outboxRow(Struct value, String op, String lsn, long commit, Long txId, String db) {
+    if (!op.equals("c") && !op.equals("r")) {
+      return Mapped.skip("outbox", op.equals("d") ? "outbox-delete" : "outbox-" + op, lsn);
+    }
+    Struct row = value.getStruct("after");
+    try {
+      String id = text(row, "id");
+      String aggregateType = text(row, "aggregatetype");
+      String aggregateId = text(row, "aggregateid");
+      String type = text(row, "type");
+      Field pf = row.schema().field("payload");
+      JsonNode payload =
+          pf == null ? Values.JSON.nullNode() : Values.toJson(pf.schema(), row.get(pf));
+      Field hf = row.schema().field("headers");
+      JsonNode headers =
+          hf == null ? Values.JSON.nullNode() : Values.toJson(hf.schema(), row.get(hf));
+      String contentType = headers.path("content-type").asText(JSON_CONTENT_TYPE);
+      String encoding = headers.path(PAYLOAD_ENCODING_HEADER).asText("");
+      return outboxEvent(
+          id,
+          aggregateType,
+          aggregateId,
+          type,
+          payload,
+          headers,
+          contentType,
+          encoding,
+          lsn,
+          commit,
+          txId,
+          db);
+    } catch (RuntimeException e) {
+      return new Mapped(
+          null,
+          "outbox",
+          "invalid-outbox-row",
+          lsn,
+          commit,
+          "invalid outbox row at " + lsn + ": " + e.getMessage());
+    }
+  }
+
+  private Mapped walMessage(Struct value, String lsn, long commit, Long txId, String db) {
+    Struct message = value.getStruct("message");
+    String prefix = message.getString("prefix");
+    if (outbox.isEmpty() || !outbox.get().walMessagePrefix().equals(prefix)) {
+      return Mapped.skip("outbox", "foreign-message", lsn);
+    }
+    try {
+      JsonNode content = Values.JSON.readTree(Values.bytes(message.get("content")));
+      if (content.path("v").asInt(-1) != 1) {
+        return new Mapped(
+            null,
+            "outbox",
+            "invalid-message",
+            lsn,
+            commit,
+            "outbox WAL message at "
+                + lsn
+                + " has version "
+                + content.path("v")
+                + "; this relay reads v=1");
+      }
+      return outboxEvent(
+          required(content, "id"),
+          required(content, "aggregatetype"),
+          required(content, "aggregateid"),
+          required(content, "type"),
+          content.path("payload"),
+          content.path("headers"),
+          content.path("content_type").asText(JSON_CONTENT_TYPE),
+          content.path("payload_encoding").asText(""),
+          lsn,
+          commit,
+          txId,
+          db);
+    } catch (java.io.IOException | RuntimeException e) {
+      return new Mapped(
+          null,
+          "outbox",
+          "invalid-message",
+          lsn,
+          commit,
+          "invalid outbox WAL message at " + lsn + ": " + e.getMessage());
+    }
+  }
+
+  private static String required(JsonNode content, String field) {
+    JsonNode n = content.get(field);
+    if (n == null || n.isNull() || !n.isValueNode()) {
+      throw new IllegalArgumentException("field \"" + field + "\" is missing");
+    }
+    return n.asText();
+  }
+
+  private static String text(Struct row, String column) {
+    Field f = row.schema().field(column);
+    if (f == null || row.get(f) == null) {
+      throw new IllegalArgumentException("column \"" + column + "\" is missing or null");
+    }
+    JsonNode n = Values.toJson(f.schema(), row.get(f));
+    return n.isTextual() ? n.textValue() : n.toString();
+  }
+
+  private Mapped outboxEvent(
+      String id,
+      String aggregateType,
+      String aggregateId,
+      String type,
+      JsonNode payload,
+      JsonNode headers,
+      String contentType,
+      String encoding,
+      String lsn,
+      long commit,
+      Long txId,
+      String db) {
+    byte[] bytes;
+    if (payload == null || payload.isNull() || payload.isMissingNode()) {
+      bytes = null;
+    } else if ("base64".equals(encoding)) {
+      bytes = Base64.getDecoder().decode(payload.asText());
+    } else if (isJson(contentType)) {
+      bytes = Values.write(payload);
+    } else {
+      bytes =
+          (payload.isTextual() ? payload.textValue() : payload.toString())
+              .getBytes(StandardCharsets.UTF_8);
+    }
+    String topic =
+        outbox
+            .orElseThrow()
+            .topicPattern()
+            .replace(ConfigReader.AGGREGATE_TYPE_PLACEHOLDER, aggregateType);
+    RecordHeaders h = new RecordHeaders();
+    ce(h, "ce_specversion", "1.0");
+    ce(h, "ce_id", id);
+    ce(h, "ce_source", "/unpoll/" + db + "/outbox");
+    ce(h, "ce_type", type);
+    if (commit > 0) {
+      ce(h, "ce_time", Values.isoMillis(commit));
+    }
+    ce(h, "ce_subject", aggregateId);
+    ce(h, "content-type", contentType);
+    diag(h, lsn, txId);
+    if (headers != null && headers.isObject()) {
+      for (Map.Entry<String, JsonNode> e : headers.properties()) {
+        if (e.getKey().equals("content-type") || e.getKey().equals(PAYLOAD_ENCODING_HEADER)) {
+          continue;
+        }
+        ce(
+            h,
+            e.getKey(),
+            e.getValue().isTextual() ? e.getValue().textValue() : e.getValue().toString());
+      }
+    }
+    ProducerRecord<byte[], byte[]> pr =
+        new ProducerRecord<>(topic, null, aggregateId.getBytes(StandardCharsets.UTF_8), bytes, h);
+    return new Mapped(pr, "outbox", null, lsn, commit, null);
+  }
+
+  static boolean isJson(String contentType) {
+    String ct = contentType.toLowerCase(java.util.Locale.ROOT);
+    return ct.startsWith("application/json") || ct.contains("+json");
+  }
+
+  private static void diag(RecordHeaders h, String lsn, Long txId) {
+    if (lsn != null) {
+      ce(h, "unpoll_lsn", lsn);
+    }
+    if (txId != null) {
+      ce(h, "unpoll_txid", Long.toString(txId));
+    }
+  }
+
+  private static void ce(RecordHeaders h, String name, String value) {
+    h.add(name, value.getBytes(StandardCharsets.UTF_8));
+  }
+}

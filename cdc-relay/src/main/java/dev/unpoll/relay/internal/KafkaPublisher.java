@@ -1,0 +1,222 @@
+package dev.unpoll.relay.internal;
+
+import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.relay.RelayException;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Debezium change consumer: maps each batch, sends every record without waiting, then waits once
+ * for all acknowledgements and only then marks the batch's records processed. At-least-once, in
+ * order per key (idempotent producer, one partition per key).
+ */
+public final class KafkaPublisher
+    implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>>, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaPublisher.class);
+
+  /** Producer settings the relay always sets (the config rejects values that weaken them). */
+  public static final Map<String, String> FIXED =
+      Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+
+  /** Producer defaults the user may override in kafka.properties. */
+  public static final Map<String, String> DEFAULTS =
+      Map.of(
+          ProducerConfig.LINGER_MS_CONFIG, "1",
+          ProducerConfig.BATCH_SIZE_CONFIG, "65536",
+          ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+          ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000",
+          ProducerConfig.CLIENT_ID_CONFIG, "unpoll-relay",
+          ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+
+  /**
+   * How long past {@code delivery.timeout.ms} the relay waits for a batch's acknowledgements before
+   * it gives up and stops (the producer does not always expire records while it cannot reach any
+   * broker).
+   */
+  static final long ACK_GRACE_MS = 5000;
+
+  private final long ackTimeoutNanos;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final EventMapper mapper;
+  private final MeterRegistry registry;
+  private final Timer latency;
+  private final Consumer<String> ackedLsn;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  /** A publisher for {@code config}, recording to {@code registry}, reporting acked LSNs. */
+  public KafkaPublisher(RelayConfig config, MeterRegistry registry, Consumer<String> ackedLsn) {
+    Map<String, Object> props = new HashMap<>(DEFAULTS);
+    props.putAll(config.kafka().properties());
+    props.putAll(FIXED);
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    this.ackTimeoutNanos =
+        TimeUnit.MILLISECONDS.toNanos(
+            Long.parseLong(String.valueOf(props.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)))
+                + ACK_GRACE_MS);
+    this.producer = new KafkaProducer<>(props);
+    this.mapper = new EventMapper(config);
+    this.registry = registry;
+    this.ackedLsn = ackedLsn;
+    this.latency =
+        Timer.builder("unpoll.relay.latency")
+            .description("source commit to Kafka acknowledgement")
+            .publishPercentileHistogram()
+            .register(registry);
+  }
+
+  @Override
+  public void handleBatch(
+      List<RecordChangeEvent<SourceRecord>> records,
+      DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+      throws InterruptedException {
+    List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
+    List<EventMapper.Mapped> mapped = new ArrayList<>(records.size());
+    String lastLsn = null;
+    for (RecordChangeEvent<SourceRecord> r : records) {
+      EventMapper.Mapped m;
+      try {
+        m = mapper.map(r.record());
+      } catch (RuntimeException e) {
+        counter("unpoll.relay.errors", "kind", "mapping").increment();
+        throw new RelayException(
+            "cannot map change record of topic " + r.record().topic() + ": " + e, e);
+      }
+      if (m.lsn() != null) {
+        lastLsn = m.lsn();
+      }
+      if (m.error() != null) {
+        counter("unpoll.relay.errors", "kind", m.skipReason()).increment();
+        LOG.error("skipped change at LSN {} of {}: {}", m.lsn(), m.table(), m.error());
+        continue;
+      }
+      if (m.record() == null) {
+        counter("unpoll.relay.skipped", "table", m.table(), "reason", m.skipReason()).increment();
+        continue;
+      }
+      mapped.add(m);
+      if (LOG.isTraceEnabled()) {
+        LOG.trace(
+            "{} key {} at LSN {} -> {}",
+            m.table(),
+            new String(m.record().key(), java.nio.charset.StandardCharsets.UTF_8),
+            m.lsn(),
+            m.record().topic());
+      }
+      long commit = m.commitMillis();
+      String table = m.table();
+      String topic = m.record().topic();
+      Future<RecordMetadata> f =
+          producer.send(
+              m.record(),
+              (md, ex) -> {
+                if (ex == null) {
+                  if (commit > 0) {
+                    latency.record(
+                        Duration.ofMillis(Math.max(0, System.currentTimeMillis() - commit)));
+                  }
+                  counter("unpoll.relay.events", "table", table, "topic", topic).increment();
+                }
+              });
+      sent.add(f);
+      if (f.isDone()) {
+        // failed fast (e.g. no metadata within max.block.ms): stop before blocking on the rest
+        await(f, m, 0);
+      }
+    }
+    long deadline = System.nanoTime() + ackTimeoutNanos;
+    for (int i = 0; i < sent.size(); i++) {
+      await(sent.get(i), mapped.get(i), Math.max(0, deadline - System.nanoTime()));
+    }
+    for (RecordChangeEvent<SourceRecord> r : records) {
+      committer.markProcessed(r);
+    }
+    committer.markBatchFinished();
+    if (lastLsn != null) {
+      ackedLsn.accept(lastLsn);
+    }
+    if (LOG.isDebugEnabled() && !sent.isEmpty()) {
+      LOG.debug("batch of {} events acknowledged up to LSN {}", sent.size(), lastLsn);
+    }
+  }
+
+  private void await(Future<RecordMetadata> f, EventMapper.Mapped m, long timeoutNanos)
+      throws InterruptedException {
+    try {
+      f.get(timeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      counter("unpoll.relay.errors", "kind", "kafka-timeout").increment();
+      throw new RelayException(
+          "Kafka did not acknowledge the event of "
+              + m.table()
+              + " at LSN "
+              + m.lsn()
+              + " for topic "
+              + m.record().topic()
+              + " within "
+              + TimeUnit.NANOSECONDS.toMillis(ackTimeoutNanos)
+              + " ms (delivery.timeout.ms + "
+              + ACK_GRACE_MS
+              + " ms); offsets stay at the last acknowledged batch, restart the relay to resume");
+    } catch (ExecutionException e) {
+      counter("unpoll.relay.errors", "kind", "kafka-send").increment();
+      throw new RelayException(
+          "Kafka did not acknowledge the event of "
+              + m.table()
+              + " at LSN "
+              + m.lsn()
+              + " for topic "
+              + m.record().topic()
+              + ": "
+              + e.getCause()
+              + "; offsets stay at the last acknowledged batch, restart the relay to resume",
+          e.getCause());
+    }
+  }
+
+  private Counter counter(String name, String k1, String v1) {
+    return counters.computeIfAbsent(
+        name + '|' + v1, k -> Counter.builder(name).tag(k1, v1).register(registry));
+  }
+
+  private Counter counter(String name, String k1, String v1, String k2, String v2) {
+    return counters.computeIfAbsent(
+        name + '|' + v1 + '|' + v2,
+        k -> Counter.builder(name).tag(k1, v1).tag(k2, v2).register(registry));
+  }
+
+  /** Counts an error of {@code kind}. */
+  public void error(String kind) {
+    counter("unpoll.relay.errors", "kind", kind).increment();
+  }
+
+  /** Flushes and closes the producer. */
+  @Override
+  public void close() {
+    producer.flush();
+    producer.close(Duration.ofSeconds(30));
+  }
+}

@@ -1,0 +1,183 @@
+package dev.unpoll.relay;
+
+import static dev.unpoll.relay.RelayFixtures.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.unpoll.testkit.TestKafka;
+import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.UnpollStackExtension;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/** The relay as a child JVM, killed with SIGKILL mid-stream and restarted. */
+@ExtendWith(UnpollStackExtension.class)
+class KillIT {
+
+  static final int ROWS = 3000;
+  static TestPostgres db;
+
+  @BeforeAll
+  static void database(TestPostgres server) {
+    db = server.createDatabase("relay_kill_it");
+    sql(db, "create table kill_q (id int primary key, note text)");
+  }
+
+  @Test
+  void sigkillMidStreamThenRestartLosesNothingAndDuplicatesOnlyTheUnacknowledgedTail(
+      TestKafka kafka, @TempDir Path dir) throws Exception {
+    String topic = kafka.createUniqueTopic("kill", 1);
+    Path config = dir.resolve("relay.yaml");
+    Files.writeString(
+        config,
+        RelayFixtures.baseYaml(db, kafka, "kill_it")
+            + """
+            tables:
+              - table: kill_q
+                topic: %s
+            """
+                .formatted(topic));
+    AtomicInteger written = new AtomicInteger();
+    AtomicBoolean writing = new AtomicBoolean(true);
+    Thread writer =
+        new Thread(
+            () -> {
+              try (Connection c = db.connect();
+                  PreparedStatement ps = c.prepareStatement("insert into kill_q values (?, 'x')")) {
+                while (writing.get() && written.get() < ROWS) {
+                  ps.setInt(1, written.get() + 1);
+                  ps.executeUpdate();
+                  written.incrementAndGet();
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            "kill-writer");
+    Process first = null;
+    Process second = null;
+    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+      first = startRelay(config, dir.resolve("first.log"));
+      awaitSlotActive();
+      writer.start();
+      await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 300);
+      first.destroyForcibly();
+      assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(first.exitValue()).isEqualTo(137);
+      int publishedBeforeKill = reader.settle(Duration.ofSeconds(1)).size();
+      assertThat(publishedBeforeKill).isLessThan(ROWS);
+      awaitSlotInactive();
+
+      second = startRelay(config, dir.resolve("second.log"));
+      writer.join(120_000);
+      assertThat(written.get()).isEqualTo(ROWS);
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .until(() -> reader.poll().stream().map(RelayFixtures::key).distinct().count() >= ROWS);
+      List<Integer> ids =
+          new ArrayList<>(
+              reader.settle(Duration.ofSeconds(2)).stream()
+                  .map(RelayFixtures::key)
+                  .map(Integer::parseInt)
+                  .toList());
+
+      // one partition: the first run published 1..k in order, the restart resumed at some j <= k+1
+      int restartAt = -1;
+      for (int i = 1; i < ids.size(); i++) {
+        if (ids.get(i) != ids.get(i - 1) + 1) {
+          assertThat(restartAt).as("only one restart point").isEqualTo(-1);
+          restartAt = i;
+        }
+      }
+      List<Integer> expected = new ArrayList<>();
+      if (restartAt < 0) {
+        for (int i = 1; i <= ROWS; i++) {
+          expected.add(i);
+        }
+      } else {
+        int k = ids.get(restartAt - 1);
+        int j = ids.get(restartAt);
+        assertThat(j)
+            .as("resumed no later than the first unpublished row")
+            .isLessThanOrEqualTo(k + 1);
+        for (int i = 1; i <= k; i++) {
+          expected.add(i);
+        }
+        for (int i = j; i <= ROWS; i++) {
+          expected.add(i);
+        }
+      }
+      assertThat(ids).containsExactlyElementsOf(expected);
+      LoggerFactory.getLogger(KillIT.class)
+          .info(
+              "published before SIGKILL: {}, records in topic: {}, duplicates: {}",
+              publishedBeforeKill,
+              ids.size(),
+              ids.size() - ROWS);
+      assertThat(ids.size() - ROWS)
+          .as("duplicates (the unacknowledged window)")
+          .isLessThan(publishedBeforeKill);
+
+      second.destroy();
+      assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(second.exitValue()).as("graceful stop on SIGTERM").isZero();
+    } finally {
+      writing.set(false);
+      for (Process p : new Process[] {first, second}) {
+        if (p != null && p.isAlive()) {
+          p.destroyForcibly();
+          p.waitFor(30, TimeUnit.SECONDS);
+        }
+      }
+    }
+  }
+
+  private static Process startRelay(Path config, Path log) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java, "-Xmx256m", "-cp", cp, RelayMain.class.getName(), "--config", config.toString());
+    pb.environment().put("TEST_DB_PASSWORD", db.password());
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(log.toFile());
+    Process p = pb.start();
+    assertThat(new File(java)).exists();
+    return p;
+  }
+
+  private static void awaitSlotActive() {
+    await().atMost(Duration.ofSeconds(90)).until(() -> slotActive(true));
+  }
+
+  private static void awaitSlotInactive() {
+    await().atMost(Duration.ofSeconds(60)).until(() -> slotActive(false));
+  }
+
+  private static boolean slotActive(boolean active) throws Exception {
+    try (Connection c = db.connect();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "select active from pg_replication_slots where slot_name = 'kill_it'")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1) == active;
+      }
+    }
+  }
+}

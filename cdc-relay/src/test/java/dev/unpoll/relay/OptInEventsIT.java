@@ -1,0 +1,89 @@
+package dev.unpoll.relay;
+
+import static dev.unpoll.relay.RelayFixtures.header;
+import static dev.unpoll.relay.RelayFixtures.sql;
+import static dev.unpoll.relay.RelayFixtures.value;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.unpoll.testkit.TestKafka;
+import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.UnpollStackExtension;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(UnpollStackExtension.class)
+class OptInEventsIT {
+
+  static TestPostgres db;
+
+  @BeforeAll
+  static void database(TestPostgres server) {
+    db = server.createDatabase("relay_optin_it");
+    sql(
+        db,
+        "create table tracked (id int primary key, note text, status text not null default 'NEW',"
+            + " retry_count int not null default 0)",
+        "alter table tracked replica identity full");
+  }
+
+  @Test
+  void optInUpdatesAndDeletesAreEmittedButBookkeepingOnlyUpdatesStaySilentWithFileOffsets(
+      TestKafka kafka, @TempDir Path dir) {
+    String topic = kafka.createUniqueTopic("tracked", 1);
+    String yaml =
+        RelayFixtures.baseYaml(db, kafka, "optin_it")
+            + """
+            offsets:
+              store: file
+              file: %s
+            tables:
+              - table: tracked
+                topic: %s
+                bookkeeping-columns: [status, retry_count]
+                emit-updates: true
+                emit-deletes: true
+            """
+                .formatted(dir.resolve("offsets.dat"), topic);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (Relay relay =
+        Relay.builder().config(RelayFixtures.config(db, yaml)).meterRegistry(registry).build()) {
+      relay.start();
+      await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
+      sql(
+          db,
+          "insert into tracked (id, note) values (1, 'first')",
+          "update tracked set status = 'DONE', retry_count = 1 where id = 1",
+          "update tracked set note = 'changed' where id = 1",
+          "delete from tracked where id = 1");
+      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 3);
+        List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(2));
+        assertThat(records)
+            .extracting(r -> header(r, "ce_type"))
+            .containsExactly(
+                "public.tracked.inserted", "public.tracked.updated", "public.tracked.deleted");
+        assertThat(value(records.get(1))).isEqualTo("{\"id\":1,\"note\":\"changed\"}");
+        assertThat(records).extracting(r -> header(r, "ce_id")).containsOnly("public.tracked:1");
+      }
+      assertThat(
+              registry
+                  .counter(
+                      "unpoll.relay.skipped",
+                      "table",
+                      "public.tracked",
+                      "reason",
+                      "bookkeeping-update")
+                  .count())
+          .isEqualTo(1);
+    }
+    assertThat(dir.resolve("offsets.dat")).isNotEmptyFile();
+  }
+}

@@ -1,0 +1,206 @@
+package dev.unpoll.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RelayConfigTest {
+
+  static final String MINIMAL =
+      """
+      source:
+        jdbc-url: jdbc:postgresql://db:5432/orders
+        user: relay
+        password: ${PW}
+        slot: unpoll_orders
+        publication: unpoll_orders
+      kafka:
+        bootstrap-servers: k:9092
+      tables:
+        - table: public.order_integration
+          topic: orders.integration
+      """;
+
+  @Test
+  void readsTheReferenceExampleOfTheConfigurationPage() throws Exception {
+    String page = Files.readString(Path.of("../docs/reference/configuration.md"));
+    String yaml =
+        page.substring(
+            page.indexOf("```yaml") + 7, page.indexOf("```", page.indexOf("```yaml") + 7));
+    RelayConfig c =
+        RelayConfig.parse(yaml, Map.of("UNPOLL_DB_PASSWORD", "s3cret", "KAFKA_JAAS", "jaas"));
+    assertThat(c.source().password()).isEqualTo("s3cret");
+    assertThat(c.source().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.kafka().properties()).containsEntry("sasl.jaas.config", "jaas");
+    assertThat(c.outbox().orElseThrow().topicPattern()).isEqualTo("outbox.${aggregatetype}");
+    assertThat(c.outbox().get().table()).contains(new TableName("public", "unpoll_outbox"));
+    RelayConfig.TableMapping t = c.tables().get(0);
+    assertThat(t.table()).isEqualTo(new TableName("public", "order_integration"));
+    assertThat(t.key()).containsExactly("id");
+    assertThat(t.value()).isEqualTo(RelayConfig.ValueMode.ROW);
+    assertThat(t.bookkeepingColumns())
+        .containsExactly("status", "processed_at", "retry_count", "locked_by");
+    assertThat(t.status().orElseThrow().pending()).containsExactly("NEW");
+    assertThat(t.backlog()).isTrue();
+    assertThat(c.http().port()).isEqualTo(8080);
+    assertThat(c.ha().lockName()).isEqualTo("unpoll-relay-orders");
+    assertThat(c.monitoring().retainedWalWarningBytes()).isEqualTo(1L << 30);
+    assertThat(c.offsets().store()).isEqualTo(RelayConfig.OffsetStore.JDBC);
+    assertThat(c.source().toString()).doesNotContain("s3cret");
+  }
+
+  @Test
+  void appliesDefaults() {
+    RelayConfig c = RelayConfig.parse(MINIMAL, Map.of("PW", "x"));
+    assertThat(c.outbox()).isEmpty();
+    assertThat(c.source().heartbeatInterval()).isEqualTo(RelayConfig.DEFAULT_HEARTBEAT_INTERVAL);
+    assertThat(c.tables().get(0).key()).isEmpty();
+    assertThat(c.tables().get(0).backlog()).isFalse();
+    assertThat(c.tables().get(0).emitUpdates()).isFalse();
+    assertThat(c.ha().enabled()).isFalse();
+    assertThat(c.ha().lockName()).isEqualTo("unpoll-relay-unpoll_orders");
+    assertThat(c.http().port()).isEqualTo(RelayConfig.DEFAULT_HTTP_PORT);
+  }
+
+  @Test
+  void environmentDefaultsAndQuotedMixedCaseNames() {
+    String yaml =
+        MINIMAL.replace("${PW}", "${PW:-fallback}")
+            + """
+              - table: '"Sales"."OrderQueue"'
+                topic: sales
+                key: ['"OrderNo"', region]
+            """;
+    RelayConfig c = RelayConfig.parse(yaml, Map.of());
+    assertThat(c.source().password()).isEqualTo("fallback");
+    assertThat(c.tables().get(1).table()).isEqualTo(new TableName("Sales", "OrderQueue"));
+    assertThat(c.tables().get(1).key()).containsExactly("OrderNo", "region");
+  }
+
+  @Test
+  void collectsEveryProblemWithPathValueAndFixAndMasksSecrets() {
+    String yaml =
+        """
+        source:
+          jdbc-url: postgres://wrong
+          user: relay
+          password: ${MISSING_PW}
+          slot: Bad-Slot
+          publication: unpoll_orders
+          heartbeat-interval: 10 seconds
+          colour: blue
+        kafka:
+          properties:
+            sasl.jaas.config: ${MISSING_JAAS}
+            acks: 1
+            enable.idempotence: false
+        offsets:
+          store: disk
+        outbox:
+          topic-pattern: "outbox/${aggregatetype}"
+        tables:
+          - table: public.order_integration
+            topic: orders
+            value: payload
+            backlog: true
+            emit-updates: maybe
+          - table: public.order_integration
+            topic: orders 2
+        http:
+          port: 70000
+        monitoring:
+          retained-wal-warning: lots
+        """;
+    assertThatThrownBy(() -> RelayConfig.parse(yaml, Map.of()))
+        .isInstanceOfSatisfying(
+            RelayConfigException.class,
+            e -> {
+              List<String> p = e.problems();
+              assertThat(p)
+                  .contains(
+                      "source.jdbc-url: \"postgres://wrong\"; use jdbc:postgresql://host[:port]/database[?params]",
+                      "source.password: ****; set the environment variable MISSING_PW or write ${MISSING_PW:-default}",
+                      "source.slot: \"Bad-Slot\"; use 1 to 48 characters of a-z, 0-9 and _",
+                      "source.heartbeat-interval: \"10 seconds\"; use a duration such as 500ms, 10s, 5m or 1h",
+                      "kafka.bootstrap-servers: missing; set it to host:port[,host:port...]",
+                      "kafka.properties.sasl.jaas.config: ****; set the environment variable MISSING_JAAS or write ${MISSING_JAAS:-default}",
+                      "kafka.properties.acks: \"1\"; remove it: the relay needs acks=all for at-least-once",
+                      "kafka.properties.enable.idempotence: \"false\"; remove it: the relay needs the idempotent producer to keep order",
+                      "offsets.store: \"disk\"; use jdbc or file",
+                      "tables[0].payload-column: missing; with value: payload, name the payload column",
+                      "tables[0].emit-updates: \"maybe\"; use true or false",
+                      "tables[1].topic: \"orders 2\"; use 1 to 249 characters of a-z, A-Z, 0-9, . _ -",
+                      "http.port: 70000; use a number from 0 to 65535",
+                      "monitoring.retained-wal-warning: \"lots\"; use a size such as 512MB, 1GB or plain bytes");
+              assertThat(p).anyMatch(s -> s.startsWith("source.colour: unknown key; remove it"));
+              assertThat(p)
+                  .anyMatch(s -> s.startsWith("outbox.topic-pattern: \"outbox/${aggregatetype}\""));
+              assertThat(p)
+                  .anyMatch(s -> s.startsWith("tables[0].backlog: true; set status.column"));
+              assertThat(e.getMessage())
+                  .startsWith("invalid relay configuration (" + p.size() + " problems):");
+            });
+  }
+
+  @Test
+  void aDuplicateTableAndABadTableNameAreProblems() {
+    String yaml =
+        MINIMAL
+            + """
+              - table: public.order_integration
+                topic: again
+              - table: 'a.b.c'
+                topic: x
+              - table: '"unterminated'
+                topic: y
+            """;
+    assertThatThrownBy(() -> RelayConfig.parse(yaml, Map.of("PW", "x")))
+        .isInstanceOfSatisfying(
+            RelayConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "tables[1].table: \"public.order_integration\"; map each table once",
+                        "tables[2].table: \"a.b.c\"; expected schema.table (quote mixed case: \"Sales\".\"OrderQueue\")",
+                        "tables[3].table: \"\"unterminated\"; unterminated quoted identifier"));
+  }
+
+  @Test
+  void notYamlAndEmptyDocumentsAreReportedNotThrownRaw() {
+    assertThatThrownBy(() -> RelayConfig.parse("source: [unclosed", Map.of()))
+        .isInstanceOf(RelayConfigException.class)
+        .hasMessageContaining("not valid YAML");
+    assertThatThrownBy(() -> RelayConfig.parse("", Map.of()))
+        .isInstanceOf(RelayConfigException.class)
+        .hasMessageContaining("expected a YAML mapping");
+  }
+
+  @Test
+  void mainExitsWithTwoAndPrintsEveryProblem(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "source:\n  slot: UPPER\nkafka:\n  bootstrap-servers: k:9092\n");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = RelayMain.run(file, new PrintStream(err, true, StandardCharsets.UTF_8));
+    String out = err.toString(StandardCharsets.UTF_8);
+    assertThat(code).isEqualTo(RelayMain.EXIT_CONFIG);
+    assertThat(out)
+        .contains("source.jdbc-url: missing")
+        .contains("source.user: missing")
+        .contains("source.slot: \"UPPER\"")
+        .contains("source.publication: missing");
+    assertThat(
+            RelayMain.run(
+                dir.resolve("absent.yaml"), new PrintStream(err, true, StandardCharsets.UTF_8)))
+        .isEqualTo(RelayMain.EXIT_CONFIG);
+  }
+}
