@@ -11,6 +11,7 @@ import dev.unpoll.consumer.ConsumerMetrics;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.relay.Relay;
+import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.samples.orders.CleanupJob;
 import dev.unpoll.samples.orders.LegacySchema;
 import dev.unpoll.samples.orders.OrderService;
@@ -26,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,13 +73,8 @@ class LegacyTableMigrationIT {
     long pollerHandledAtCutover;
     long cutoverId;
     List<Long> all = new ArrayList<>(backlog);
-    try (Relay relay =
-            Relay.builder()
-                .config(RelayConfigs.load(RelayConfigs.LEGACY, Db.relayEnv(db, kafka)))
-                .meterRegistry(relayMetrics)
-                .build();
+    try (Relay relay = startRelay(relayMetrics);
         ShippingPoller poller = new ShippingPoller(db.dataSource())) {
-      relay.start();
       await().atMost(WAIT).until(relay::isStreaming);
 
       try (Repeating traffic =
@@ -202,6 +199,13 @@ class LegacyTableMigrationIT {
     assertThat(longs(db, "SELECT integration_id FROM shipping.handling_log"))
         .containsExactlyInAnyOrderElementsOf(all);
     assertThat(count(db, "SELECT count(*) FROM shipping.shipments")).isEqualTo(all.size());
+    assertThat(
+            count(
+                db,
+                "SELECT count(*) FROM shipping.shipments s JOIN shop.orders o ON o.id = s.order_id"
+                    + " WHERE s.customer = o.customer"))
+        .as("shipments whose customer came through the payload intact")
+        .isEqualTo(all.size());
 
     // both paths shipped rows during dual-run; the poller's counter agrees with the log
     assertThat(pollerHandledAtCutover).isGreaterThan(pollerHandledBeforeDual);
@@ -233,6 +237,21 @@ class LegacyTableMigrationIT {
                     .contains("\"order_id\"")
                     .doesNotContain("\"status\"")
                     .doesNotContain("\"processed_at\""));
+  }
+
+  private static Relay startRelay(MeterRegistry registry) {
+    // tag::relay[]
+    Map<String, String> env =
+        Map.of(
+            "ORDERS_DB_URL", db.jdbcUrl(),
+            "ORDERS_DB_USER", db.user(),
+            "ORDERS_DB_PASSWORD", db.password(),
+            "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    RelayConfig config = RelayConfigs.load(RelayConfigs.LEGACY, env); // validated, all problems
+    Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
+    relay.start(); // pre-flight checks, publication, slot; then streams in the background
+    // end::relay[]
+    return relay;
   }
 
   private static String key(long id) {

@@ -103,6 +103,13 @@ class OutboxMigrationIT {
     assertThat(handlings(placed)).containsExactlyInAnyOrderElementsOf(placed);
     assertThat(count(db, "SELECT count(*) FROM shipping.shipments WHERE order_id IN " + in(placed)))
         .isEqualTo(placed.size());
+    assertThat(
+            count(
+                db,
+                "SELECT count(*) FROM shipping.shipments s JOIN shop.orders o ON o.id = s.order_id"
+                    + " WHERE s.customer = o.customer AND s.order_id IN "
+                    + in(placed)))
+        .isEqualTo(placed.size());
     assertThat(sum(consumerMetrics, ConsumerMetrics.HANDLED)).isEqualTo(placed.size());
 
     // delete-after-insert: the table stays empty, and the relay drops the deletes
