@@ -33,6 +33,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The whole migration of {@code shop.order_integration} with traffic flowing throughout: capture
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(UnpollStackExtension.class)
 class LegacyTableMigrationIT {
+  private static final Logger LOG = LoggerFactory.getLogger(LegacyTableMigrationIT.class);
   static final Duration WAIT = Duration.ofSeconds(90);
   static final String TOPIC = RelayConfigs.LEGACY_TOPIC;
 
@@ -85,7 +88,9 @@ class LegacyTableMigrationIT {
           Repeating cleanupRuns =
               new Repeating(
                   "cleanup-job", Duration.ofMillis(500), n -> cleanup.run(Duration.ofSeconds(1)))) {
-        poller.start(Duration.ofMillis(100));
+        poller.start(
+            Duration.ofMillis(
+                200)); // a legacy poller polls every few seconds; 200 ms keeps the test short
 
         // --- shadow: the consumer only records what it receives; the poller ships everything
         try (KafkaConsumerRunner shadow =
@@ -153,6 +158,11 @@ class LegacyTableMigrationIT {
           // --- cutover: the poller stops; the consumer keeps claiming, alone
           poller.stop();
           pollerHandledAtCutover = poller.handled();
+          LOG.info(
+              "dual-run: poller shipped {} rows, consumer {}; {} events found their row shipped",
+              pollerHandledAtCutover - pollerHandledBeforeDual,
+              consumerHandled() - consumerBeforeDual,
+              (long) sum(consumerMetrics, ConsumerMetrics.POLLER_WON));
           cutoverId = count(db, "SELECT last_value FROM shop.order_integration_id_seq");
           long cut = cutoverId;
           await()
