@@ -163,7 +163,14 @@ class OutboxMigrationIT {
     }
     // 2. the consumer died after its database commit, before its offset commit: the group's
     // offsets are where they were before these events
-    kafka.admin().alterConsumerGroupOffsets(ShippingConsumer.GROUP, before).all().get();
+    await() // the broker may still be removing the closed consumer from the group
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .until(
+            () -> {
+              kafka.admin().alterConsumerGroupOffsets(ShippingConsumer.GROUP, before).all().get();
+              return true;
+            });
 
     SimpleMeterRegistry second = new SimpleMeterRegistry();
     try (KafkaConsumerRunner consumer =
