@@ -79,7 +79,6 @@ class LegacyTableMigrationIT {
     long pollerHandledBeforeDual;
     long pollerHandledAtCutover;
     long cutoverId;
-    List<ConsumerRecord<byte[], byte[]>> published; // what the relay sent, read after the cutover
     List<Long> all = new ArrayList<>(backlog);
     try (Relay relay = startRelay(relayMetrics);
         ShippingPoller poller = new ShippingPoller(db.dataSource())) {
@@ -191,7 +190,9 @@ class LegacyTableMigrationIT {
           double seenBefore =
               sum(consumerMetrics, ConsumerMetrics.DUPLICATES)
                   + sum(consumerMetrics, ConsumerMetrics.POLLER_WON);
-          published = kafka.readFromBeginning(TOPIC, all.size() + 1, Duration.ofSeconds(5));
+          List<ConsumerRecord<byte[], byte[]>> published =
+              kafka.readFromBeginning(TOPIC, all.size() + 1, Duration.ofSeconds(5));
+          assertExactlyTheInserts(published, all);
           int resent = resend(published);
           await()
               .atMost(WAIT)
@@ -254,12 +255,16 @@ class LegacyTableMigrationIT {
                     + cutoverId))
         .containsExactly("consumer");
     assertThat(all.stream().filter(id -> id > cutoverId).count()).isGreaterThanOrEqualTo(80);
+  }
 
-    // the relay published exactly the inserts: one event per row, none for the status updates or
-    // the cleanup job's deletes it saw (read before the test sent them all again)
-    List<ConsumerRecord<byte[], byte[]>> records = published;
+  /**
+   * The relay published exactly the inserts: one event per row, none for the status updates or the
+   * cleanup job's deletes it saw.
+   */
+  private static void assertExactlyTheInserts(
+      List<ConsumerRecord<byte[], byte[]>> records, List<Long> rows) {
     assertThat(records.stream().map(r -> header(r, "ce_id")).toList())
-        .containsExactlyInAnyOrderElementsOf(all.stream().map(id -> key(id)).toList());
+        .containsExactlyInAnyOrderElementsOf(rows.stream().map(id -> key(id)).toList());
     assertThat(records.stream().map(r -> header(r, "ce_type")).collect(Collectors.toSet()))
         .containsExactly("shop.order_integration.inserted");
     assertThat(records)
