@@ -92,9 +92,8 @@ class LegacyTableMigrationIT {
           Repeating cleanupRuns =
               new Repeating(
                   "cleanup-job", Duration.ofMillis(500), n -> cleanup.run(Duration.ofSeconds(1)))) {
-        poller.start(
-            Duration.ofMillis(
-                200)); // a legacy poller polls every few seconds; 200 ms keeps the test short
+        // a legacy poller polls every few seconds; 200 ms keeps the test short
+        poller.start(Duration.ofMillis(200));
 
         // --- shadow: the consumer only records what it receives; the poller ships everything
         try (KafkaConsumerRunner shadow =
@@ -207,7 +206,7 @@ class LegacyTableMigrationIT {
         poller.stop();
       }
       // the poller's and the claim's status updates and the cleanup job's deletes reached the
-      // relay, which dropped them (checked against the topic below)
+      // relay, which dropped them (the topic holds only the inserts, checked above)
       await()
           .atMost(WAIT)
           .untilAsserted(
