@@ -283,7 +283,7 @@ class LegacyTableMigrationIT {
             "ORDERS_DB_USER", db.user(),
             "ORDERS_DB_PASSWORD", db.password(),
             "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-    RelayConfig config = RelayConfigs.load(RelayConfigs.LEGACY, env); // validated, all problems
+    RelayConfig config = RelayConfigs.load(RelayConfigs.LEGACY, env); // lists every problem
     Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
     relay.start(); // pre-flight checks, publication, slot; then streams in the background
     // end::relay[]
