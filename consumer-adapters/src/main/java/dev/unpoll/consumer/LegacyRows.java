@@ -1,9 +1,15 @@
 package dev.unpoll.consumer;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.util.Objects;
@@ -15,14 +21,36 @@ import java.util.Objects;
 public final class LegacyRows {
   private LegacyRows() {}
 
+  /** Reads strings as usual, and objects or arrays (json/jsonb columns) as their JSON text. */
+  static final class JsonColumnAsText extends StdScalarDeserializer<String> {
+    private static final long serialVersionUID = 1L;
+
+    JsonColumnAsText() {
+      super(String.class);
+    }
+
+    @Override
+    public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      if (p.currentToken() == JsonToken.START_OBJECT || p.currentToken() == JsonToken.START_ARRAY) {
+        return p.readValueAsTree().toString();
+      }
+      return StringDeserializer.instance.deserialize(p, ctxt);
+    }
+  }
+
   /**
    * The mapper used by default: snake_case columns map to camelCase properties ({@code order_id} →
-   * {@code orderId}), java.time types are supported, and columns the type does not declare (the
-   * relay also sends columns the poller never read) are ignored.
+   * {@code orderId}), java.time types are supported, columns the type does not declare (the relay
+   * also sends columns the poller never read) are ignored, and a json/jsonb column (an object or
+   * array on the wire) binds to a {@code String} field as its JSON text, as the poller read it with
+   * {@code payload::text} (compact: no spaces, which a JSON parser does not notice).
    */
   public static ObjectMapper defaultMapper() {
     return new ObjectMapper()
         .registerModule(new JavaTimeModule())
+        .registerModule(
+            new SimpleModule("unpoll-json-columns-as-text")
+                .addDeserializer(String.class, new JsonColumnAsText()))
         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
         .configure(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, true)

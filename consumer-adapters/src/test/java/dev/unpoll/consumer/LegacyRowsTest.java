@@ -91,6 +91,19 @@ class LegacyRowsTest {
                 LocalDate.parse("2026-11-30")));
   }
 
+  /** The poller's own row type, which read {@code payload::text}. */
+  record PolledRow(long id, String payload, String note) {}
+
+  @Test
+  void jsonbColumnBindsToTheStringFieldThePollerReadItInto() throws Exception {
+    AtomicReference<PolledRow> seen = new AtomicReference<>();
+    LegacyRows.handler(PolledRow.class, (row, connection) -> seen.set(row))
+        .handle(event(ROW), null);
+    assertThat(seen.get().id()).isEqualTo(42);
+    assertThat(seen.get().payload()).isEqualTo("{\"lines\":[1,2]}");
+    assertThat(seen.get().note()).isNull();
+  }
+
   @Test
   void valueThatIsNotARowIsNonRetryable() {
     assertThatThrownBy(() -> LegacyRows.handler((row, c) -> {}).handle(event("[1,2]"), null))
