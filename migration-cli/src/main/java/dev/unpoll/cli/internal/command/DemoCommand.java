@@ -144,6 +144,7 @@ public final class DemoCommand extends BaseCommand {
         latency(s.pollerLatency()) + " from insert to handled");
     row("handled by the consumer", fmt(s.handledByConsumer()), latency(s.consumerLatency()));
     row("missing", fmt(s.missing()), "");
+    row("consumer retries, dead-lettered", fmt(s.retries()) + ", " + fmt(s.deadLettered()), "");
     row("handled twice", fmt(s.doubleHandled()), "");
     row(
         "events published by the relay",
@@ -188,6 +189,8 @@ public final class DemoCommand extends BaseCommand {
         .put("p50", s.consumerLatency()[0])
         .put("p99", s.consumerLatency()[1]);
     n.put("eventsPublished", s.eventsPublished());
+    n.put("retries", s.retries());
+    n.put("deadLettered", s.deadLettered());
     n.put("pollingQueries", s.pollingQueries());
     n.put("pollingQueriesAvoided", s.pollingQueriesAvoided());
     n.put("verifyOk", s.verify().ok());

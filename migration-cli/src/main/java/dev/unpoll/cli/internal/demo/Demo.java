@@ -12,6 +12,7 @@ import dev.unpoll.cli.internal.Analyzer;
 import dev.unpoll.cli.internal.Mapping;
 import dev.unpoll.cli.internal.PlanWriter;
 import dev.unpoll.cli.internal.TableInfo;
+import dev.unpoll.consumer.ConsumerMetrics;
 import dev.unpoll.consumer.DualRunClaim;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
@@ -28,6 +29,7 @@ import dev.unpoll.samples.orders.ShippingPoller;
 import dev.unpoll.testkit.EmbeddedKafkaBroker;
 import dev.unpoll.testkit.EmbeddedPostgresServer;
 import dev.unpoll.testkit.TestPostgres;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,6 +99,8 @@ public final class Demo implements AutoCloseable {
    * @param pollingQueriesAvoided polling queries a 1-per-interval poller would have run since it
    *     stopped
    * @param eventsPublished events the relay published
+   * @param retries handler attempts the consumer retried
+   * @param deadLettered events the consumer sent to the dead-letter topic
    * @param verify the final {@code unpoll verify}
    * @param elapsed how long the demo took
    */
@@ -111,6 +115,8 @@ public final class Demo implements AutoCloseable {
       long pollingQueries,
       long pollingQueriesAvoided,
       long eventsPublished,
+      long retries,
+      long deadLettered,
       Reconciliation verify,
       Duration elapsed) {
     /** True when every row was handled exactly once and verify found nothing missing. */
@@ -133,6 +139,7 @@ public final class Demo implements AutoCloseable {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final Set<Long> producedIds = ConcurrentHashMap.newKeySet();
   private final AtomicLong produceErrors = new AtomicLong();
+  private final SimpleMeterRegistry consumerMetrics = new SimpleMeterRegistry();
   private EmbeddedPostgresServer pg;
   private EmbeddedKafkaBroker kafka;
   private TestPostgres db;
@@ -403,6 +410,8 @@ public final class Demo implements AutoCloseable {
             poller.queries(),
             avoided,
             (long) published,
+            consumerCount(ConsumerMetrics.RETRIES),
+            consumerCount(ConsumerMetrics.DEAD_LETTERED),
             verify,
             elapsed);
     return s;
@@ -412,7 +421,12 @@ public final class Demo implements AutoCloseable {
     IdempotencyStore store = IdempotencyStore.defaults();
     store.createTablesIfAbsent(db.dataSource());
     IdempotentConsumer c =
-        builder.dataSource(db.dataSource()).consumerGroup(GROUP).store(store).build();
+        builder
+            .dataSource(db.dataSource())
+            .consumerGroup(GROUP)
+            .store(store)
+            .meterRegistry(consumerMetrics)
+            .build();
     return KafkaConsumerRunner.builder()
         .bootstrapServers(kafka.kafka().bootstrapServers())
         .topics(topic)
@@ -435,7 +449,7 @@ public final class Demo implements AutoCloseable {
     return t;
   }
 
-  private static void requireApplied(Transition t) {
+  private void requireApplied(Transition t) {
     if (!t.applied()) {
       List<String> failed = new ArrayList<>();
       for (Gate g : t.failedGates()) {
@@ -443,9 +457,43 @@ public final class Demo implements AutoCloseable {
       }
       throw new UnpollCliException(
           dev.unpoll.cli.Unpoll.EXIT_CHECK_FAILED,
-          "the demo stopped: the gate to " + t.to().id() + " is false: " + failed,
+          "the demo stopped: the gate to "
+              + t.to().id()
+              + " is false: "
+              + failed
+              + "; "
+              + diagnosis(),
           null);
     }
+  }
+
+  /** What an operator would look at next when a gate stays false. */
+  private String diagnosis() {
+    StringBuilder d = new StringBuilder();
+    d.append("consumer: retries ")
+        .append(consumerCount(ConsumerMetrics.RETRIES))
+        .append(", dead-lettered ")
+        .append(consumerCount(ConsumerMetrics.DEAD_LETTERED))
+        .append(", poller won ")
+        .append(consumerCount(ConsumerMetrics.POLLER_WON))
+        .append("; pending rows older than 1 s: ");
+    try (Connection c = db.connect();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT string_agg(id::text, ', ' ORDER BY id) FROM (SELECT id FROM"
+                    + " shop.order_integration WHERE status = 'NEW' AND created_at <"
+                    + " clock_timestamp() - interval '1 second' ORDER BY id LIMIT 10) p");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      d.append(rs.getString(1) == null ? "none" : rs.getString(1));
+    } catch (SQLException e) {
+      d.append("unknown (").append(e.getMessage()).append(')');
+    }
+    return d.toString();
+  }
+
+  private long consumerCount(String meter) {
+    return (long) consumerMetrics.find(meter).counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
   private TransitionOptions.Builder options() {
