@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The testkit's broker cannot be restarted on the same address (closing it deletes its data and the
- * next start gets a new port), so the outage here outlasts the producer's delivery timeout: the
- * relay must stop without committing, and a restart against a reachable cluster must publish every
- * row the dead broker never acknowledged.
+ * Kafka away for a while. A short outage (shorter than the producer's delivery timeout) is retried
+ * by the running relay, with nothing lost. An outage that outlasts the delivery timeout stops the
+ * relay without committing, and a restart against a reachable cluster publishes every row the dead
+ * broker never acknowledged.
  */
 @ExtendWith(UnpollStackExtension.class)
 class BrokerOutageIT {
@@ -31,7 +31,80 @@ class BrokerOutageIT {
   @BeforeAll
   static void database(TestPostgres server) {
     db = server.createDatabase("relay_outage_it");
-    sql(db, "create table outage_q (id int primary key, note text)");
+    sql(
+        db,
+        "create table outage_q (id int primary key, note text)",
+        "create table short_outage_q (id int primary key, note text)");
+  }
+
+  @Test
+  void aShortOutageIsRetriedByTheRunningRelayWithNothingLost() throws Exception {
+    String topic = "short-outage";
+    EmbeddedKafkaBroker own = EmbeddedKafkaBroker.builder().start();
+    String yaml =
+        """
+        source:
+          jdbc-url: %s
+          user: %s
+          password: ${TEST_DB_PASSWORD}
+          slot: short_outage_it
+          publication: short_outage_it
+          heartbeat-interval: 1s
+        kafka:
+          bootstrap-servers: %s
+          properties:
+            delivery.timeout.ms: 60000
+            request.timeout.ms: 5000
+            reconnect.backoff.max.ms: 500
+        tables:
+          - table: short_outage_q
+            topic: %s
+        """
+            .formatted(db.jdbcUrl(), db.user(), own.kafka().bootstrapServers(), topic);
+    try (Relay relay = Relay.builder().config(RelayFixtures.config(db, yaml)).build()) {
+      own.kafka().createTopic(topic, 1);
+      relay.start();
+      await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
+      sql(db, "insert into short_outage_q select g, 'before' from generate_series(1, 50) g");
+      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(own.kafka(), topic)) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 50);
+      }
+
+      own.shutdownBroker();
+      try (org.apache.kafka.clients.admin.Admin probe =
+          org.apache.kafka.clients.admin.Admin.create(
+              java.util.Map.of(
+                  "bootstrap.servers", own.kafka().bootstrapServers(),
+                  "default.api.timeout.ms", 2000,
+                  "request.timeout.ms", 1000))) {
+        assertThat(probe.describeCluster().nodes())
+            .as("the broker is really away")
+            .failsWithin(Duration.ofSeconds(5));
+      }
+      sql(db, "insert into short_outage_q select g, 'during' from generate_series(51, 100) g");
+      // Rows committed while the broker is away: the relay keeps them in flight and retries.
+      await()
+          .pollDelay(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(10))
+          .until(relay::isHealthy);
+      own.restartBroker();
+      sql(db, "insert into short_outage_q select g, 'after' from generate_series(101, 150) g");
+
+      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(own.kafka(), topic)) {
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .until(() -> reader.poll().stream().map(RelayFixtures::key).distinct().count() >= 150);
+        Set<Integer> ids =
+            reader.settle(Duration.ofSeconds(1)).stream()
+                .map(r -> Integer.parseInt(RelayFixtures.key(r)))
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertThat(ids).containsExactlyElementsOf(IntStream.rangeClosed(1, 150).boxed().toList());
+      }
+      assertThat(relay.isHealthy()).as("the relay rode out the outage without failing").isTrue();
+      assertThat(relay.lastError()).isEmpty();
+    } finally {
+      own.close();
+    }
   }
 
   private static String yaml(String bootstrap, String topic) {

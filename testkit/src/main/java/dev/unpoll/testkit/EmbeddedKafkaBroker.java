@@ -53,6 +53,29 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return endpoint;
   }
 
+  /**
+   * Stops the broker as an outage looks to its clients: connections drop and nothing answers on its
+   * address. Its data and the KRaft controller stay, so {@link #restartBroker()} brings it back on
+   * the same address with every record it had. For tests of what clients do while a broker is away.
+   */
+  public synchronized void shutdownBroker() {
+    cluster.brokers().values().forEach(b -> b.shutdown());
+    cluster.brokers().values().forEach(b -> b.awaitShutdown());
+  }
+
+  /** Starts the broker stopped by {@link #shutdownBroker()} again, on the same address. */
+  public synchronized void restartBroker() {
+    try {
+      cluster.brokers().values().forEach(b -> b.startup());
+      cluster.waitForReadyBrokers();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IllegalStateException("cannot restart the embedded Kafka broker: " + e, e);
+    }
+  }
+
   @Override
   public void close() {
     stopBroker();
