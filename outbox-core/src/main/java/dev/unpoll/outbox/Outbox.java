@@ -8,6 +8,7 @@ import dev.unpoll.outbox.internal.JacksonSupport;
 import dev.unpoll.outbox.internal.Json;
 import dev.unpoll.outbox.internal.OutboxDdl;
 import dev.unpoll.outbox.internal.SchemaChecker;
+import dev.unpoll.outbox.internal.SpringTransactions;
 import dev.unpoll.outbox.internal.TableWriter;
 import dev.unpoll.outbox.internal.WalMessageWriter;
 import java.sql.BatchUpdateException;
@@ -128,11 +129,7 @@ public final class Outbox {
     if (events.isEmpty()) {
       return;
     }
-    Instant now = clock.instant();
-    List<EncodedEvent> encoded = new ArrayList<>(events.size());
-    for (OutboxEvent e : events) {
-      encoded.add(encode(Objects.requireNonNull(e, "events must not contain null"), now));
-    }
+    List<EncodedEvent> encoded = encodeAll(events);
     try {
       writer.write(connection, encoded);
     } catch (SQLException e) {
@@ -143,19 +140,132 @@ public final class Outbox {
               + writer.target()
               + ": "
               + sqlMessage(e)
-              + (strategy == OutboxStrategy.TABLE
-                  ? " (Outbox.checkSchema(connection) lists what differs from the expected table)"
-                  : ""),
+              + hint(),
           e);
     }
+    logWritten(encoded, "written to");
+  }
+
+  /**
+   * Writes one event and commits the transaction, in one round trip: the cheapest way to publish
+   * when your code owns the commit. See {@link #publishAllAndCommit(Connection, Collection)}.
+   */
+  public void publishAndCommit(Connection connection, OutboxEvent event) {
+    Objects.requireNonNull(event, "event");
+    publishAllAndCommit(connection, List.of(event));
+  }
+
+  /**
+   * Writes {@code events} and commits the connection's transaction, in one round trip: the events'
+   * statement and the {@code COMMIT} travel together, so the events cost the transaction no round
+   * trip of their own ({@link #publishAll(Connection, Collection)} followed by {@code
+   * connection.commit()} costs one more). Use it at the end of a transaction your code commits
+   * itself, in place of {@code connection.commit()}:
+   *
+   * <pre>{@code
+   * connection.setAutoCommit(false);
+   * // ... the business write on the same connection ...
+   * outbox.publishAndCommit(connection, OutboxEvent.of("order", "42", "OrderCreated", order));
+   * }</pre>
+   *
+   * <p>Either the business write and the events are committed, or nothing is: when anything fails
+   * (the write, the commit, the payload's serialization) the transaction is rolled back and an
+   * {@link OutboxException} is thrown. As with any commit, if the connection breaks while the
+   * commit is in flight, whether it committed is unknown; the message says so.
+   *
+   * <p>Not for transactions that a framework commits (Spring's {@code @Transactional}, jOOQ's
+   * {@code transaction(...)}): committing behind the framework's back would split its transaction.
+   * A connection bound to an active Spring transaction is refused; with jOOQ use {@code
+   * JooqOutbox}, which publishes inside the transaction. Needs the PostgreSQL JDBC driver (pgjdbc),
+   * which sends a multi-statement query in one round trip and sees the transaction ended.
+   *
+   * @throws OutboxException if the connection is in auto-commit mode or bound to a Spring
+   *     transaction (nothing is sent, nothing is rolled back), or if the events could not be
+   *     written or the transaction could not be committed (the transaction is rolled back)
+   */
+  public void publishAllAndCommit(Connection connection, Collection<OutboxEvent> events) {
+    Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(events, "events");
+    requireTransaction(connection);
+    if (SpringTransactions.bound(connection)) {
+      throw new OutboxException(
+          "this connection belongs to an active Spring-managed transaction, which Spring commits:"
+              + " use SpringOutbox.publish(...) inside the transaction instead of"
+              + " publishAndCommit, so Spring's commit covers the events");
+    }
+    List<EncodedEvent> encoded;
+    try {
+      encoded = encodeAll(events);
+    } catch (RuntimeException e) {
+      rollbackAfter(connection, e);
+      throw e;
+    }
+    try {
+      if (encoded.isEmpty()) {
+        connection.commit();
+        return;
+      }
+      writer.writeAndCommit(connection, encoded);
+      // pgjdbc already sees the transaction ended, so this sends nothing; it tells pools and
+      // wrappers (HikariCP tracks uncommitted work) that the transaction was committed.
+      connection.commit();
+    } catch (SQLException e) {
+      String what =
+          encoded.isEmpty() ? "the transaction" : describe(events) + " to " + writer.target();
+      if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+        throw new OutboxException(
+            "the connection failed while writing and committing "
+                + what
+                + ", so whether the transaction committed is unknown, as with any commit whose"
+                + " answer is lost (if it did, the relay delivers the events): "
+                + sqlMessage(e),
+            e);
+      }
+      rollbackAfter(connection, e);
+      throw new OutboxException(
+          "cannot write and commit "
+              + what
+              + "; the transaction was rolled back, nothing was committed: "
+              + sqlMessage(e)
+              + hint(),
+          e);
+    }
+    logWritten(encoded, "committed to");
+  }
+
+  private List<EncodedEvent> encodeAll(Collection<OutboxEvent> events) {
+    Instant now = clock.instant();
+    List<EncodedEvent> encoded = new ArrayList<>(events.size());
+    for (OutboxEvent e : events) {
+      encoded.add(encode(Objects.requireNonNull(e, "events must not contain null"), now));
+    }
+    return encoded;
+  }
+
+  private static void rollbackAfter(Connection connection, Exception cause) {
+    try {
+      connection.rollback();
+    } catch (SQLException | RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private String hint() {
+    return strategy == OutboxStrategy.TABLE
+        ? " (Outbox.checkSchema(connection) lists what differs from the expected table)"
+        : "";
+  }
+
+  private void logWritten(List<EncodedEvent> encoded, String verb) {
     if (LOG.isDebugEnabled()) {
       for (EncodedEvent e : encoded) {
         LOG.debug(
-            "outbox event {} type {} aggregate {}/{} written to {}",
+            "outbox event {} type {} aggregate {}/{} {} {}",
             e.id(),
             e.type(),
             e.aggregateType(),
             e.aggregateId(),
+            verb,
             writer.target());
       }
     }

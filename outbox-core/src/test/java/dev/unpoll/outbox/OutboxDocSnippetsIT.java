@@ -80,6 +80,28 @@ class OutboxDocSnippetsIT {
   }
 
   @Test
+  void publishesAndCommitsInOneRoundTrip() throws SQLException {
+    ensureTable();
+    Outbox outbox = Outbox.builder().build();
+    // tag::commit[]
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
+      try (PreparedStatement insert =
+          connection.prepareStatement("INSERT INTO orders (id, customer) VALUES (?, ?)")) {
+        insert.setLong(1, 45);
+        insert.setString(2, "edsger");
+        insert.executeUpdate();
+      }
+      // in place of connection.commit(): the event's INSERT and the COMMIT in one round trip
+      outbox.publishAndCommit(
+          connection,
+          OutboxEvent.of("order", "45", "OrderCreated", new OrderCreated(45, "edsger")));
+    }
+    // end::commit[]
+    assertThat(eventsFor("45")).isEqualTo(1);
+  }
+
+  @Test
   void publishesInASpringTransaction() {
     ensureTable();
     // tag::spring[]

@@ -29,7 +29,8 @@ class OutboxDocTest {
       tags.add(m.group(1));
       assertThat(doc).as("docs/outbox.md quotes region " + m.group(1)).contains(dedent(m.group(2)));
     }
-    assertThat(tags).containsExactlyInAnyOrder("ddl", "jdbc", "spring", "jooq", "options");
+    assertThat(tags)
+        .containsExactlyInAnyOrder("ddl", "jdbc", "commit", "spring", "jooq", "options");
   }
 
   @Test

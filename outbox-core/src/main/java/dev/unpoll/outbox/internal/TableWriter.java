@@ -17,11 +17,15 @@ import java.util.List;
  * that pgjdbc sends in one round trip (a JDBC batch of a two-statement query is refused by pgjdbc).
  * The delete sees the insert because it is a separate statement; the row never outlives the
  * transaction but its insert is in the WAL.
+ *
+ * <p>{@link #writeAndCommit} appends {@code ;\nCOMMIT} to the single-event statement, or to the
+ * {@code unnest} form for a batch (a JDBC batch cannot carry the {@code COMMIT}).
  */
 public final class TableWriter implements EventWriter {
+  private static final String COMMIT = ";\nCOMMIT";
   private final String target;
   private final String single;
-  private final String deleteBatch;
+  private final String unnestBatch;
   private final boolean deleteAfterInsert;
 
   /**
@@ -37,13 +41,13 @@ public final class TableWriter implements EventWriter {
     String insert = into + " VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)";
     String delete = "DELETE FROM " + qualifiedTable + " WHERE " + columns.get(0);
     this.single = deleteAfterInsert ? insert + ";\n" + delete + " = ?" : insert;
-    this.deleteBatch =
+    String unnestInsert =
         into
             + " SELECT u.i::uuid, u.at, u.ai, u.t, u.p::jsonb, u.h::jsonb, u.c::timestamptz"
             + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
-            + " ?::text[]) AS u(i, at, ai, t, p, h, c);\n"
-            + delete
-            + " = ANY(?::uuid[])";
+            + " ?::text[]) AS u(i, at, ai, t, p, h, c)";
+    this.unnestBatch =
+        deleteAfterInsert ? unnestInsert + ";\n" + delete + " = ANY(?::uuid[])" : unnestInsert;
   }
 
   /** The statement for one event, for tests and docs. */
@@ -64,7 +68,7 @@ public final class TableWriter implements EventWriter {
         ps.execute();
       }
     } else if (deleteAfterInsert) {
-      writeAndDelete(connection, events);
+      writeUnnest(connection, events, unnestBatch);
     } else {
       try (PreparedStatement ps = connection.prepareStatement(single)) {
         for (EncodedEvent e : events) {
@@ -73,6 +77,18 @@ public final class TableWriter implements EventWriter {
         }
         ps.executeBatch();
       }
+    }
+  }
+
+  @Override
+  public void writeAndCommit(Connection connection, List<EncodedEvent> events) throws SQLException {
+    if (events.size() == 1) {
+      try (PreparedStatement ps = connection.prepareStatement(single + COMMIT)) {
+        bind(ps, events.get(0));
+        ps.execute();
+      }
+    } else {
+      writeUnnest(connection, events, unnestBatch + COMMIT);
     }
   }
 
@@ -89,7 +105,7 @@ public final class TableWriter implements EventWriter {
     }
   }
 
-  private void writeAndDelete(Connection connection, List<EncodedEvent> events)
+  private void writeUnnest(Connection connection, List<EncodedEvent> events, String sql)
       throws SQLException {
     int n = events.size();
     String[][] columns = new String[7][n];
@@ -104,12 +120,14 @@ public final class TableWriter implements EventWriter {
       columns[6][i] = e.occurredAt().toString();
     }
     Array[] arrays = new Array[7];
-    try (PreparedStatement ps = connection.prepareStatement(deleteBatch)) {
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
       for (int c = 0; c < 7; c++) {
         arrays[c] = connection.createArrayOf("text", columns[c]);
         ps.setArray(c + 1, arrays[c]);
       }
-      ps.setArray(8, arrays[0]);
+      if (deleteAfterInsert) {
+        ps.setArray(8, arrays[0]);
+      }
       ps.execute();
     } finally {
       for (Array a : arrays) {

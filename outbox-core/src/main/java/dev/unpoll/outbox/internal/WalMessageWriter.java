@@ -3,7 +3,6 @@ package dev.unpoll.outbox.internal;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -31,11 +30,21 @@ public final class WalMessageWriter implements EventWriter {
 
   @Override
   public void write(Connection connection, List<EncodedEvent> events) throws SQLException {
+    write(connection, events, "");
+  }
+
+  @Override
+  public void writeAndCommit(Connection connection, List<EncodedEvent> events) throws SQLException {
+    write(connection, events, ";\nCOMMIT");
+  }
+
+  private void write(Connection connection, List<EncodedEvent> events, String suffix)
+      throws SQLException {
     if (events.size() == 1) {
-      try (PreparedStatement ps = connection.prepareStatement(SINGLE)) {
+      try (PreparedStatement ps = connection.prepareStatement(SINGLE + suffix)) {
         ps.setString(1, prefix);
         ps.setString(2, events.get(0).walMessageJson());
-        drain(ps);
+        ps.execute(); // the LSN / count it returns is not needed
       }
       return;
     }
@@ -44,20 +53,12 @@ public final class WalMessageWriter implements EventWriter {
       contents[i] = events.get(i).walMessageJson();
     }
     Array array = connection.createArrayOf("text", contents);
-    try (PreparedStatement ps = connection.prepareStatement(BATCH)) {
+    try (PreparedStatement ps = connection.prepareStatement(BATCH + suffix)) {
       ps.setString(1, prefix);
       ps.setArray(2, array);
-      drain(ps);
+      ps.execute(); // the LSN / count it returns is not needed
     } finally {
       array.free();
-    }
-  }
-
-  private static void drain(PreparedStatement ps) throws SQLException {
-    try (ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        // the LSN / count is not needed
-      }
     }
   }
 }
