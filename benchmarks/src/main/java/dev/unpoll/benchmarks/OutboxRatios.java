@@ -1,10 +1,14 @@
 package dev.unpoll.benchmarks;
 
+import dev.unpoll.benchmarks.OrderTransactions.Variant;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
+import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
@@ -12,66 +16,73 @@ import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs {@link OutboxWriteBenchmark} in interleaved rounds and prints each variant's throughput as a
- * ratio of the {@code NONE} baseline of the same round.
- *
- * <p>Why rounds: commit latency on a shared disk drifts over minutes. Run back to back (JMH's own
- * order), the variants measured last would carry the drift. Here every round runs each variant
- * once, in one fork, in a rotated order (round 2 starts with the second variant, ...), and a
- * variant's ratio is the median of its per-round ratios; the spread shows how quiet the machine
- * was.
+ * Runs {@link OutboxInterleavedBenchmark} and prints, per fork and overall, each variant's
+ * throughput as a ratio of the {@code NONE} baseline measured in the same fork, interleaved with
+ * it. A variant's ratio in one fork is (mean {@code NONE} transaction time) / (mean variant
+ * transaction time) over the fork's measurement iterations; the result is the median over forks,
+ * with the min and max as the spread.
  *
  * <pre>
- * java -Drounds=5 -cp benchmarks/target/benchmarks.jar dev.unpoll.benchmarks.OutboxRatios \
- *     -wi 2 -w 5s -i 3 -r 5s
+ * java -cp benchmarks/target/benchmarks.jar dev.unpoll.benchmarks.OutboxRatios
+ * java -cp benchmarks/target/benchmarks.jar dev.unpoll.benchmarks.OutboxRatios -f 1 -wi 1 -i 1 -r 5s
  * </pre>
  *
- * Accepts JMH's command-line options for warm-up and measurement; forks are always one per variant
- * per round.
+ * Accepts JMH's command-line options ({@code -f}, {@code -wi}, {@code -w}, {@code -i}, {@code -r},
+ * {@code -p sliceMillis=...}); without them the benchmark's own defaults apply (5 forks, 2 x 10 s
+ * warm-up, 5 x 10 s measurement: about 7 minutes).
  */
 public final class OutboxRatios {
-  static final List<String> VARIANTS = List.of("NONE", "TABLE", "TABLE_DELETE", "WAL_MESSAGE");
 
   private OutboxRatios() {}
 
   public static void main(String[] args) throws Exception {
-    int rounds = Integer.getInteger("rounds", 5);
     CommandLineOptions cli = new CommandLineOptions(args);
-    List<Map<String, Double>> perRound = new ArrayList<>();
-    for (int round = 0; round < rounds; round++) {
-      Map<String, Double> scores = new LinkedHashMap<>();
-      for (int i = 0; i < VARIANTS.size(); i++) {
-        String variant = VARIANTS.get((i + round) % VARIANTS.size());
-        Options options =
-            new OptionsBuilder()
-                .parent(cli)
-                .include(OutboxWriteBenchmark.class.getName() + ".businessTransaction")
-                .param("variant", variant)
-                .forks(1)
-                .build();
-        Collection<RunResult> results = new Runner(options).run();
-        for (RunResult r : results) {
-          scores.put(variant, r.getPrimaryResult().getScore());
-        }
+    Options options =
+        new OptionsBuilder()
+            .parent(cli)
+            .include(OutboxInterleavedBenchmark.class.getName() + ".transaction")
+            .build();
+    List<Map<Variant, Double>> meanNanosPerFork = new ArrayList<>();
+    for (RunResult run : new Runner(options).run()) {
+      for (BenchmarkResult fork : run.getBenchmarkResults()) {
+        meanNanosPerFork.add(meanNanos(fork));
       }
-      perRound.add(scores);
-      System.out.printf("%nround %d of %d: %s%n", round + 1, rounds, format(scores));
+    }
+    if (meanNanosPerFork.isEmpty()) {
+      throw new IllegalStateException("JMH returned no results");
+    }
+    System.out.println();
+    System.out.println("Per fork: ops/s of each variant (ratio to NONE of the same fork)");
+    for (int f = 0; f < meanNanosPerFork.size(); f++) {
+      Map<Variant, Double> fork = meanNanosPerFork.get(f);
+      StringBuilder line = new StringBuilder("fork " + (f + 1) + ":");
+      for (Variant v : Variant.values()) {
+        line.append(
+            String.format(
+                Locale.ROOT,
+                "  %s %.0f (%.3f)",
+                v,
+                1e9 / fork.get(v),
+                fork.get(Variant.NONE) / fork.get(v)));
+      }
+      System.out.println(line);
     }
     System.out.println();
     System.out.println(
-        "variant        median ops/s   median ratio   min ratio   max ratio   goal     met");
-    for (String variant : VARIANTS) {
+        "variant               median ops/s   median ratio   min ratio   max ratio   goal     met");
+    for (Variant v : Variant.values()) {
       List<Double> ops = new ArrayList<>();
       List<Double> ratios = new ArrayList<>();
-      for (Map<String, Double> round : perRound) {
-        ops.add(round.get(variant));
-        ratios.add(round.get(variant) / round.get("NONE"));
+      for (Map<Variant, Double> fork : meanNanosPerFork) {
+        ops.add(1e9 / fork.get(v));
+        ratios.add(fork.get(Variant.NONE) / fork.get(v));
       }
-      double goal = goal(variant);
+      double goal = goal(v);
       double median = median(ratios);
       System.out.printf(
-          "%-14s %12.1f %14.3f %11.3f %11.3f   %-8s %s%n",
-          variant,
+          Locale.ROOT,
+          "%-21s %12.1f %14.3f %11.3f %11.3f   %-8s %s%n",
+          v,
           median(ops),
           median,
           ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
@@ -81,10 +92,50 @@ public final class OutboxRatios {
     }
   }
 
-  static double goal(String variant) {
-    return switch (variant) {
-      case "TABLE", "TABLE_DELETE" -> 0.95;
-      case "WAL_MESSAGE" -> 0.97;
+  /** Mean transaction time per variant over the fork's measurement iterations. */
+  private static Map<Variant, Double> meanNanos(BenchmarkResult fork) {
+    Map<Variant, Double> nanos = new EnumMap<>(Variant.class);
+    Map<Variant, Double> count = new EnumMap<>(Variant.class);
+    for (IterationResult iteration : fork.getIterationResults()) {
+      Map<String, Result> counters = iteration.getSecondaryResults();
+      for (Variant v : Variant.values()) {
+        nanos.merge(v, score(counters, counterName(v) + "Ns"), Double::sum);
+        count.merge(v, score(counters, counterName(v) + "Tx"), Double::sum);
+      }
+    }
+    Map<Variant, Double> mean = new EnumMap<>(Variant.class);
+    for (Variant v : Variant.values()) {
+      if (count.get(v) < 1) {
+        throw new IllegalStateException(
+            v + " ran no transaction in a fork: the measurement is too short for its slices");
+      }
+      mean.put(v, nanos.get(v) / count.get(v));
+    }
+    return mean;
+  }
+
+  private static double score(Map<String, Result> counters, String name) {
+    Result r = counters.get(name);
+    if (r == null) {
+      throw new IllegalStateException("JMH reported no counter " + name + ": " + counters.keySet());
+    }
+    return r.getScore();
+  }
+
+  /** {@code TABLE_DELETE_COMMIT} -> {@code tableDeleteCommit}, the counter's field prefix. */
+  static String counterName(Variant v) {
+    String[] parts = v.name().toLowerCase(Locale.ROOT).split("_");
+    StringBuilder s = new StringBuilder(parts[0]);
+    for (int i = 1; i < parts.length; i++) {
+      s.append(Character.toUpperCase(parts[i].charAt(0))).append(parts[i].substring(1));
+    }
+    return s.toString();
+  }
+
+  static double goal(Variant v) {
+    return switch (v) {
+      case TABLE, TABLE_DELETE, TABLE_COMMIT, TABLE_DELETE_COMMIT -> 0.95;
+      case WAL_MESSAGE, WAL_MESSAGE_COMMIT -> 0.97;
       default -> 0;
     };
   }
@@ -94,11 +145,5 @@ public final class OutboxRatios {
     sorted.sort(Double::compare);
     int n = sorted.size();
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-  }
-
-  private static String format(Map<String, Double> scores) {
-    StringBuilder s = new StringBuilder();
-    scores.forEach((k, v) -> s.append(String.format("%s=%.1f ops/s  ", k, v)));
-    return s.toString().trim();
   }
 }

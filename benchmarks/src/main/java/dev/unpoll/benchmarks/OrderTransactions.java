@@ -1,0 +1,166 @@
+package dev.unpoll.benchmarks;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.unpoll.outbox.Outbox;
+import dev.unpoll.outbox.OutboxEvent;
+import dev.unpoll.outbox.OutboxStrategy;
+import dev.unpoll.testkit.EmbeddedPostgresServer;
+import dev.unpoll.testkit.TestPostgres;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The business transaction the outbox benchmarks measure: take a pooled connection (HikariCP),
+ * insert one row into {@code orders}, do what the {@link Variant} says, commit. PostgreSQL runs
+ * with {@code fsync=on}, {@code full_page_writes=on} and {@code synchronous_commit=on}, so every
+ * commit waits for a real WAL flush.
+ */
+public final class OrderTransactions implements AutoCloseable {
+
+  /** What the business transaction does besides inserting its order row. */
+  public enum Variant {
+    /** Nothing: the baseline. */
+    NONE,
+    /** {@code publish} (strategy TABLE), then {@code commit()}. */
+    TABLE,
+    /** {@code publish} (TABLE, delete-after-insert), then {@code commit()}. */
+    TABLE_DELETE,
+    /** {@code publish} (strategy WAL_MESSAGE), then {@code commit()}. */
+    WAL_MESSAGE,
+    /** {@code publishAndCommit} (TABLE): the event's INSERT travels with the COMMIT. */
+    TABLE_COMMIT,
+    /** {@code publishAndCommit} (TABLE, delete-after-insert). */
+    TABLE_DELETE_COMMIT,
+    /** {@code publishAndCommit} (WAL_MESSAGE). */
+    WAL_MESSAGE_COMMIT,
+    /**
+     * Reference, not an outbox: {@code SELECT 1}, then {@code commit()}. What any separate
+     * statement costs, however little it does: the floor for {@code publish}.
+     */
+    ROUND_TRIP,
+    /**
+     * Reference, not an outbox: {@code SELECT 1;COMMIT} in place of {@code commit()}. What any
+     * statement riding with the COMMIT costs: the floor for {@code publishAndCommit}.
+     */
+    PIPELINED_NOOP
+  }
+
+  private final EmbeddedPostgresServer server;
+  private final HikariDataSource dataSource;
+  private final Outbox table = Outbox.builder().build();
+  private final Outbox tableDelete = Outbox.builder().deleteAfterInsert(true).build();
+  private final Outbox wal = Outbox.builder().strategy(OutboxStrategy.WAL_MESSAGE).build();
+  private final AtomicLong orderIds = new AtomicLong();
+
+  OrderTransactions() throws SQLException {
+    server =
+        EmbeddedPostgresServer.builder()
+            .setting("fsync", "on")
+            .setting("full_page_writes", "on")
+            .setting("synchronous_commit", "on")
+            .start();
+    TestPostgres pg = server.postgres();
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(pg.jdbcUrl());
+    config.setUsername(pg.user());
+    config.setPassword(pg.password());
+    config.setMaximumPoolSize(8);
+    config.setPoolName("outbox-benchmark");
+    dataSource = new HikariDataSource(config);
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL,"
+              + " amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
+      s.execute(table.ddl());
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
+        rs.next();
+        if (!rs.getString(1).equals("on") || !rs.getString(2).equals("on")) {
+          throw new IllegalStateException("the benchmark needs fsync=on and synchronous_commit=on");
+        }
+      }
+    }
+  }
+
+  /** Runs one business transaction; returns the order id. */
+  long run(Variant variant) throws SQLException {
+    long id = orderIds.incrementAndGet();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO orders (id, customer, amount) VALUES (?, ?, ?)")) {
+        ps.setLong(1, id);
+        ps.setString(2, "customer-" + (id % 1000));
+        ps.setBigDecimal(3, BigDecimal.valueOf(id % 10_000, 2));
+        ps.executeUpdate();
+      }
+      switch (variant) {
+        case NONE -> c.commit();
+        case TABLE -> publishThenCommit(c, table, id);
+        case TABLE_DELETE -> publishThenCommit(c, tableDelete, id);
+        case WAL_MESSAGE -> publishThenCommit(c, wal, id);
+        case TABLE_COMMIT -> table.publishAndCommit(c, event(id));
+        case TABLE_DELETE_COMMIT -> tableDelete.publishAndCommit(c, event(id));
+        case WAL_MESSAGE_COMMIT -> wal.publishAndCommit(c, event(id));
+        case ROUND_TRIP -> {
+          try (PreparedStatement ps = c.prepareStatement("SELECT 1")) {
+            ps.execute();
+          }
+          c.commit();
+        }
+        case PIPELINED_NOOP -> {
+          try (PreparedStatement ps = c.prepareStatement("SELECT 1;\nCOMMIT")) {
+            ps.execute();
+          }
+          c.commit(); // pgjdbc sends nothing: it saw the transaction end
+        }
+      }
+      c.setAutoCommit(true);
+    }
+    return id;
+  }
+
+  private static void publishThenCommit(Connection c, Outbox outbox, long id) throws SQLException {
+    outbox.publish(c, event(id));
+    c.commit();
+  }
+
+  /** Built inside the measured operation, so the UUIDv7 and validation are included. */
+  private static OutboxEvent event(long id) {
+    return OutboxEvent.builder()
+        .aggregate("order", Long.toString(id))
+        .type("OrderCreated")
+        .payload(
+            "{\"orderId\":" + id + ",\"customer\":\"customer-" + (id % 1000) + "\"}",
+            "application/json")
+        .build();
+  }
+
+  /** Rows in {@code orders}: every measured transaction must have committed its order. */
+  long committedOrders() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  long startedOrders() {
+    return orderIds.get();
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+    server.close();
+  }
+}

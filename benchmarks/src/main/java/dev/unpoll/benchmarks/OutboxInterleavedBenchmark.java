@@ -1,0 +1,189 @@
+package dev.unpoll.benchmarks;
+
+import dev.unpoll.benchmarks.OrderTransactions.Variant;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Every {@link Variant} of the business transaction in one fork, against one server, interleaved in
+ * short time slices ({@code sliceMillis}, 100 ms by default) in a freshly shuffled order each
+ * cycle. Drift of the disk's commit latency (which moved a separately forked baseline by 2x between
+ * forks on the build machine) then hits every variant alike, and the ratio of two variants compares
+ * transactions run a few hundred milliseconds apart.
+ *
+ * <p>JMH's primary score is the throughput of the mix and means little. The per-variant figures are
+ * the auxiliary counters {@code <variant>Ns} (nanoseconds spent in that variant's transactions) and
+ * {@code <variant>Tx} (how many ran), per iteration; {@link OutboxRatios} turns them into
+ * throughput ratios to {@code NONE}. Each transaction is timed with {@link System#nanoTime()},
+ * whose cost is negligible next to a transaction of about half a millisecond.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(
+    value = 5,
+    jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+@Warmup(iterations = 2, time = 10)
+@Measurement(iterations = 5, time = 10)
+public class OutboxInterleavedBenchmark {
+
+  @Param({"100"})
+  public int sliceMillis;
+
+  private OrderTransactions transactions;
+  private final Random random = new Random(20261121);
+  private final List<Variant> cycle = new ArrayList<>(List.of(Variant.values()));
+  private int position = -1;
+  private long sliceEnd;
+
+  @Setup(Level.Trial)
+  public void start() throws SQLException {
+    transactions = new OrderTransactions();
+    sliceEnd = System.nanoTime();
+  }
+
+  @TearDown(Level.Trial)
+  public void stop() throws SQLException {
+    try {
+      long committed = transactions.committedOrders();
+      if (committed != transactions.startedOrders()) {
+        throw new IllegalStateException(
+            transactions.startedOrders() + " transactions ran but " + committed + " committed");
+      }
+    } finally {
+      transactions.close();
+    }
+  }
+
+  /** One business transaction of the variant whose slice it is. */
+  @Benchmark
+  public long transaction(Counters counters) throws SQLException {
+    long now = System.nanoTime();
+    if (now - sliceEnd >= 0) {
+      position++;
+      if (position == cycle.size()) {
+        Collections.shuffle(cycle, random);
+        position = 0;
+      }
+      sliceEnd = now + TimeUnit.MILLISECONDS.toNanos(sliceMillis);
+    }
+    Variant variant = cycle.get(position);
+    long start = System.nanoTime();
+    long id = transactions.run(variant);
+    counters.record(variant, System.nanoTime() - start);
+    return id;
+  }
+
+  /** Per-variant time and count, per iteration (JMH sums EVENTS counters, it does not divide). */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class Counters {
+    public long noneNs;
+    public long noneTx;
+
+    public long tableNs;
+    public long tableTx;
+
+    public long tableDeleteNs;
+    public long tableDeleteTx;
+
+    public long walMessageNs;
+    public long walMessageTx;
+
+    public long tableCommitNs;
+    public long tableCommitTx;
+
+    public long tableDeleteCommitNs;
+    public long tableDeleteCommitTx;
+
+    public long walMessageCommitNs;
+    public long walMessageCommitTx;
+
+    public long roundTripNs;
+    public long roundTripTx;
+
+    public long pipelinedNoopNs;
+    public long pipelinedNoopTx;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+      noneNs = 0;
+      noneTx = 0;
+      tableNs = 0;
+      tableTx = 0;
+      tableDeleteNs = 0;
+      tableDeleteTx = 0;
+      walMessageNs = 0;
+      walMessageTx = 0;
+      tableCommitNs = 0;
+      tableCommitTx = 0;
+      tableDeleteCommitNs = 0;
+      tableDeleteCommitTx = 0;
+      walMessageCommitNs = 0;
+      walMessageCommitTx = 0;
+      roundTripNs = 0;
+      roundTripTx = 0;
+      pipelinedNoopNs = 0;
+      pipelinedNoopTx = 0;
+    }
+
+    void record(Variant variant, long nanos) {
+      switch (variant) {
+        case NONE -> {
+          noneNs += nanos;
+          noneTx++;
+        }
+        case TABLE -> {
+          tableNs += nanos;
+          tableTx++;
+        }
+        case TABLE_DELETE -> {
+          tableDeleteNs += nanos;
+          tableDeleteTx++;
+        }
+        case WAL_MESSAGE -> {
+          walMessageNs += nanos;
+          walMessageTx++;
+        }
+        case TABLE_COMMIT -> {
+          tableCommitNs += nanos;
+          tableCommitTx++;
+        }
+        case TABLE_DELETE_COMMIT -> {
+          tableDeleteCommitNs += nanos;
+          tableDeleteCommitTx++;
+        }
+        case WAL_MESSAGE_COMMIT -> {
+          walMessageCommitNs += nanos;
+          walMessageCommitTx++;
+        }
+        case ROUND_TRIP -> {
+          roundTripNs += nanos;
+          roundTripTx++;
+        }
+        case PIPELINED_NOOP -> {
+          pipelinedNoopNs += nanos;
+          pipelinedNoopTx++;
+        }
+      }
+    }
+  }
+}
