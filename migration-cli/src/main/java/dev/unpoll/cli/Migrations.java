@@ -10,12 +10,14 @@ import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Durations;
 import dev.unpoll.cli.internal.Mapping;
 import dev.unpoll.cli.internal.MappingResolver;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.Progress;
 import dev.unpoll.cli.internal.Replication;
 import dev.unpoll.cli.internal.Settings;
 import dev.unpoll.cli.internal.TableInfo;
 import dev.unpoll.cli.internal.Verifier;
 import dev.unpoll.cli.internal.VerifyReport;
+import dev.unpoll.relay.TableName;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,7 +36,8 @@ import java.util.Optional;
  * The per-table phase machine, as plain methods: what the {@code capture}, {@code shadow}, {@code
  * dual}, {@code cutover}, {@code retire} and {@code rollback} commands call, and what a demo or a
  * test drives directly. State lives in the database's {@code unpoll} schema; every applied
- * transition is logged with its gate results, actor and reason.
+ * transition is logged with its gate results, actor and reason. Tables are the relay's {@link
+ * TableName}.
  *
  * <pre>{@code
  * Migrations m = Migrations.builder().jdbcUrl(url).user("app").password(pw)
@@ -570,7 +573,7 @@ public final class Migrations {
                             ? " and of publication " + settings.publication()
                             : " and CREATE on the database")
                     + ": run capture as the owner, or GRANT "
-                    + TableName.quote(info.owner())
+                    + Names.quote(info.owner())
                     + " TO <user>",
             Map.of("tableOwner", info.owner(), "ownsTable", owner, "publicationOk", pubOwner)));
     boolean replication =

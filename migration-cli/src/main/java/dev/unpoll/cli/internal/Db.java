@@ -1,7 +1,7 @@
 package dev.unpoll.cli.internal;
 
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.TableName;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.Connection;

@@ -2,8 +2,8 @@ package dev.unpoll.cli.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.TableName;
 import java.util.Optional;
 
 /**

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.Phase;
-import dev.unpoll.cli.TableName;
+import dev.unpoll.relay.TableName;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -69,21 +69,20 @@ public final class Verifier {
 
     StringBuilder sql = new StringBuilder("SELECT ");
     for (String k : key) {
-      sql.append(TableName.quote(k)).append(", ");
+      sql.append(Names.quote(k)).append(", ");
     }
-    sql.append(created == null ? "NULL::timestamptz" : TableName.quote(created) + "::timestamptz")
+    sql.append(created == null ? "NULL::timestamptz" : Names.quote(created) + "::timestamptz")
         .append(", ")
-        .append(statusCol == null ? "NULL::text" : TableName.quote(statusCol) + "::text")
+        .append(statusCol == null ? "NULL::text" : Names.quote(statusCol) + "::text")
         .append(", ")
-        .append(
-            processed == null ? "NULL::timestamptz" : TableName.quote(processed) + "::timestamptz")
+        .append(processed == null ? "NULL::timestamptz" : Names.quote(processed) + "::timestamptz")
         .append(" FROM ")
         .append(t.quoted());
     if (created != null) {
       sql.append(" WHERE ")
-          .append(TableName.quote(created))
+          .append(Names.quote(created))
           .append(" >= ? AND ")
-          .append(TableName.quote(created))
+          .append(Names.quote(created))
           .append(" < ?");
     }
     Map<String, Row> rows = new LinkedHashMap<>();
@@ -100,7 +99,7 @@ public final class Verifier {
           for (int i = 1; i <= key.size(); i++) {
             values.add(rs.getObject(i));
           }
-          String ceId = t.raw() + ":" + canonicalKey(values);
+          String ceId = t.dotted() + ":" + canonicalKey(values);
           Timestamp cr = rs.getTimestamp(key.size() + 1);
           Timestamp pr = rs.getTimestamp(key.size() + 3);
           rows.put(
@@ -118,7 +117,7 @@ public final class Verifier {
     }
     progress.done();
 
-    String prefix = t.raw() + ":";
+    String prefix = t.dotted() + ":";
     Map<String, Integer> eventCount = new HashMap<>();
     Map<String, Instant> eventTime = new HashMap<>();
     long[] tableEvents = {0};
@@ -260,10 +259,10 @@ public final class Verifier {
           new StringBuilder("SELECT count(*) FROM ")
               .append(t.quoted())
               .append(" WHERE ")
-              .append(TableName.quote(statusCol))
+              .append(Names.quote(statusCol))
               .append("::text = ANY (?)");
       if (created != null) {
-        q.append(" AND ").append(TableName.quote(created)).append(" < ?");
+        q.append(" AND ").append(Names.quote(created)).append(" < ?");
       }
       try (PreparedStatement ps = c.prepareStatement(q.toString())) {
         ps.setArray(1, c.createArrayOf("text", pending.toArray()));

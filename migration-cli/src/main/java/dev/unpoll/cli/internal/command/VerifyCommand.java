@@ -1,7 +1,6 @@
 package dev.unpoll.cli.internal.command;
 
 import dev.unpoll.cli.Phase;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.TransitionOptions;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.Analyzer;
@@ -10,10 +9,12 @@ import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Durations;
 import dev.unpoll.cli.internal.Mapping;
 import dev.unpoll.cli.internal.MappingResolver;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.Settings;
 import dev.unpoll.cli.internal.TableInfo;
 import dev.unpoll.cli.internal.Verifier;
 import dev.unpoll.cli.internal.VerifyReport;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -79,7 +80,7 @@ public final class VerifyCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    TableName t = TableName.parse(table);
+    TableName t = Names.table(table);
     Settings s = settings();
     Duration window = since == null ? TransitionOptions.DEFAULT_WINDOW : since;
     Duration settleTime = settle == null ? TransitionOptions.DEFAULT_SETTLE : settle;
