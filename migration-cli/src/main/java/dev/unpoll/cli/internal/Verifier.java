@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.Phase;
+import dev.unpoll.cli.TransitionOptions;
 import dev.unpoll.relay.TableName;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The reconciliation behind {@code unpoll verify} and the gates: the table's rows in a window
@@ -43,6 +45,35 @@ public final class Verifier {
       String consumerGroup,
       Phase phase) {}
 
+  /**
+   * {@code unpoll verify} of {@code t}: the mapping resolved as for the phase commands, the
+   * consumer group given or else the one recorded at shadow, and the rows created from {@code
+   * options.window()} ago (never before capture) until {@code options.settle()} ago.
+   */
+  public static VerifyReport verify(
+      Connection c, Settings s, TableName t, TransitionOptions options, Progress progress)
+      throws SQLException {
+    Db.requireTable(c, t);
+    Optional<ControlSchema.State> state = ControlSchema.state(c, t, false);
+    TableInfo info = MappingResolver.tableInfo(c, s, state, t);
+    Mapping mapping = MappingResolver.resolve(s, state, info, options.topic());
+    String group =
+        options.consumerGroup() != null
+            ? options.consumerGroup()
+            : MappingResolver.recordedGroup(state).orElse(null);
+    Phase phase = state.map(ControlSchema.State::phase).orElse(null);
+    Instant from = windowStart(c, t, options.window());
+    return run(c, s, new Request(info, mapping, from, options.settle(), group, phase), progress);
+  }
+
+  /** {@code window} before the database's now, but never before {@code t} entered capturing. */
+  public static Instant windowStart(Connection c, TableName t, Duration window)
+      throws SQLException {
+    Instant from = Db.now(c).minus(window);
+    Optional<Instant> captured = ControlSchema.entered(c, t, Phase.CAPTURING);
+    return captured.isPresent() && captured.get().isAfter(from) ? captured.get() : from;
+  }
+
   /** Runs the reconciliation. */
   public static VerifyReport run(Connection c, Settings s, Request req, Progress progress)
       throws SQLException {
@@ -56,13 +87,7 @@ public final class Verifier {
               + " has no primary key and its mapping names no key columns: verify"
               + " cannot tell which event belongs to which row");
     }
-    Instant now;
-    try (PreparedStatement ps = c.prepareStatement("SELECT now()");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      now = rs.getTimestamp(1).toInstant();
-    }
-    Instant to = now.minus(req.settle());
+    Instant to = Db.now(c).minus(req.settle());
     String created = info.roles().created().orElse(null);
     String processed = info.roles().processed().orElse(null);
     String statusCol = m.statusColumn();
