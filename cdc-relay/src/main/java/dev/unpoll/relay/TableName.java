@@ -1,20 +1,29 @@
 package dev.unpoll.relay;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * A PostgreSQL table name: schema and table, as stored in the catalog (case preserved).
  *
- * <p>{@link #parse(String)} reads {@code schema.table} the way PostgreSQL does: unquoted parts fold
- * to lower case, double-quoted parts keep their case ({@code "Sales"."OrderQueue"}), and a missing
- * schema means {@code public}.
+ * <p>{@link #parse(String)} reads {@code [schema.]table} the way PostgreSQL does: unquoted parts
+ * fold to lower case and must be plain identifiers (letters, digits, {@code _}, {@code $});
+ * double-quoted parts keep their case and may hold dots, spaces and doubled quotes ({@code
+ * "Sales"."Order Queue"}); a missing schema means {@code public}. Anything else is rejected, so a
+ * name can never smuggle SQL: statements use {@link #quoted()}.
  */
 public record TableName(String schema, String table) {
 
   /** The schema used when a name has none. */
   public static final String DEFAULT_SCHEMA = "public";
+
+  private static final Pattern PLAIN = Pattern.compile("[a-z_][a-z0-9_$]*");
+
+  /** PostgreSQL keeps this many bytes of an identifier and truncates the rest silently. */
+  private static final int MAX_IDENTIFIER_BYTES = 63;
 
   /** Validates both parts. */
   public TableName {
@@ -69,8 +78,8 @@ public record TableName(String schema, String table) {
     int i = 0;
     int n = text.length();
     while (true) {
-      StringBuilder part = new StringBuilder();
       if (i < n && text.charAt(i) == '"') {
+        StringBuilder part = new StringBuilder();
         i++;
         boolean closed = false;
         while (i < n) {
@@ -94,28 +103,21 @@ public record TableName(String schema, String table) {
         if (part.length() == 0) {
           throw new IllegalArgumentException("empty quoted identifier");
         }
+        parts.add(checkIdentifier(part.toString()));
       } else {
-        while (i < n && text.charAt(i) != '.') {
-          char c = text.charAt(i);
-          boolean ok =
-              Character.isLetter(c)
-                  || c == '_'
-                  || (part.length() > 0 && (Character.isDigit(c) || c == '$'));
-          if (!ok) {
-            throw new IllegalArgumentException(
-                "invalid character '" + c + "' (quote the name if it is really part of it)");
-          }
-          part.append(c);
-          i++;
-        }
-        if (part.length() == 0) {
+        int end = text.indexOf('.', i);
+        end = end < 0 ? n : end;
+        String part = text.substring(i, end);
+        if (part.isEmpty()) {
           throw new IllegalArgumentException("empty name part");
         }
-        parts.add(part.toString().toLowerCase(Locale.ROOT));
-        part = null;
-      }
-      if (part != null) {
-        parts.add(part.toString());
+        String folded = part.toLowerCase(Locale.ROOT);
+        if (!PLAIN.matcher(folded).matches()) {
+          throw new IllegalArgumentException(
+              "'" + part + "' is not a plain identifier (letters, digits, _; quote other names)");
+        }
+        parts.add(checkIdentifier(folded));
+        i = end;
       }
       if (i >= n) {
         break;
@@ -128,12 +130,28 @@ public record TableName(String schema, String table) {
         throw new IllegalArgumentException("empty name part");
       }
     }
-    for (String p : parts) {
-      if (p.length() > 63) {
-        throw new IllegalArgumentException("\"" + p + "\" is longer than 63 bytes");
-      }
-    }
     return parts;
+  }
+
+  /**
+   * Checks one identifier as PostgreSQL would keep it: not empty, no NUL, at most 63 bytes in UTF-8
+   * (PostgreSQL truncates longer names silently, so the name would mean another object).
+   *
+   * @return {@code identifier}
+   * @throws IllegalArgumentException with a message saying what is wrong
+   */
+  public static String checkIdentifier(String identifier) {
+    if (identifier == null || identifier.isEmpty()) {
+      throw new IllegalArgumentException("an identifier must not be empty");
+    }
+    if (identifier.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("a name must not contain NUL");
+    }
+    if (identifier.getBytes(StandardCharsets.UTF_8).length > MAX_IDENTIFIER_BYTES) {
+      throw new IllegalArgumentException(
+          "\"" + identifier + "\" is longer than " + MAX_IDENTIFIER_BYTES + " bytes");
+    }
+    return identifier;
   }
 
   /** Quotes one identifier for SQL: double quotes, embedded quotes doubled. */
@@ -149,6 +167,19 @@ public record TableName(String schema, String table) {
   /** {@code schema.table} as Debezium and {@code ce_id} spell it (case kept, no quotes). */
   public String dotted() {
     return schema + '.' + table;
+  }
+
+  /**
+   * The name as a user writes it, each part quoted only where needed ({@code public.orders}, {@code
+   * "Sales"."Order Queue"}); {@link #parse} reads it back to this name. The CLI's key in {@code
+   * unpoll.migration} and in its output.
+   */
+  public String display() {
+    return displayPart(schema) + '.' + displayPart(table);
+  }
+
+  private static String displayPart(String part) {
+    return PLAIN.matcher(part).matches() ? part : quote(part);
   }
 
   @Override

@@ -3,23 +3,22 @@ package dev.unpoll.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.internal.Analyzer;
 import dev.unpoll.cli.internal.CommonOptions;
 import dev.unpoll.cli.internal.ControlSchema;
 import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Durations;
 import dev.unpoll.cli.internal.Mapping;
 import dev.unpoll.cli.internal.MappingResolver;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.Progress;
 import dev.unpoll.cli.internal.Replication;
 import dev.unpoll.cli.internal.Settings;
 import dev.unpoll.cli.internal.TableInfo;
 import dev.unpoll.cli.internal.Verifier;
 import dev.unpoll.cli.internal.VerifyReport;
+import dev.unpoll.relay.TableName;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,7 +33,8 @@ import java.util.Optional;
  * The per-table phase machine, as plain methods: what the {@code capture}, {@code shadow}, {@code
  * dual}, {@code cutover}, {@code retire} and {@code rollback} commands call, and what a demo or a
  * test drives directly. State lives in the database's {@code unpoll} schema; every applied
- * transition is logged with its gate results, actor and reason.
+ * transition is logged with its gate results, actor and reason. Tables are the relay's {@link
+ * TableName}.
  *
  * <pre>{@code
  * Migrations m = Migrations.builder().jdbcUrl(url).user("app").password(pw)
@@ -143,19 +143,7 @@ public final class Migrations {
   public Reconciliation verify(TableName table, TransitionOptions options) {
     Objects.requireNonNull(options, "options");
     try (Connection c = Db.connect(settings)) {
-      Db.requireTable(c, table);
-      Optional<ControlSchema.State> state = ControlSchema.state(c, table, false);
-      TableInfo info =
-          MappingResolver.needsProposal(settings, state, table)
-              ? Analyzer.analyze(c, table)
-              : Analyzer.shape(c, table);
-      Mapping mapping = MappingResolver.resolve(settings, state, info, options.topic());
-      String group =
-          options.consumerGroup() != null
-              ? options.consumerGroup()
-              : MappingResolver.recordedGroup(state).orElse(null);
-      Phase phase = state.map(ControlSchema.State::phase).orElse(null);
-      return verify(c, info, mapping, options, group, phase).reconciliation(table);
+      return Verifier.verify(c, settings, table, options, Progress.none()).reconciliation(table);
     } catch (SQLException e) {
       throw Db.failure("cannot verify " + table.display(), e);
     }
@@ -222,10 +210,7 @@ public final class Migrations {
     try (Connection c = Db.connect(settings)) {
       Db.requireTable(c, table);
       Optional<ControlSchema.State> state = ControlSchema.state(c, table, false);
-      TableInfo info =
-          MappingResolver.needsProposal(settings, state, table)
-              ? Analyzer.analyze(c, table)
-              : Analyzer.shape(c, table);
+      TableInfo info = MappingResolver.tableInfo(c, settings, state, table);
       Phase current = state.map(ControlSchema.State::phase).orElse(Phase.ANALYZED);
       if (current == target && target != Phase.CAPTURING) {
         return new Transition(
@@ -309,7 +294,7 @@ public final class Migrations {
           {
             requireGroup(group, target);
             Instant since = ControlSchema.entered(c, table, Phase.CUTOVER).orElse(Instant.now());
-            Duration held = Duration.between(since, dbNow(c));
+            Duration held = Duration.between(since, Db.now(c));
             boolean ok = held.compareTo(options.hold()) >= 0;
             gates.add(
                 gate(
@@ -477,25 +462,12 @@ public final class Migrations {
       String group,
       Phase phase)
       throws SQLException {
-    Instant now = dbNow(c);
-    Instant from = now.minus(options.window());
-    Optional<Instant> captured = ControlSchema.entered(c, info.table(), Phase.CAPTURING);
-    if (captured.isPresent() && captured.get().isAfter(from)) {
-      from = captured.get();
-    }
+    Instant from = Verifier.windowStart(c, info.table(), options.window());
     return Verifier.run(
         c,
         settings,
         new Verifier.Request(info, mapping, from, options.settle(), group, phase),
         Progress.none());
-  }
-
-  private static Instant dbNow(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT now()");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getTimestamp(1).toInstant();
-    }
   }
 
   private List<Gate> captureGates(Connection c, TableInfo info, TransitionOptions options)
@@ -570,7 +542,7 @@ public final class Migrations {
                             ? " and of publication " + settings.publication()
                             : " and CREATE on the database")
                     + ": run capture as the owner, or GRANT "
-                    + TableName.quote(info.owner())
+                    + Names.quote(info.owner())
                     + " TO <user>",
             Map.of("tableOwner", info.owner(), "ownsTable", owner, "publicationOk", pubOwner)));
     boolean replication =

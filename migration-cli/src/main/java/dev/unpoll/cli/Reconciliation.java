@@ -1,5 +1,6 @@
 package dev.unpoll.cli;
 
+import dev.unpoll.relay.TableName;
 import java.util.List;
 
 /**

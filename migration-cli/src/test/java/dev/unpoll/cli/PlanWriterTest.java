@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.unpoll.cli.internal.PlanWriter;
+import dev.unpoll.relay.TableName;
 import org.junit.jupiter.api.Test;
 
 class PlanWriterTest {

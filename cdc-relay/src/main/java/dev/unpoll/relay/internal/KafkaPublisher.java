@@ -170,31 +170,28 @@ public final class KafkaPublisher
     } catch (TimeoutException e) {
       counter("unpoll.relay.errors", "kind", "kafka-timeout").increment();
       throw new RelayException(
-          "Kafka did not acknowledge the event of "
-              + m.table()
-              + " at LSN "
-              + m.lsn()
-              + " for topic "
-              + m.record().topic()
-              + " within "
-              + TimeUnit.NANOSECONDS.toMillis(ackTimeoutNanos)
-              + " ms (delivery.timeout.ms + "
-              + ACK_GRACE_MS
-              + " ms); offsets stay at the last acknowledged batch, restart the relay to resume");
+          notAcknowledged(
+              m,
+              " within "
+                  + TimeUnit.NANOSECONDS.toMillis(ackTimeoutNanos)
+                  + " ms (delivery.timeout.ms + "
+                  + ACK_GRACE_MS
+                  + " ms)"));
     } catch (ExecutionException e) {
       counter("unpoll.relay.errors", "kind", "kafka-send").increment();
-      throw new RelayException(
-          "Kafka did not acknowledge the event of "
-              + m.table()
-              + " at LSN "
-              + m.lsn()
-              + " for topic "
-              + m.record().topic()
-              + ": "
-              + e.getCause()
-              + "; offsets stay at the last acknowledged batch, restart the relay to resume",
-          e.getCause());
+      throw new RelayException(notAcknowledged(m, ": " + e.getCause()), e.getCause());
     }
+  }
+
+  private static String notAcknowledged(EventMapper.Mapped m, String why) {
+    return "Kafka did not acknowledge the event of "
+        + m.table()
+        + " at LSN "
+        + m.lsn()
+        + " for topic "
+        + m.record().topic()
+        + why
+        + "; offsets stay at the last acknowledged batch, restart the relay to resume";
   }
 
   private Counter counter(String name, String k1, String v1) {

@@ -1,11 +1,11 @@
 package dev.unpoll.cli.internal;
 
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.UnpollCliException;
 import dev.unpoll.cli.internal.TableInfo.Column;
 import dev.unpoll.cli.internal.TableInfo.Roles;
 import dev.unpoll.cli.internal.TableInfo.StatusColumn;
 import dev.unpoll.cli.internal.TableInfo.Verdict;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -337,7 +337,7 @@ public final class Analyzer {
 
   private static Optional<StatusColumn> statusValues(Connection c, TableName t, Column col)
       throws SQLException {
-    String q = TableName.quote(col.name());
+    String q = Names.quote(col.name());
     Map<String, Long> counts = new LinkedHashMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(

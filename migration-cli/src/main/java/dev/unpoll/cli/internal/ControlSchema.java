@@ -3,7 +3,7 @@ package dev.unpoll.cli.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unpoll.cli.Phase;
-import dev.unpoll.cli.TableName;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,10 +28,7 @@ public final class ControlSchema {
    * The relay's heartbeat table ({@link dev.unpoll.relay.Relay#HEARTBEAT_TABLE}), created and added
    * to the publication at capture so the relay finds its publication complete.
    */
-  public static final TableName HEARTBEAT =
-      new TableName(
-          dev.unpoll.relay.Relay.HEARTBEAT_TABLE.schema(),
-          dev.unpoll.relay.Relay.HEARTBEAT_TABLE.table());
+  public static final TableName HEARTBEAT = dev.unpoll.relay.Relay.HEARTBEAT_TABLE;
 
   static final List<String> DDL =
       List.of(

@@ -1,7 +1,7 @@
 package dev.unpoll.cli.internal;
 
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.TableName;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.Connection;
@@ -9,6 +9,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.Properties;
 
 /** Opens PostgreSQL connections and turns connection failures into one clear line. */
@@ -90,6 +91,15 @@ public final class Db {
     }
     int nl = message.indexOf('\n');
     return (nl < 0 ? message : message.substring(0, nl)).trim();
+  }
+
+  /** The database's {@code now()}: windows are measured on the database's clock. */
+  public static Instant now(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT now()");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getTimestamp(1).toInstant();
+    }
   }
 
   /** Whether the table exists (as a table, partitioned table or view is not enough). */

@@ -2,8 +2,10 @@ package dev.unpoll.cli.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.TableName;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Optional;
 
 /**
@@ -61,6 +63,16 @@ public final class MappingResolver {
       Settings s, Optional<ControlSchema.State> state, TableName table) {
     return s.tableMapping(table).isEmpty()
         && !(state.isPresent() && state.get().mapping().has("topic"));
+  }
+
+  /**
+   * The table as {@link #resolve} needs it: its full analysis when a mapping must be proposed, else
+   * only its shape.
+   */
+  public static TableInfo tableInfo(
+      Connection c, Settings s, Optional<ControlSchema.State> state, TableName table)
+      throws SQLException {
+    return needsProposal(s, state, table) ? Analyzer.analyze(c, table) : Analyzer.shape(c, table);
   }
 
   /** The consumer group recorded for the table, if any. */

@@ -3,8 +3,8 @@ package dev.unpoll.cli.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.TableName;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -114,7 +114,7 @@ public final class PlanWriter {
       if (m.matches() && (i == item[0] || line.startsWith(indent + "  "))) {
         try {
           JsonNode value = ConfigFile.YAML.readTree(m.group(1));
-          return value != null && TableName.parse(value.asText()).equals(table);
+          return value != null && Names.table(value.asText()).equals(table);
         } catch (JsonProcessingException | UnpollCliException e) {
           return false;
         }
@@ -178,7 +178,7 @@ public final class PlanWriter {
     try {
       JsonNode tree = ConfigFile.YAML.readTree(text);
       for (JsonNode t : tree.path("tables")) {
-        if (TableName.parse(t.path("table").asText()).equals(table)) {
+        if (Names.table(t.path("table").asText()).equals(table)) {
           return;
         }
       }

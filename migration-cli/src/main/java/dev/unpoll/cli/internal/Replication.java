@@ -1,6 +1,6 @@
 package dev.unpoll.cli.internal;
 
-import dev.unpoll.cli.TableName;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -112,7 +112,7 @@ public final class Replication {
   /** Adds {@code t} to the publication, creating it (with the heartbeat table) if needed. */
   public static String addToPublication(Connection c, String publication, TableName t)
       throws SQLException {
-    String pub = TableName.quote(publication);
+    String pub = Names.quote(publication);
     try (Statement s = c.createStatement()) {
       if (!publicationExists(c, publication)) {
         s.execute(
@@ -150,7 +150,7 @@ public final class Replication {
       return false;
     }
     try (Statement s = c.createStatement()) {
-      s.execute("ALTER PUBLICATION " + TableName.quote(publication) + " DROP TABLE " + t.quoted());
+      s.execute("ALTER PUBLICATION " + Names.quote(publication) + " DROP TABLE " + t.quoted());
     }
     return true;
   }

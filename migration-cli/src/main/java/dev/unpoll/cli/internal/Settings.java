@@ -2,6 +2,7 @@ package dev.unpoll.cli.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.TableName;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -117,7 +118,7 @@ public record Settings(
   }
 
   /** The mapping of {@code table} in the configuration file's {@code tables}, if any. */
-  public Optional<JsonNode> tableMapping(dev.unpoll.cli.TableName table) {
+  public Optional<JsonNode> tableMapping(TableName table) {
     if (config.isEmpty()) {
       return Optional.empty();
     }
@@ -126,10 +127,10 @@ public record Settings(
       String name = t.path("table").asText(null);
       if (name != null) {
         try {
-          if (dev.unpoll.cli.TableName.parse(name).equals(table)) {
+          if (TableName.parse(name).equals(table)) {
             return Optional.of(t);
           }
-        } catch (UnpollCliException ignored) {
+        } catch (IllegalArgumentException ignored) {
           // an invalid entry is the relay's to report; it is not this table
         }
       }

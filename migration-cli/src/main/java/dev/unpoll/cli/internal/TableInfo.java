@@ -1,6 +1,6 @@
 package dev.unpoll.cli.internal;
 
-import dev.unpoll.cli.TableName;
+import dev.unpoll.relay.TableName;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

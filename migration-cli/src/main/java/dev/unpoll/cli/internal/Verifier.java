@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.Phase;
-import dev.unpoll.cli.TableName;
+import dev.unpoll.cli.TransitionOptions;
+import dev.unpoll.relay.TableName;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The reconciliation behind {@code unpoll verify} and the gates: the table's rows in a window
@@ -43,6 +45,35 @@ public final class Verifier {
       String consumerGroup,
       Phase phase) {}
 
+  /**
+   * {@code unpoll verify} of {@code t}: the mapping resolved as for the phase commands, the
+   * consumer group given or else the one recorded at shadow, and the rows created from {@code
+   * options.window()} ago (never before capture) until {@code options.settle()} ago.
+   */
+  public static VerifyReport verify(
+      Connection c, Settings s, TableName t, TransitionOptions options, Progress progress)
+      throws SQLException {
+    Db.requireTable(c, t);
+    Optional<ControlSchema.State> state = ControlSchema.state(c, t, false);
+    TableInfo info = MappingResolver.tableInfo(c, s, state, t);
+    Mapping mapping = MappingResolver.resolve(s, state, info, options.topic());
+    String group =
+        options.consumerGroup() != null
+            ? options.consumerGroup()
+            : MappingResolver.recordedGroup(state).orElse(null);
+    Phase phase = state.map(ControlSchema.State::phase).orElse(null);
+    Instant from = windowStart(c, t, options.window());
+    return run(c, s, new Request(info, mapping, from, options.settle(), group, phase), progress);
+  }
+
+  /** {@code window} before the database's now, but never before {@code t} entered capturing. */
+  public static Instant windowStart(Connection c, TableName t, Duration window)
+      throws SQLException {
+    Instant from = Db.now(c).minus(window);
+    Optional<Instant> captured = ControlSchema.entered(c, t, Phase.CAPTURING);
+    return captured.isPresent() && captured.get().isAfter(from) ? captured.get() : from;
+  }
+
   /** Runs the reconciliation. */
   public static VerifyReport run(Connection c, Settings s, Request req, Progress progress)
       throws SQLException {
@@ -56,34 +87,27 @@ public final class Verifier {
               + " has no primary key and its mapping names no key columns: verify"
               + " cannot tell which event belongs to which row");
     }
-    Instant now;
-    try (PreparedStatement ps = c.prepareStatement("SELECT now()");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      now = rs.getTimestamp(1).toInstant();
-    }
-    Instant to = now.minus(req.settle());
+    Instant to = Db.now(c).minus(req.settle());
     String created = info.roles().created().orElse(null);
     String processed = info.roles().processed().orElse(null);
     String statusCol = m.statusColumn();
 
     StringBuilder sql = new StringBuilder("SELECT ");
     for (String k : key) {
-      sql.append(TableName.quote(k)).append(", ");
+      sql.append(Names.quote(k)).append(", ");
     }
-    sql.append(created == null ? "NULL::timestamptz" : TableName.quote(created) + "::timestamptz")
+    sql.append(created == null ? "NULL::timestamptz" : Names.quote(created) + "::timestamptz")
         .append(", ")
-        .append(statusCol == null ? "NULL::text" : TableName.quote(statusCol) + "::text")
+        .append(statusCol == null ? "NULL::text" : Names.quote(statusCol) + "::text")
         .append(", ")
-        .append(
-            processed == null ? "NULL::timestamptz" : TableName.quote(processed) + "::timestamptz")
+        .append(processed == null ? "NULL::timestamptz" : Names.quote(processed) + "::timestamptz")
         .append(" FROM ")
         .append(t.quoted());
     if (created != null) {
       sql.append(" WHERE ")
-          .append(TableName.quote(created))
+          .append(Names.quote(created))
           .append(" >= ? AND ")
-          .append(TableName.quote(created))
+          .append(Names.quote(created))
           .append(" < ?");
     }
     Map<String, Row> rows = new LinkedHashMap<>();
@@ -100,7 +124,7 @@ public final class Verifier {
           for (int i = 1; i <= key.size(); i++) {
             values.add(rs.getObject(i));
           }
-          String ceId = t.raw() + ":" + canonicalKey(values);
+          String ceId = t.dotted() + ":" + canonicalKey(values);
           Timestamp cr = rs.getTimestamp(key.size() + 1);
           Timestamp pr = rs.getTimestamp(key.size() + 3);
           rows.put(
@@ -118,7 +142,7 @@ public final class Verifier {
     }
     progress.done();
 
-    String prefix = t.raw() + ":";
+    String prefix = t.dotted() + ":";
     Map<String, Integer> eventCount = new HashMap<>();
     Map<String, Instant> eventTime = new HashMap<>();
     long[] tableEvents = {0};
@@ -260,10 +284,10 @@ public final class Verifier {
           new StringBuilder("SELECT count(*) FROM ")
               .append(t.quoted())
               .append(" WHERE ")
-              .append(TableName.quote(statusCol))
+              .append(Names.quote(statusCol))
               .append("::text = ANY (?)");
       if (created != null) {
-        q.append(" AND ").append(TableName.quote(created)).append(" < ?");
+        q.append(" AND ").append(Names.quote(created)).append(" < ?");
       }
       try (PreparedStatement ps = c.prepareStatement(q.toString())) {
         ps.setArray(1, c.createArrayOf("text", pending.toArray()));

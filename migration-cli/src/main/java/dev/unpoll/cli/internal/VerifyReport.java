@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.Phase;
+import dev.unpoll.relay.TableName;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,7 +116,7 @@ public final class VerifyReport {
   }
 
   /** The figures as the public record. */
-  public dev.unpoll.cli.Reconciliation reconciliation(dev.unpoll.cli.TableName t) {
+  public dev.unpoll.cli.Reconciliation reconciliation(TableName t) {
     return new dev.unpoll.cli.Reconciliation(
         t,
         topic,

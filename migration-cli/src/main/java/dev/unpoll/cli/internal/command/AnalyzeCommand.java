@@ -2,15 +2,16 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.Analyzer;
 import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Mapping;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.PlanWriter;
 import dev.unpoll.cli.internal.Replication;
 import dev.unpoll.cli.internal.Settings;
 import dev.unpoll.cli.internal.TableInfo;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -47,7 +48,7 @@ public final class AnalyzeCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    TableName t = TableName.parse(table);
+    TableName t = Names.table(table);
     Settings s = settings();
     TableInfo info;
     try (Connection c = Db.connect(s)) {
@@ -208,9 +209,7 @@ public final class AnalyzeCommand extends BaseCommand {
   static List<String> yaml(Mapping mapping) {
     return PlanWriter.merge(
             "",
-            mapping.node().has("table")
-                ? TableName.parse(mapping.node().get("table").asText())
-                : null,
+            mapping.node().has("table") ? Names.table(mapping.node().get("table").asText()) : null,
             mapping.node())
         .text()
         .lines()

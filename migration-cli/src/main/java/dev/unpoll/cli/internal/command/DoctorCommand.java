@@ -3,12 +3,13 @@ package dev.unpoll.cli.internal.command;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Kafka;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.Replication;
 import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -61,14 +62,14 @@ public final class DoctorCommand extends BaseCommand {
     Settings s = Settings.resolve(common, slot, null, env());
     Set<TableName> toCheck = new LinkedHashSet<>();
     for (String t : tables) {
-      toCheck.add(TableName.parse(t));
+      toCheck.add(Names.table(t));
     }
     s.config()
         .ifPresent(
             f -> {
               for (JsonNode t : f.tables()) {
                 if (t.hasNonNull("table")) {
-                  toCheck.add(TableName.parse(t.get("table").asText()));
+                  toCheck.add(Names.table(t.get("table").asText()));
                 }
               }
             });
@@ -212,7 +213,7 @@ public final class DoctorCommand extends BaseCommand {
     boolean replication =
         Replication.test(
             c, "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user");
-    String user = s.user() == null ? "current_user" : TableName.quote(s.user());
+    String user = s.user() == null ? "current_user" : Names.quote(s.user());
     out.add(
         replication
             ? new Check("replication-privilege", Status.PASS, "the user may replicate", null)
@@ -311,7 +312,7 @@ public final class DoctorCommand extends BaseCommand {
                   "ownership " + t.display(),
                   Status.FAIL,
                   "adding the table to a publication needs its owner (" + owner + ")",
-                  "GRANT " + TableName.quote(owner) + " TO " + user + ";"));
+                  "GRANT " + Names.quote(owner) + " TO " + user + ";"));
       String ident =
           textQuery(
               c,

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.Gate;
 import dev.unpoll.cli.Migrations;
 import dev.unpoll.cli.Phase;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.Transition;
 import dev.unpoll.cli.TransitionOptions;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.Durations;
+import dev.unpoll.cli.internal.Names;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -151,7 +151,7 @@ public final class PhaseCommands {
 
     Integer advance(Phase target, Duration hold) {
       TransitionOptions o = options(hold);
-      return report(migrations().advance(TableName.parse(table), target, o));
+      return report(migrations().advance(Names.table(table), target, o));
     }
   }
 
@@ -186,7 +186,7 @@ public final class PhaseCommands {
     public Integer call() {
       TransitionOptions o =
           new TransitionOptions(force, reason, actor, null, null, null, null, topic, !noCreateSlot);
-      return report(migrations().capture(TableName.parse(table), o));
+      return report(migrations().capture(Names.table(table), o));
     }
   }
 
@@ -287,7 +287,7 @@ public final class PhaseCommands {
     public Integer call() {
       TransitionOptions o =
           new TransitionOptions(false, reason, actor, null, null, null, null, null, true);
-      return report(migrations().rollback(TableName.parse(table), o));
+      return report(migrations().rollback(Names.table(table), o));
     }
   }
 }

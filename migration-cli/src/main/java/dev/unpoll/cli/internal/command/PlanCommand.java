@@ -1,14 +1,15 @@
 package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.UnpollCliException;
 import dev.unpoll.cli.internal.Analyzer;
 import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Mapping;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.PlanWriter;
 import dev.unpoll.cli.internal.TableInfo;
+import dev.unpoll.relay.TableName;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ public final class PlanCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    TableName t = TableName.parse(table);
+    TableName t = Names.table(table);
     Path file = out != null ? out : common.config != null ? common.config : Path.of(DEFAULT_FILE);
     TableInfo info;
     try (Connection c = Db.connect(settings())) {

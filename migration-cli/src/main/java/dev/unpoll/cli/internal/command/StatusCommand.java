@@ -2,13 +2,14 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.ControlSchema;
 import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Kafka;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.Replication;
 import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -53,7 +54,7 @@ public final class StatusCommand extends BaseCommand {
     Settings s = Settings.resolve(common, slot, null, env());
     List<ControlSchema.State> states;
     Optional<Replication.Slot> sl;
-    TableName logTable = table == null ? null : TableName.parse(table);
+    TableName logTable = table == null ? null : Names.table(table);
     List<ControlSchema.LogEntry> log = List.of();
     try (Connection c = Db.connect(s)) {
       states = ControlSchema.all(c);

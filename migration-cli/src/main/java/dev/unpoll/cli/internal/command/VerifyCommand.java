@@ -1,26 +1,17 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.Phase;
-import dev.unpoll.cli.TableName;
 import dev.unpoll.cli.TransitionOptions;
 import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.internal.Analyzer;
-import dev.unpoll.cli.internal.ControlSchema;
 import dev.unpoll.cli.internal.Db;
 import dev.unpoll.cli.internal.Durations;
-import dev.unpoll.cli.internal.Mapping;
-import dev.unpoll.cli.internal.MappingResolver;
+import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.Settings;
-import dev.unpoll.cli.internal.TableInfo;
 import dev.unpoll.cli.internal.Verifier;
 import dev.unpoll.cli.internal.VerifyReport;
+import dev.unpoll.relay.TableName;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -79,35 +70,18 @@ public final class VerifyCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    TableName t = TableName.parse(table);
+    TableName t = Names.table(table);
     Settings s = settings();
-    Duration window = since == null ? TransitionOptions.DEFAULT_WINDOW : since;
-    Duration settleTime = settle == null ? TransitionOptions.DEFAULT_SETTLE : settle;
+    TransitionOptions options =
+        TransitionOptions.builder()
+            .window(since)
+            .settle(settle)
+            .consumerGroup(group)
+            .topic(topic)
+            .build();
     VerifyReport report;
     try (Connection c = Db.connect(s)) {
-      Db.requireTable(c, t);
-      Optional<ControlSchema.State> state = ControlSchema.state(c, t, false);
-      TableInfo info =
-          MappingResolver.needsProposal(s, state, t)
-              ? Analyzer.analyze(c, t)
-              : Analyzer.shape(c, t);
-      Mapping mapping = MappingResolver.resolve(s, state, info, topic);
-      String g = group != null ? group : MappingResolver.recordedGroup(state).orElse(null);
-      Instant now;
-      try (PreparedStatement ps = c.prepareStatement("SELECT now()");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        now = rs.getTimestamp(1).toInstant();
-      }
-      Instant from = now.minus(window);
-      Optional<Instant> captured = ControlSchema.entered(c, t, Phase.CAPTURING);
-      if (captured.isPresent() && captured.get().isAfter(from)) {
-        from = captured.get();
-      }
-      Phase phase = state.map(ControlSchema.State::phase).orElse(null);
-      report =
-          Verifier.run(
-              c, s, new Verifier.Request(info, mapping, from, settleTime, g, phase), progress());
+      report = Verifier.verify(c, s, t, options, progress());
     } catch (SQLException e) {
       throw Db.failure("cannot verify " + t.display(), e);
     }

@@ -1,0 +1,37 @@
+package dev.unpoll.cli.internal;
+
+import dev.unpoll.cli.Unpoll;
+import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.TableName;
+
+/** Table names and identifiers from the user, read with the relay's {@link TableName}. */
+public final class Names {
+  private Names() {}
+
+  /**
+   * Parses {@code --table} (or a table named in the configuration file) with {@link
+   * TableName#parse}.
+   *
+   * @throws UnpollCliException with exit code {@link Unpoll#EXIT_USAGE} when the text is not a
+   *     valid table name
+   */
+  public static TableName table(String text) {
+    if (text == null || text.isBlank()) {
+      throw UnpollCliException.usage("--table: a table name is required (schema.table)");
+    }
+    try {
+      return TableName.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw UnpollCliException.usage(
+          "--table: '" + text + "' is not a valid table name: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Quotes one identifier for SQL, after {@link TableName#checkIdentifier} (not empty, no NUL, at
+   * most 63 bytes).
+   */
+  public static String quote(String identifier) {
+    return TableName.quote(TableName.checkIdentifier(identifier));
+  }
+}
