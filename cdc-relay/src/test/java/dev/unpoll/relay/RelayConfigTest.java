@@ -130,7 +130,7 @@ class RelayConfigTest {
                   .contains(
                       "source.jdbc-url: \"postgres://wrong\"; use jdbc:postgresql://host[:port]/database[?params]",
                       "source.password: ****; set the environment variable MISSING_PW or write ${MISSING_PW:-default}",
-                      "source.slot: \"Bad-Slot\"; use 1 to 48 characters of a-z, 0-9 and _",
+                      "source.slot: \"Bad-Slot\"; use 1 to 42 characters of a-z, 0-9 and _ (the offsets table unpoll_relay_offsets_<slot> must fit in 63)",
                       "source.heartbeat-interval: \"10 seconds\"; use a duration such as 500ms, 10s, 5m or 1h",
                       "kafka.bootstrap-servers: missing; set it to host:port[,host:port...]",
                       "kafka.properties.sasl.jaas.config: ****; set the environment variable MISSING_JAAS or write ${MISSING_JAAS:-default}",
@@ -150,6 +150,25 @@ class RelayConfigTest {
               assertThat(e.getMessage())
                   .startsWith("invalid relay configuration (" + p.size() + " problems):");
             });
+  }
+
+  @Test
+  void aSlotNameLongerThanTheOffsetsTableAllowsIsAProblem() {
+    String fits = "s".repeat(42);
+    RelayConfig c =
+        RelayConfig.parse(
+            MINIMAL.replace("slot: unpoll_orders", "slot: " + fits), Map.of("PW", "x"));
+    assertThat(c.source().slot()).isEqualTo(fits);
+    // "unpoll_relay_offsets_" + 43 characters is 64 bytes: PostgreSQL would truncate it silently
+    // and two such slots would share one offsets table.
+    assertThatThrownBy(
+            () ->
+                RelayConfig.parse(
+                    MINIMAL.replace("slot: unpoll_orders", "slot: " + fits + "s"),
+                    Map.of("PW", "x")))
+        .isInstanceOfSatisfying(
+            RelayConfigException.class,
+            e -> assertThat(e.problems()).anyMatch(p -> p.startsWith("source.slot: ")));
   }
 
   @Test

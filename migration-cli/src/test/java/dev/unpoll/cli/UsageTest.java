@@ -66,6 +66,22 @@ class UsageTest {
   }
 
   @Test
+  void aSlotNameTheRelayWouldRefuseIsAUsageErrorBeforeAnythingIsCreated() {
+    Cli.Result r =
+        Cli.run(
+            Map.of(),
+            "capture",
+            "--table",
+            "t",
+            "--slot",
+            "s".repeat(43),
+            "--db",
+            "jdbc:postgresql://nowhere.invalid/d");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--slot: '" + "s".repeat(43) + "'", "1 to 42 characters");
+  }
+
+  @Test
   void badDurationIsAUsageError() {
     Cli.Result r = Cli.run(Map.of(), "verify", "--table", "t", "--since", "fifteen");
     assertThat(r.exit()).isEqualTo(2);

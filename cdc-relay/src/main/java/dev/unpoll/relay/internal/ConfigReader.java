@@ -43,7 +43,6 @@ public final class ConfigReader {
   private static final Pattern ENV =
       Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-  private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,48}");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KB|MB|GB|TB)?");
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
@@ -138,8 +137,8 @@ public final class ConfigReader {
     String user = required(node, "source", "user", "a user with the REPLICATION attribute");
     String password = string(node, "source", "password", false).orElse("");
     String slot = required(node, "source", "slot", "a replication slot name, e.g. unpoll_orders");
-    if (slot != null && !SLOT.matcher(slot).matches()) {
-      problem("source.slot", "\"" + slot + "\"", "use 1 to 48 characters of a-z, 0-9 and _");
+    if (slot != null && !RelayConfig.isValidSlotName(slot)) {
+      problem("source.slot", "\"" + slot + "\"", "use " + RelayConfig.SLOT_NAME_RULE);
     }
     String publication =
         required(node, "source", "publication", "a publication name, e.g. unpoll_orders");

@@ -2,6 +2,7 @@ package dev.unpoll.cli.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.TableName;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -77,6 +78,14 @@ public record Settings(
         });
     String slot =
         slotFlag != null ? slotFlag : file.map(f -> f.text("source.slot")).orElse(DEFAULT_SLOT);
+    if (slot != null && !RelayConfig.isValidSlotName(slot)) {
+      throw UnpollCliException.usage(
+          (slotFlag != null ? "--slot" : "source.slot")
+              + ": '"
+              + slot
+              + "' is not a slot name the relay accepts; use "
+              + RelayConfig.SLOT_NAME_RULE);
+    }
     String publication =
         publicationFlag != null
             ? publicationFlag
