@@ -7,7 +7,10 @@ import dev.unpoll.outbox.OutboxEvent;
 import dev.unpoll.outbox.OutboxStrategy;
 import dev.unpoll.testkit.EmbeddedPostgresServer;
 import dev.unpoll.testkit.TestPostgres;
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -57,6 +60,7 @@ public final class OrderTransactions implements AutoCloseable {
   private final Outbox tableDelete = Outbox.builder().deleteAfterInsert(true).build();
   private final Outbox wal = Outbox.builder().strategy(OutboxStrategy.WAL_MESSAGE).build();
   private final AtomicLong orderIds = new AtomicLong();
+  private final Path backendSchedstat;
 
   OrderTransactions() throws SQLException {
     server =
@@ -70,7 +74,8 @@ public final class OrderTransactions implements AutoCloseable {
     config.setJdbcUrl(pg.jdbcUrl());
     config.setUsername(pg.user());
     config.setPassword(pg.password());
-    config.setMaximumPoolSize(8);
+    // One connection, so one server backend serves every transaction and its CPU time can be read.
+    config.setMaximumPoolSize(1);
     config.setPoolName("outbox-benchmark");
     dataSource = new HikariDataSource(config);
     try (Connection c = dataSource.getConnection();
@@ -87,6 +92,22 @@ public final class OrderTransactions implements AutoCloseable {
           throw new IllegalStateException("the benchmark needs fsync=on and synchronous_commit=on");
         }
       }
+      try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        backendSchedstat = Path.of("/proc", Integer.toString(rs.getInt(1)), "schedstat");
+      }
+    }
+  }
+
+  /**
+   * CPU time the server backend of the pool's one connection has used so far, in nanoseconds (Linux
+   * {@code /proc/<pid>/schedstat}); -1 where that cannot be read.
+   */
+  long backendCpuNanos() {
+    try {
+      return Long.parseLong(Files.readString(backendSchedstat).trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.unpoll.benchmarks;
 
 import dev.unpoll.benchmarks.OrderTransactions.Variant;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,6 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code <variant>Tx} (how many ran), per iteration; {@link OutboxRatios} turns them into
  * throughput ratios to {@code NONE}. Each transaction is timed with {@link System#nanoTime()},
  * whose cost is negligible next to a transaction of about half a millisecond.
+ *
+ * <p>Where the time goes: {@code <variant>ClientCpuNs} is the CPU time of the benchmark thread
+ * (application, HikariCP, pgjdbc) and {@code <variant>ServerCpuNs} that of the PostgreSQL backend
+ * serving the pool's one connection ({@code /proc/<pid>/schedstat}, Linux; -1 elsewhere), both read
+ * at slice boundaries and charged to the slice's variant. Server background processes (WAL writer,
+ * checkpointer) are not counted.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -53,6 +61,9 @@ public class OutboxInterleavedBenchmark {
   private final List<Variant> cycle = new ArrayList<>(List.of(Variant.values()));
   private int position = -1;
   private long sliceEnd;
+  private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+  private long sliceClientCpu;
+  private long sliceServerCpu;
 
   @Setup(Level.Trial)
   public void start() throws SQLException {
@@ -78,6 +89,13 @@ public class OutboxInterleavedBenchmark {
   public long transaction(Counters counters) throws SQLException {
     long now = System.nanoTime();
     if (now - sliceEnd >= 0) {
+      long clientCpu = threads.getCurrentThreadCpuTime();
+      long serverCpu = transactions.backendCpuNanos();
+      if (position >= 0) {
+        counters.cpu(cycle.get(position), clientCpu - sliceClientCpu, serverCpu - sliceServerCpu);
+      }
+      sliceClientCpu = clientCpu;
+      sliceServerCpu = serverCpu;
       position++;
       if (position == cycle.size()) {
         Collections.shuffle(cycle, random);
@@ -98,51 +116,128 @@ public class OutboxInterleavedBenchmark {
   public static class Counters {
     public long noneNs;
     public long noneTx;
+    public long noneClientCpuNs;
+    public long noneServerCpuNs;
 
     public long tableNs;
     public long tableTx;
+    public long tableClientCpuNs;
+    public long tableServerCpuNs;
 
     public long tableDeleteNs;
     public long tableDeleteTx;
+    public long tableDeleteClientCpuNs;
+    public long tableDeleteServerCpuNs;
 
     public long walMessageNs;
     public long walMessageTx;
+    public long walMessageClientCpuNs;
+    public long walMessageServerCpuNs;
 
     public long tableCommitNs;
     public long tableCommitTx;
+    public long tableCommitClientCpuNs;
+    public long tableCommitServerCpuNs;
 
     public long tableDeleteCommitNs;
     public long tableDeleteCommitTx;
+    public long tableDeleteCommitClientCpuNs;
+    public long tableDeleteCommitServerCpuNs;
 
     public long walMessageCommitNs;
     public long walMessageCommitTx;
+    public long walMessageCommitClientCpuNs;
+    public long walMessageCommitServerCpuNs;
 
     public long roundTripNs;
     public long roundTripTx;
+    public long roundTripClientCpuNs;
+    public long roundTripServerCpuNs;
 
     public long pipelinedNoopNs;
     public long pipelinedNoopTx;
+    public long pipelinedNoopClientCpuNs;
+    public long pipelinedNoopServerCpuNs;
 
     @Setup(Level.Iteration)
     public void reset() {
       noneNs = 0;
       noneTx = 0;
+      noneClientCpuNs = 0;
+      noneServerCpuNs = 0;
       tableNs = 0;
       tableTx = 0;
+      tableClientCpuNs = 0;
+      tableServerCpuNs = 0;
       tableDeleteNs = 0;
       tableDeleteTx = 0;
+      tableDeleteClientCpuNs = 0;
+      tableDeleteServerCpuNs = 0;
       walMessageNs = 0;
       walMessageTx = 0;
+      walMessageClientCpuNs = 0;
+      walMessageServerCpuNs = 0;
       tableCommitNs = 0;
       tableCommitTx = 0;
+      tableCommitClientCpuNs = 0;
+      tableCommitServerCpuNs = 0;
       tableDeleteCommitNs = 0;
       tableDeleteCommitTx = 0;
+      tableDeleteCommitClientCpuNs = 0;
+      tableDeleteCommitServerCpuNs = 0;
       walMessageCommitNs = 0;
       walMessageCommitTx = 0;
+      walMessageCommitClientCpuNs = 0;
+      walMessageCommitServerCpuNs = 0;
       roundTripNs = 0;
       roundTripTx = 0;
+      roundTripClientCpuNs = 0;
+      roundTripServerCpuNs = 0;
       pipelinedNoopNs = 0;
       pipelinedNoopTx = 0;
+      pipelinedNoopClientCpuNs = 0;
+      pipelinedNoopServerCpuNs = 0;
+    }
+
+    void cpu(Variant variant, long clientNanos, long serverNanos) {
+      switch (variant) {
+        case NONE -> {
+          noneClientCpuNs += clientNanos;
+          noneServerCpuNs += serverNanos;
+        }
+        case TABLE -> {
+          tableClientCpuNs += clientNanos;
+          tableServerCpuNs += serverNanos;
+        }
+        case TABLE_DELETE -> {
+          tableDeleteClientCpuNs += clientNanos;
+          tableDeleteServerCpuNs += serverNanos;
+        }
+        case WAL_MESSAGE -> {
+          walMessageClientCpuNs += clientNanos;
+          walMessageServerCpuNs += serverNanos;
+        }
+        case TABLE_COMMIT -> {
+          tableCommitClientCpuNs += clientNanos;
+          tableCommitServerCpuNs += serverNanos;
+        }
+        case TABLE_DELETE_COMMIT -> {
+          tableDeleteCommitClientCpuNs += clientNanos;
+          tableDeleteCommitServerCpuNs += serverNanos;
+        }
+        case WAL_MESSAGE_COMMIT -> {
+          walMessageCommitClientCpuNs += clientNanos;
+          walMessageCommitServerCpuNs += serverNanos;
+        }
+        case ROUND_TRIP -> {
+          roundTripClientCpuNs += clientNanos;
+          roundTripServerCpuNs += serverNanos;
+        }
+        case PIPELINED_NOOP -> {
+          pipelinedNoopClientCpuNs += clientNanos;
+          pipelinedNoopServerCpuNs += serverNanos;
+        }
+      }
     }
 
     void record(Variant variant, long nanos) {

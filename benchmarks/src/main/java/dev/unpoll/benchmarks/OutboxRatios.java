@@ -43,9 +43,13 @@ public final class OutboxRatios {
             .include(OutboxInterleavedBenchmark.class.getName() + ".transaction")
             .build();
     List<Map<Variant, Double>> meanNanosPerFork = new ArrayList<>();
+    List<Map<Variant, Double>> clientCpuPerFork = new ArrayList<>();
+    List<Map<Variant, Double>> serverCpuPerFork = new ArrayList<>();
     for (RunResult run : new Runner(options).run()) {
       for (BenchmarkResult fork : run.getBenchmarkResults()) {
         meanNanosPerFork.add(meanNanos(fork));
+        clientCpuPerFork.add(perTransaction(fork, "ClientCpuNs"));
+        serverCpuPerFork.add(perTransaction(fork, "ServerCpuNs"));
       }
     }
     if (meanNanosPerFork.isEmpty()) {
@@ -69,7 +73,8 @@ public final class OutboxRatios {
     }
     System.out.println();
     System.out.println(
-        "variant               median ops/s   median ratio   min ratio   max ratio   goal     met");
+        "variant               median ops/s   median ratio   min ratio   max ratio   goal     met"
+            + "   client CPU us/tx   server CPU us/tx");
     for (Variant v : Variant.values()) {
       List<Double> ops = new ArrayList<>();
       List<Double> ratios = new ArrayList<>();
@@ -81,15 +86,45 @@ public final class OutboxRatios {
       double median = median(ratios);
       System.out.printf(
           Locale.ROOT,
-          "%-21s %12.1f %14.3f %11.3f %11.3f   %-8s %s%n",
+          "%-21s %12.1f %14.3f %11.3f %11.3f   %-8s %-3s   %16s   %16s%n",
           v,
           median(ops),
           median,
           ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
           ratios.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
           goal == 0 ? "" : ">= " + goal,
-          goal == 0 ? "" : (median >= goal ? "yes" : "no"));
+          goal == 0 ? "" : (median >= goal ? "yes" : "no"),
+          micros(clientCpuPerFork, v),
+          micros(serverCpuPerFork, v));
     }
+  }
+
+  /** Median over forks of a per-transaction CPU figure, in microseconds; n/a if never read. */
+  private static String micros(List<Map<Variant, Double>> perFork, Variant v) {
+    List<Double> values = new ArrayList<>();
+    for (Map<Variant, Double> fork : perFork) {
+      values.add(fork.get(v));
+    }
+    double median = median(values);
+    return median > 0 ? String.format(Locale.ROOT, "%.1f", median / 1000) : "n/a";
+  }
+
+  /** A counter summed over the fork's measurement iterations, divided by its transactions. */
+  private static Map<Variant, Double> perTransaction(BenchmarkResult fork, String suffix) {
+    Map<Variant, Double> sum = new EnumMap<>(Variant.class);
+    Map<Variant, Double> count = new EnumMap<>(Variant.class);
+    for (IterationResult iteration : fork.getIterationResults()) {
+      Map<String, Result> counters = iteration.getSecondaryResults();
+      for (Variant v : Variant.values()) {
+        sum.merge(v, score(counters, counterName(v) + suffix), Double::sum);
+        count.merge(v, score(counters, counterName(v) + "Tx"), Double::sum);
+      }
+    }
+    Map<Variant, Double> per = new EnumMap<>(Variant.class);
+    for (Variant v : Variant.values()) {
+      per.put(v, sum.get(v) / Math.max(1, count.get(v)));
+    }
+    return per;
   }
 
   /** Mean transaction time per variant over the fork's measurement iterations. */
