@@ -69,8 +69,7 @@ class PublishAndCommitIT {
   @Test
   void tableEventAndBusinessRowAreCommittedBeforeConnectionCommitIsCalled() throws Exception {
     long id = IDS.incrementAndGet();
-    OutboxEvent event =
-        OutboxEvent.of("order", Long.toString(id), "OrderCreated", Map.of("id", id));
+    OutboxEvent event = orderCreated(id);
     List<Long> visibleWhenCommitCalled = new ArrayList<>();
     try (Connection real = ds.getConnection()) {
       Connection c = onCommit(real, () -> visibleWhenCommitCalled.add(orders(id) + events(event)));
@@ -104,13 +103,8 @@ class PublishAndCommitIT {
   @Test
   void deleteAfterInsertLeavesNoRowButTheInsertIsInTheWal() throws Exception {
     long id = IDS.incrementAndGet();
-    OutboxEvent event =
-        OutboxEvent.of("order", Long.toString(id), "OrderCreated", Map.of("id", id));
-    try (Connection c = ds.getConnection()) {
-      c.setAutoCommit(false);
-      TableStrategyIT.insertOrder(c, id);
-      TABLE_DELETE.publishAndCommit(c, event);
-    }
+    OutboxEvent event = orderCreated(id);
+    insertOrderAndPublishAndCommit(TABLE_DELETE, id, event);
     assertThat(orders(id)).isOne();
     assertThat(events(event)).isZero();
     List<String> changes = Decoding.changes(ds, SLOT);
@@ -124,13 +118,8 @@ class PublishAndCommitIT {
   @Test
   void walMessageIsDecodedOnCommit() throws Exception {
     long id = IDS.incrementAndGet();
-    OutboxEvent event =
-        OutboxEvent.of("order", Long.toString(id), "OrderCreated", Map.of("id", id));
-    try (Connection c = ds.getConnection()) {
-      c.setAutoCommit(false);
-      TableStrategyIT.insertOrder(c, id);
-      WAL.publishAndCommit(c, event);
-    }
+    OutboxEvent event = orderCreated(id);
+    insertOrderAndPublishAndCommit(WAL, id, event);
     assertThat(orders(id)).isOne();
     List<String> messages = Decoding.messages(ds, SLOT, Outbox.DEFAULT_WAL_PREFIX);
     assertThat(messages).hasSize(1);
@@ -280,6 +269,19 @@ class PublishAndCommitIT {
         });
     assertThat(orders(id)).isZero();
     assertThat(events(event)).isZero();
+  }
+
+  private static OutboxEvent orderCreated(long id) {
+    return OutboxEvent.of("order", Long.toString(id), "OrderCreated", Map.of("id", id));
+  }
+
+  private static void insertOrderAndPublishAndCommit(Outbox outbox, long id, OutboxEvent event)
+      throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      TableStrategyIT.insertOrder(c, id);
+      outbox.publishAndCommit(c, event);
+    }
   }
 
   /** A connection that runs {@code beforeCommit} when {@code commit()} is called on it. */
