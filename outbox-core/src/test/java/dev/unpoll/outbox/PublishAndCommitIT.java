@@ -9,6 +9,7 @@ import dev.unpoll.testkit.UnpollStackExtension;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -39,11 +42,13 @@ class PublishAndCommitIT {
   private static final Outbox TABLE_DELETE = Outbox.builder().deleteAfterInsert(true).build();
   private static final Outbox WAL = Outbox.builder().strategy(OutboxStrategy.WAL_MESSAGE).build();
   private static final AtomicLong IDS = new AtomicLong();
+  private static TestPostgres db;
   private static DataSource ds;
 
   @BeforeAll
   static void database(TestPostgres server) throws SQLException {
-    ds = server.createDatabase("outbox_publish_commit_it").dataSource();
+    db = server.createDatabase("outbox_publish_commit_it");
+    ds = db.dataSource();
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
       s.execute(TABLE.ddl());
@@ -159,6 +164,55 @@ class PublishAndCommitIT {
       assertThat(events.stream().mapToLong(PublishAndCommitIT::events).sum())
           .as(outbox.toString())
           .isEqualTo(outbox == TABLE ? 1000 : 0);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "preferQueryMode=simple",
+        "preferQueryMode=extendedCacheEverything",
+        "autosave=always",
+        "prepareThreshold=0",
+        "stringtype=unspecified"
+      })
+  void worksInEveryPgjdbcQueryModeAndKeepsAHostilePayloadIntact(String option) throws Exception {
+    String hostile = "it's \"quoted\" \\ ;\nCOMMIT; DROP TABLE orders; --";
+    String url = db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + option;
+    List<Long> ids = new ArrayList<>();
+    List<OutboxEvent> tableEvents = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(url, db.user(), db.password())) {
+      c.setAutoCommit(false);
+      // 7 rounds: past pgjdbc's prepareThreshold of 5, so server-prepared statements are used too
+      for (int round = 0; round < 7; round++) {
+        for (Outbox outbox : List.of(TABLE, TABLE_DELETE, WAL)) {
+          long id = IDS.incrementAndGet();
+          ids.add(id);
+          TableStrategyIT.insertOrder(c, id);
+          OutboxEvent event =
+              OutboxEvent.of("order", Long.toString(id), "OrderCreated", Map.of("note", hostile));
+          outbox.publishAllAndCommit(
+              c, List.of(event, OutboxEvent.of("order", Long.toString(id), "Second", null)));
+          if (outbox == TABLE) {
+            tableEvents.add(event);
+          }
+        }
+      }
+      c.rollback(); // nothing pending: every round committed
+    }
+    for (long id : ids) {
+      assertThat(orders(id)).as(option + " order " + id).isOne();
+    }
+    for (OutboxEvent e : tableEvents) {
+      assertThat(
+              count(
+                  "SELECT count(*) FROM unpoll_outbox WHERE id = '"
+                      + e.id()
+                      + "' AND payload->>'note' = '"
+                      + hostile.replace("'", "''")
+                      + "'"))
+          .as(option)
+          .isOne();
     }
   }
 
