@@ -227,6 +227,7 @@ final class RelayPollerBench implements AutoCloseable {
       Timer ack = relayMetrics.find("unpoll.relay.latency").timer();
       long ackCountBefore = ack == null ? 0 : ack.count();
       double ackTotalBefore = ack == null ? 0 : ack.totalTime(TimeUnit.MILLISECONDS);
+      Map<String, Long> threadsBefore = threadCpu();
       CpuAccounting.Snapshot machineBefore = cpu.snapshot();
       Ticks before = ticks();
       long start = System.nanoTime();
@@ -245,6 +246,7 @@ final class RelayPollerBench implements AutoCloseable {
       CpuAccounting.Snapshot machineAfter = cpu.snapshot();
       long statements = statements("");
       dumpStatements(variant);
+      dumpThreads(variant, threadsBefore, threadCpu());
       long transactions = statements(" WHERE query = 'BEGIN'");
       long walBytes = walBytesSince(walBefore);
       ack = relayMetrics.find("unpoll.relay.latency").timer();
@@ -257,7 +259,12 @@ final class RelayPollerBench implements AutoCloseable {
       long first = ids[0];
       long last = ids[n - 1];
       if (variant != Variant.WRITER_ONLY) {
-        await(() -> handledCount(first, last) >= n, "all " + n + " rows handled");
+        try {
+          await(() -> handledCount(first, last) >= n, "all " + n + " rows handled");
+        } catch (IllegalStateException e) {
+          throw new IllegalStateException(
+              e.getMessage() + "; " + diagnose(first, last, relay, relayMetrics), e);
+        }
       }
       stop(poller, consumer, relay);
       poller = null;
@@ -322,6 +329,96 @@ final class RelayPollerBench implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** What a phase that did not handle every row left behind, for the failure message. */
+  private String diagnose(long first, long last, Relay relay, SimpleMeterRegistry relayMetrics) {
+    StringBuilder b = new StringBuilder();
+    try (Connection c = pg.connect()) {
+      b.append("handled ").append(handledCount(first, last));
+      b.append(", rows not DONE ")
+          .append(
+              count(
+                  c,
+                  "SELECT count(*) FROM shop.order_integration WHERE status <> 'DONE' AND id BETWEEN "
+                      + first
+                      + " AND "
+                      + last));
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT min(id), max(id) FROM shop.order_integration WHERE status <> 'DONE'"
+                      + " AND id BETWEEN "
+                      + first
+                      + " AND "
+                      + last)) {
+        rs.next();
+        b.append(" (ids ").append(rs.getLong(1)).append("..").append(rs.getLong(2)).append(')');
+      }
+      b.append(", keys recorded ").append(count(c, "SELECT count(*) FROM unpoll_processed"));
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT slot_name, active, confirmed_flush_lsn, pg_current_wal_lsn()"
+                      + " FROM pg_replication_slots")) {
+        while (rs.next()) {
+          b.append(", slot ")
+              .append(rs.getString(1))
+              .append(" active ")
+              .append(rs.getBoolean(2))
+              .append(" confirmed ")
+              .append(rs.getString(3))
+              .append(" wal ")
+              .append(rs.getString(4));
+        }
+      }
+    } catch (SQLException e) {
+      b.append(", cannot read the database: ").append(e);
+    }
+    if (relay != null) {
+      b.append(", relay streaming ")
+          .append(relay.isStreaming())
+          .append(" error ")
+          .append(relay.lastError().orElse("none"))
+          .append(" acked LSN ")
+          .append(relay.lastAcknowledgedLsn().orElse("none"));
+      relayMetrics
+          .getMeters()
+          .forEach(
+              m ->
+                  m.measure()
+                      .forEach(
+                          x ->
+                              b.append(", ")
+                                  .append(m.getId().getName())
+                                  .append(m.getId().getTags())
+                                  .append(' ')
+                                  .append(x.getStatistic())
+                                  .append('=')
+                                  .append(x.getValue())));
+      org.apache.kafka.clients.admin.Admin admin = kafka.admin(); // shared: not closed here
+      try {
+        org.apache.kafka.common.TopicPartition tp =
+            new org.apache.kafka.common.TopicPartition(RelayConfigs.LEGACY_TOPIC, 0);
+        b.append(", topic end offset ")
+            .append(
+                admin
+                    .listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                    .partitionResult(tp)
+                    .get()
+                    .offset());
+        b.append(", group committed ")
+            .append(
+                admin
+                    .listConsumerGroupOffsets(ShippingConsumer.GROUP)
+                    .partitionsToOffsetAndMetadata()
+                    .get()
+                    .get(tp));
+      } catch (Exception e) {
+        b.append(", cannot read Kafka: ").append(e);
+      }
+    }
+    return b.toString();
   }
 
   /** Every phase starts from empty tables and a checkpoint. */
@@ -454,6 +551,44 @@ final class RelayPollerBench implements AutoCloseable {
     try (Connection c = pg.connect()) {
       return count(c, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements" + where);
     }
+  }
+
+  /** CPU nanoseconds per live thread of this JVM, keyed by name and id. */
+  private static Map<String, Long> threadCpu() {
+    java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Map<String, Long> cpu = new HashMap<>();
+    for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (t != null) {
+        long ns = mx.getThreadCpuTime(t.getThreadId());
+        if (ns >= 0) {
+          cpu.put(t.getThreadName() + "#" + t.getThreadId(), ns);
+        }
+      }
+    }
+    return cpu;
+  }
+
+  /** With {@code -Ddump=DIR}: which threads of this JVM used the CPU in the window. */
+  private static void dumpThreads(Variant variant, Map<String, Long> from, Map<String, Long> to)
+      throws IOException {
+    String dump = System.getProperty("dump");
+    if (dump == null) {
+      return;
+    }
+    StringBuilder b = new StringBuilder();
+    to.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - from.getOrDefault(e.getKey(), 0L)))
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(30)
+        .forEach(
+            e ->
+                b.append(
+                    String.format(
+                        java.util.Locale.ROOT, "%8.3f s  %s%n", e.getValue() / 1e9, e.getKey())));
+    Files.writeString(
+        Path.of(dump, variant + "-threads-" + System.nanoTime() + ".txt"),
+        b,
+        StandardCharsets.UTF_8);
   }
 
   /** With {@code -Ddump=DIR}: the phase's statements, most called first, for a closer look. */
