@@ -1,0 +1,717 @@
+package dev.unpoll.benchmarks;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.unpoll.consumer.IdempotencyStore;
+import dev.unpoll.consumer.KafkaConsumerRunner;
+import dev.unpoll.relay.Relay;
+import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.samples.orders.LegacySchema;
+import dev.unpoll.samples.orders.OrderService;
+import dev.unpoll.samples.orders.ShippingPoller;
+import dev.unpoll.samples.orders.migrated.RelayConfigs;
+import dev.unpoll.samples.orders.migrated.ShippingConsumer;
+import dev.unpoll.testkit.EmbeddedKafkaBroker;
+import dev.unpoll.testkit.EmbeddedPostgresServer;
+import dev.unpoll.testkit.TestKafka;
+import dev.unpoll.testkit.TestPostgres;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * One PostgreSQL and one Kafka broker shared by every variant, and what it takes to run one variant
+ * for one phase: the samples' writer ({@link OrderService}) inserting legacy integration rows at a
+ * fixed rate, and either nothing, the samples' {@link ShippingPoller}, or the relay with the
+ * samples' configuration plus the samples' {@link ShippingConsumer} handling them. Afterwards it
+ * checks that every row was handled exactly once and computes each row's commit → handled latency
+ * and what the database spent in the phase.
+ */
+final class RelayPollerBench implements AutoCloseable {
+  /** Who handles the rows the writer inserts. */
+  enum Variant {
+    /** Nobody: the writer alone, the database cost every variant has in common. */
+    WRITER_ONLY,
+    /** {@link ShippingPoller}: {@code FOR UPDATE SKIP LOCKED} every poll interval. */
+    POLLER,
+    /** The relay (samples' {@code relay-legacy.yaml}) → Kafka → {@code ShippingConsumer}. */
+    RELAY
+  }
+
+  /** One variant's phase. */
+  record Phase(
+      Variant variant,
+      int rows,
+      double writeSeconds,
+      long[] latencyMicros,
+      double dbCpuSeconds,
+      double walsenderCpuSeconds,
+      double jvmCpuSeconds,
+      long statements,
+      long transactions,
+      long walBytes,
+      double relayAckMeanMillis,
+      double othersCores) {
+    double rowsPerSecond() {
+      return rows / writeSeconds;
+    }
+
+    double meanLatencyMillis() {
+      return java.util.Arrays.stream(latencyMicros).average().orElse(Double.NaN) / 1000.0;
+    }
+
+    /** Nearest-rank percentile of the commit → handled latency, in milliseconds. */
+    double latencyMillis(double percentile) {
+      if (latencyMicros.length == 0) {
+        return Double.NaN;
+      }
+      int rank = (int) Math.ceil(percentile / 100.0 * latencyMicros.length);
+      return latencyMicros[Math.max(0, Math.min(latencyMicros.length, rank) - 1)] / 1000.0;
+    }
+  }
+
+  static final String SLOT = "unpoll_shop_integration";
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+  private final EmbeddedPostgresServer postgres;
+  private final EmbeddedKafkaBroker broker;
+  private final TestPostgres pg;
+  private final TestKafka kafka;
+  private final HikariDataSource writerPool;
+  private final HikariDataSource pollerPool;
+  private final HikariDataSource consumerPool;
+  private final CpuAccounting cpu;
+  private final Duration pollInterval;
+
+  private RelayPollerBench(
+      EmbeddedPostgresServer postgres,
+      EmbeddedKafkaBroker broker,
+      HikariDataSource writerPool,
+      HikariDataSource pollerPool,
+      HikariDataSource consumerPool,
+      Duration pollInterval) {
+    this.postgres = postgres;
+    this.broker = broker;
+    this.pg = postgres.postgres();
+    this.kafka = broker.kafka();
+    this.writerPool = writerPool;
+    this.pollerPool = pollerPool;
+    this.consumerPool = consumerPool;
+    this.cpu = new CpuAccounting(postgres.pid());
+    this.pollInterval = pollInterval;
+  }
+
+  /**
+   * Starts PostgreSQL with fsync, full-page writes and synchronous commit on and pg_stat_statements
+   * loaded, an in-JVM Kafka broker, and creates the samples' legacy schema, the idempotency tables
+   * and the relay's topic.
+   */
+  static RelayPollerBench start(Duration pollInterval) throws SQLException {
+    EmbeddedPostgresServer postgres =
+        EmbeddedPostgresServer.builder()
+            .setting("fsync", "on")
+            .setting("full_page_writes", "on")
+            .setting("synchronous_commit", "on")
+            .setting("shared_preload_libraries", "pg_stat_statements")
+            .setting("pg_stat_statements.track", "top")
+            .start();
+    EmbeddedKafkaBroker broker = null;
+    List<HikariDataSource> pools = new ArrayList<>();
+    try {
+      broker = EmbeddedKafkaBroker.builder().start();
+      TestPostgres pg = postgres.postgres();
+      HikariDataSource writer = pool(pg, "writer", 2);
+      pools.add(writer);
+      HikariDataSource poller = pool(pg, "poller", 2);
+      pools.add(poller);
+      HikariDataSource consumer = pool(pg, "consumer", 2);
+      pools.add(consumer);
+      LegacySchema.create(writer);
+      IdempotencyStore.defaults().createTablesIfAbsent(writer);
+      try (Connection c = pg.connect();
+          Statement s = c.createStatement()) {
+        s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      }
+      broker.kafka().createTopic(RelayConfigs.LEGACY_TOPIC, 1);
+      return new RelayPollerBench(postgres, broker, writer, poller, consumer, pollInterval);
+    } catch (RuntimeException | SQLException e) {
+      pools.forEach(HikariDataSource::close);
+      if (broker != null) {
+        broker.close();
+      }
+      postgres.close();
+      throw e;
+    }
+  }
+
+  private static HikariDataSource pool(TestPostgres pg, String name, int size) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(pg.jdbcUrl());
+    config.setUsername(pg.user());
+    config.setPassword(pg.password());
+    config.setMaximumPoolSize(size);
+    config.setMinimumIdle(size);
+    config.setPoolName("relay-bench-" + name);
+    return new HikariDataSource(config);
+  }
+
+  String setting(String name) throws SQLException {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SHOW " + name)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /**
+   * Runs {@code variant} for one phase: resets the tables, starts the variant, waits until a probe
+   * row is handled, then writes {@code rate} rows per second for {@code seconds} and measures from
+   * the first write until {@code settle} after the last. Aborts on any lost, doubled or unknown
+   * row.
+   */
+  Phase run(Variant variant, double rate, double seconds, Duration settle) throws Exception {
+    reset();
+    OrderService orders = new OrderService(writerPool);
+    ShippingPoller poller = null;
+    Relay relay = null;
+    KafkaConsumerRunner consumer = null;
+    SimpleMeterRegistry relayMetrics = new SimpleMeterRegistry();
+    try {
+      if (variant == Variant.POLLER) {
+        poller = new ShippingPoller(pollerPool);
+        poller.start(pollInterval);
+      } else if (variant == Variant.RELAY) {
+        relay = Relay.builder().config(relayConfig()).meterRegistry(relayMetrics).build();
+        relay.start();
+        await(relay::isStreaming, "relay streaming");
+        consumer =
+            ShippingConsumer.run(
+                ShippingConsumer.claiming(consumerPool, new SimpleMeterRegistry()),
+                kafka.bootstrapServers(),
+                RelayConfigs.LEGACY_TOPIC);
+      }
+      if (variant != Variant.WRITER_ONLY) {
+        // the path works end to end before the clock starts (group joined, slot streaming)
+        long probe = orders.placeOrder("probe", new BigDecimal("1.00"));
+        await(() -> handledCount(probe, probe) == 1, "probe row handled");
+      }
+      Thread.sleep(2000);
+
+      int n = (int) Math.round(rate * seconds);
+      long[] ids = new long[n];
+      Instant[] committed = new Instant[n];
+      resetStatements();
+      String walBefore = walInsertLsn();
+      Timer ack = relayMetrics.find("unpoll.relay.latency").timer();
+      long ackCountBefore = ack == null ? 0 : ack.count();
+      double ackTotalBefore = ack == null ? 0 : ack.totalTime(TimeUnit.MILLISECONDS);
+      Map<String, Long> threadsBefore = threadCpu();
+      CpuAccounting.Snapshot machineBefore = cpu.snapshot();
+      Ticks before = ticks();
+      long start = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        long due = start + (long) (i * 1e9 / rate);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        ids[i] = orders.placeOrder("customer-" + i, new BigDecimal("10.50"));
+        committed[i] = Instant.now();
+      }
+      double writeSeconds = (System.nanoTime() - start) / 1e9;
+      Thread.sleep(settle.toMillis());
+      Ticks after = ticks();
+      CpuAccounting.Snapshot machineAfter = cpu.snapshot();
+      long statements = statements("");
+      dumpStatements(variant);
+      dumpThreads(variant, threadsBefore, threadCpu());
+      long transactions = statements(" WHERE query = 'BEGIN'");
+      long walBytes = walBytesSince(walBefore);
+      ack = relayMetrics.find("unpoll.relay.latency").timer();
+      double ackMean =
+          ack == null
+              ? Double.NaN
+              : (ack.totalTime(TimeUnit.MILLISECONDS) - ackTotalBefore)
+                  / (ack.count() - ackCountBefore);
+
+      long first = ids[0];
+      long last = ids[n - 1];
+      if (variant != Variant.WRITER_ONLY) {
+        try {
+          await(() -> handledCount(first, last) >= n, "all " + n + " rows handled");
+        } catch (IllegalStateException e) {
+          throw new IllegalStateException(
+              e.getMessage() + "; " + diagnose(first, last, relay, relayMetrics), e);
+        }
+      }
+      stop(poller, consumer, relay);
+      poller = null;
+      consumer = null;
+      relay = null;
+      long[] latencies = check(variant, ids, committed);
+      return new Phase(
+          variant,
+          n,
+          writeSeconds,
+          latencies,
+          (after.postgres - before.postgres) / (double) CLOCK_TICKS_PER_SECOND,
+          (after.walsender - before.walsender) / (double) CLOCK_TICKS_PER_SECOND,
+          (after.jvmNanos - before.jvmNanos) / 1e9,
+          statements,
+          transactions,
+          walBytes,
+          ackMean,
+          CpuAccounting.othersCores(machineBefore, machineAfter));
+    } finally {
+      stop(poller, consumer, relay);
+    }
+  }
+
+  private RelayConfig relayConfig() {
+    Map<String, String> env =
+        Map.of(
+            "ORDERS_DB_URL", pg.jdbcUrl(),
+            "ORDERS_DB_USER", pg.user(),
+            "ORDERS_DB_PASSWORD", pg.password(),
+            "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    return RelayConfigs.load(RelayConfigs.LEGACY, env);
+  }
+
+  /** Stops what runs; the relay's slot and offsets are dropped so its next start is a first one. */
+  private void stop(ShippingPoller poller, KafkaConsumerRunner consumer, Relay relay)
+      throws Exception {
+    if (poller != null) {
+      poller.stop();
+    }
+    if (consumer != null) {
+      consumer.close();
+    }
+    if (relay != null) {
+      relay.close();
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (true) {
+        try (Connection c = pg.connect();
+            Statement s = c.createStatement()) {
+          s.execute(
+              "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                  + " WHERE slot_name = '"
+                  + SLOT
+                  + "'");
+          s.execute("DROP TABLE IF EXISTS unpoll_relay_offsets_" + SLOT);
+          break;
+        } catch (SQLException e) {
+          if (System.nanoTime() > deadline) {
+            throw e; // the walsender did not let go of the slot
+          }
+          Thread.sleep(100);
+        }
+      }
+    }
+  }
+
+  /** What a phase that did not handle every row left behind, for the failure message. */
+  private String diagnose(long first, long last, Relay relay, SimpleMeterRegistry relayMetrics) {
+    StringBuilder b = new StringBuilder();
+    try (Connection c = pg.connect()) {
+      b.append("handled ").append(handledCount(first, last));
+      b.append(", rows not DONE ")
+          .append(
+              count(
+                  c,
+                  "SELECT count(*) FROM shop.order_integration WHERE status <> 'DONE' AND id BETWEEN "
+                      + first
+                      + " AND "
+                      + last));
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT min(id), max(id) FROM shop.order_integration WHERE status <> 'DONE'"
+                      + " AND id BETWEEN "
+                      + first
+                      + " AND "
+                      + last)) {
+        rs.next();
+        b.append(" (ids ").append(rs.getLong(1)).append("..").append(rs.getLong(2)).append(')');
+      }
+      b.append(", keys recorded ").append(count(c, "SELECT count(*) FROM unpoll_processed"));
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT slot_name, active, confirmed_flush_lsn, pg_current_wal_lsn()"
+                      + " FROM pg_replication_slots")) {
+        while (rs.next()) {
+          b.append(", slot ")
+              .append(rs.getString(1))
+              .append(" active ")
+              .append(rs.getBoolean(2))
+              .append(" confirmed ")
+              .append(rs.getString(3))
+              .append(" wal ")
+              .append(rs.getString(4));
+        }
+      }
+    } catch (SQLException e) {
+      b.append(", cannot read the database: ").append(e);
+    }
+    if (relay != null) {
+      b.append(", relay streaming ")
+          .append(relay.isStreaming())
+          .append(" error ")
+          .append(relay.lastError().orElse("none"))
+          .append(" acked LSN ")
+          .append(relay.lastAcknowledgedLsn().orElse("none"));
+      relayMetrics
+          .getMeters()
+          .forEach(
+              m ->
+                  m.measure()
+                      .forEach(
+                          x ->
+                              b.append(", ")
+                                  .append(m.getId().getName())
+                                  .append(m.getId().getTags())
+                                  .append(' ')
+                                  .append(x.getStatistic())
+                                  .append('=')
+                                  .append(x.getValue())));
+      org.apache.kafka.clients.admin.Admin admin = kafka.admin(); // shared: not closed here
+      try {
+        org.apache.kafka.common.TopicPartition tp =
+            new org.apache.kafka.common.TopicPartition(RelayConfigs.LEGACY_TOPIC, 0);
+        b.append(", topic end offset ")
+            .append(
+                admin
+                    .listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                    .partitionResult(tp)
+                    .get()
+                    .offset());
+        b.append(", group committed ")
+            .append(
+                admin
+                    .listConsumerGroupOffsets(ShippingConsumer.GROUP)
+                    .partitionsToOffsetAndMetadata()
+                    .get()
+                    .get(tp));
+      } catch (Exception e) {
+        b.append(", cannot read Kafka: ").append(e);
+      }
+    }
+    return b.toString();
+  }
+
+  /** Every phase starts from empty tables and a checkpoint. */
+  private void reset() throws SQLException {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "TRUNCATE shop.order_integration, shop.orders, shipping.shipments,"
+              + " shipping.handling_log, unpoll_processed");
+      s.execute("VACUUM ANALYZE shop.order_integration");
+      s.execute("CHECKPOINT");
+    }
+  }
+
+  private int handledCount(long first, long last) {
+    try (Connection c = pg.connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT count(*) FROM shipping.handling_log WHERE integration_id BETWEEN ? AND ?")) {
+      s.setLong(1, first);
+      s.setLong(2, last);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Every written row handled exactly once by the variant's path and marked DONE, no unknown row
+   * handled, one shipment per row; returns the latencies (handled_at − commit) sorted.
+   */
+  private long[] check(Variant variant, long[] ids, Instant[] committed) throws SQLException {
+    Map<Long, Integer> index = new HashMap<>();
+    for (int i = 0; i < ids.length; i++) {
+      index.put(ids[i], i);
+    }
+    long[] latencies = new long[variant == Variant.WRITER_ONLY ? 0 : ids.length];
+    boolean[] seen = new boolean[ids.length];
+    String expectedBy = variant == Variant.POLLER ? "poller" : "consumer";
+    List<String> problems = new ArrayList<>();
+    try (Connection c = pg.connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT integration_id, handled_by, handled_at FROM shipping.handling_log"
+                    + " WHERE integration_id >= ?")) {
+      s.setLong(1, ids[0]);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          long id = rs.getLong(1);
+          Integer i = index.get(id);
+          if (variant == Variant.WRITER_ONLY || i == null) {
+            problems.add("unexpected handling of row " + id);
+          } else if (seen[i]) {
+            problems.add("row " + id + " handled twice");
+          } else if (!expectedBy.equals(rs.getString(2))) {
+            problems.add("row " + id + " handled by " + rs.getString(2));
+          } else {
+            seen[i] = true;
+            Instant handled = rs.getObject(3, OffsetDateTime.class).toInstant();
+            latencies[i] = Duration.between(committed[i], handled).toNanos() / 1000;
+          }
+        }
+      }
+      if (variant != Variant.WRITER_ONLY) {
+        for (int i = 0; i < ids.length; i++) {
+          if (!seen[i]) {
+            problems.add("row " + ids[i] + " never handled");
+          }
+        }
+        long notDone =
+            count(
+                c,
+                "SELECT count(*) FROM shop.order_integration WHERE status <> 'DONE' AND id >= "
+                    + ids[0]);
+        if (notDone != 0) {
+          problems.add(notDone + " rows not DONE");
+        }
+        long shipments =
+            count(c, "SELECT count(*) FROM shipping.shipments WHERE integration_id >= " + ids[0]);
+        if (shipments != ids.length) {
+          problems.add(shipments + " shipments for " + ids.length + " rows");
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(
+          variant
+              + ": "
+              + problems.size()
+              + " problems, first: "
+              + problems.subList(0, Math.min(5, problems.size())));
+    }
+    String dump = System.getProperty("dump");
+    if (dump != null && latencies.length > 0) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < latencies.length; i++) {
+        b.append(i).append(' ').append(latencies[i]).append('\n');
+      }
+      try {
+        Files.writeString(
+            Path.of(dump, variant + "-" + ids[0] + ".txt"), b, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    java.util.Arrays.sort(latencies);
+    return latencies;
+  }
+
+  private static long count(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private void resetStatements() throws SQLException {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      s.execute("SELECT pg_stat_statements_reset()");
+    }
+  }
+
+  /** Statements executed since the reset, by every role and database (calls, top level). */
+  private long statements(String where) throws SQLException {
+    try (Connection c = pg.connect()) {
+      return count(c, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements" + where);
+    }
+  }
+
+  /** CPU nanoseconds per live thread of this JVM, keyed by name and id. */
+  private static Map<String, Long> threadCpu() {
+    java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Map<String, Long> cpu = new HashMap<>();
+    for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (t != null) {
+        long ns = mx.getThreadCpuTime(t.getThreadId());
+        if (ns >= 0) {
+          cpu.put(t.getThreadName() + "#" + t.getThreadId(), ns);
+        }
+      }
+    }
+    return cpu;
+  }
+
+  /** With {@code -Ddump=DIR}: which threads of this JVM used the CPU in the window. */
+  private static void dumpThreads(Variant variant, Map<String, Long> from, Map<String, Long> to)
+      throws IOException {
+    String dump = System.getProperty("dump");
+    if (dump == null) {
+      return;
+    }
+    StringBuilder b = new StringBuilder();
+    to.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - from.getOrDefault(e.getKey(), 0L)))
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(30)
+        .forEach(
+            e ->
+                b.append(
+                    String.format(
+                        java.util.Locale.ROOT, "%8.3f s  %s%n", e.getValue() / 1e9, e.getKey())));
+    Files.writeString(
+        Path.of(dump, variant + "-threads-" + System.nanoTime() + ".txt"),
+        b,
+        StandardCharsets.UTF_8);
+  }
+
+  /** With {@code -Ddump=DIR}: the phase's statements, most called first, for a closer look. */
+  private void dumpStatements(Variant variant) throws SQLException, IOException {
+    String dump = System.getProperty("dump");
+    if (dump == null) {
+      return;
+    }
+    StringBuilder b = new StringBuilder();
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT calls, rows, round(total_exec_time::numeric, 1), query"
+                    + " FROM pg_stat_statements ORDER BY calls DESC")) {
+      while (rs.next()) {
+        b.append(rs.getLong(1))
+            .append('\t')
+            .append(rs.getLong(2))
+            .append('\t')
+            .append(rs.getString(3))
+            .append('\t')
+            .append(rs.getString(4).replaceAll("\\s+", " "))
+            .append('\n');
+      }
+    }
+    Files.writeString(
+        Path.of(dump, variant + "-statements-" + System.nanoTime() + ".tsv"),
+        b,
+        StandardCharsets.UTF_8);
+  }
+
+  private String walInsertLsn() throws SQLException {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private long walBytesSince(String lsn) throws SQLException {
+    try (Connection c = pg.connect();
+        PreparedStatement s =
+            c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), ?::pg_lsn)")) {
+      s.setString(1, lsn);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** CPU counters: all PostgreSQL processes, the walsenders among them, and this JVM. */
+  private record Ticks(long postgres, long walsender, long jvmNanos) {}
+
+  private Ticks ticks() throws IOException {
+    long postmaster = postgres.pid();
+    long total = 0;
+    long walsender = 0;
+    String[] own = stat(Path.of("/proc", Long.toString(postmaster)));
+    if (own != null) {
+      // the postmaster's own time plus that of its children that ended (it reaps them)
+      total += Long.parseLong(own[11]) + Long.parseLong(own[12]);
+      total += Long.parseLong(own[13]) + Long.parseLong(own[14]);
+    }
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path p :
+          procs
+              .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+              .toList()) {
+        String[] stat = stat(p);
+        if (stat == null || Long.parseLong(stat[1]) != postmaster) {
+          continue;
+        }
+        long t = Long.parseLong(stat[11]) + Long.parseLong(stat[12]);
+        total += t;
+        if (cmdline(p).contains("walsender")) {
+          walsender += t;
+        }
+      }
+    }
+    long jvm =
+        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime();
+    return new Ticks(total, walsender, jvm);
+  }
+
+  private static String cmdline(Path proc) {
+    try {
+      return new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Fields of /proc/PID/stat after the command name, as in {@link CpuAccounting}. */
+  private static String[] stat(Path proc) {
+    try {
+      String s = Files.readString(proc.resolve("stat"));
+      return s.substring(s.lastIndexOf(')') + 2).split(" ");
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out after " + TIMEOUT + " waiting for: " + what);
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+  }
+
+  @Override
+  public void close() {
+    consumerPool.close();
+    pollerPool.close();
+    writerPool.close();
+    broker.close();
+    postgres.close();
+  }
+}
