@@ -137,10 +137,10 @@ public final class ConsumerRatios {
           Locale.ROOT,
           "| `%s` | %.0f | %.3f | %.3f | %.3f |%n",
           v,
-          OutboxRatios.median(ops),
-          OutboxRatios.median(ratios),
-          ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
-          ratios.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN));
+          Stats.median(ops),
+          Stats.median(ratios),
+          Stats.min(ratios),
+          Stats.max(ratios));
     }
   }
 

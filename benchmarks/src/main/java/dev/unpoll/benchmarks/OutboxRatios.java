@@ -47,7 +47,7 @@ public final class OutboxRatios {
     List<Map<Variant, Double>> serverCpuPerFork = new ArrayList<>();
     for (RunResult run : new Runner(options).run()) {
       for (BenchmarkResult fork : run.getBenchmarkResults()) {
-        meanNanosPerFork.add(meanNanos(fork));
+        meanNanosPerFork.add(perTransaction(fork, "Ns"));
         clientCpuPerFork.add(perTransaction(fork, "ClientCpuNs"));
         serverCpuPerFork.add(perTransaction(fork, "ServerCpuNs"));
       }
@@ -83,15 +83,15 @@ public final class OutboxRatios {
         ratios.add(fork.get(Variant.NONE) / fork.get(v));
       }
       double goal = goal(v);
-      double median = median(ratios);
+      double median = Stats.median(ratios);
       System.out.printf(
           Locale.ROOT,
           "%-21s %12.1f %14.3f %11.3f %11.3f   %-8s %-3s   %16s   %16s%n",
           v,
-          median(ops),
+          Stats.median(ops),
           median,
-          ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
-          ratios.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
+          Stats.min(ratios),
+          Stats.max(ratios),
           goal == 0 ? "" : ">= " + goal,
           goal == 0 ? "" : (median >= goal ? "yes" : "no"),
           micros(clientCpuPerFork, v),
@@ -105,7 +105,7 @@ public final class OutboxRatios {
     for (Map<Variant, Double> fork : perFork) {
       values.add(fork.get(v));
     }
-    double median = median(values);
+    double median = Stats.median(values);
     return median > 0 ? String.format(Locale.ROOT, "%.1f", median / 1000) : "n/a";
   }
 
@@ -122,31 +122,13 @@ public final class OutboxRatios {
     }
     Map<Variant, Double> per = new EnumMap<>(Variant.class);
     for (Variant v : Variant.values()) {
-      per.put(v, sum.get(v) / Math.max(1, count.get(v)));
-    }
-    return per;
-  }
-
-  /** Mean transaction time per variant over the fork's measurement iterations. */
-  private static Map<Variant, Double> meanNanos(BenchmarkResult fork) {
-    Map<Variant, Double> nanos = new EnumMap<>(Variant.class);
-    Map<Variant, Double> count = new EnumMap<>(Variant.class);
-    for (IterationResult iteration : fork.getIterationResults()) {
-      Map<String, Result> counters = iteration.getSecondaryResults();
-      for (Variant v : Variant.values()) {
-        nanos.merge(v, score(counters, counterName(v) + "Ns"), Double::sum);
-        count.merge(v, score(counters, counterName(v) + "Tx"), Double::sum);
-      }
-    }
-    Map<Variant, Double> mean = new EnumMap<>(Variant.class);
-    for (Variant v : Variant.values()) {
       if (count.get(v) < 1) {
         throw new IllegalStateException(
             v + " ran no transaction in a fork: the measurement is too short for its slices");
       }
-      mean.put(v, nanos.get(v) / count.get(v));
+      per.put(v, sum.get(v) / count.get(v));
     }
-    return mean;
+    return per;
   }
 
   private static double score(Map<String, Result> counters, String name) {
@@ -173,12 +155,5 @@ public final class OutboxRatios {
       case WAL_MESSAGE, WAL_MESSAGE_COMMIT -> 0.97;
       default -> 0;
     };
-  }
-
-  static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    sorted.sort(Double::compare);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 }

@@ -244,9 +244,9 @@ public final class RelayVsPoller {
         Locale.ROOT,
         "| %s | %.3f | %.3f | %.3f |%n",
         what,
-        OutboxRatios.median(ratios),
-        ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
-        ratios.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN));
+        Stats.median(ratios),
+        Stats.min(ratios),
+        Stats.max(ratios));
   }
 
   private static double median(
@@ -255,6 +255,6 @@ public final class RelayVsPoller {
     for (Map<Variant, Phase> r : rounds) {
       values.add(f.applyAsDouble(r.get(v)));
     }
-    return OutboxRatios.median(values);
+    return Stats.median(values);
   }
 }
