@@ -200,7 +200,7 @@ public final class RelayRunner implements AutoCloseable {
     if (slots != null) {
       return;
     }
-    slots =
+    SlotMonitor monitor =
         SlotMonitor.builder()
             .jdbcUrl(config.source().jdbcUrl())
             .user(config.source().user())
@@ -209,8 +209,11 @@ public final class RelayRunner implements AutoCloseable {
             .retainedWalWarningBytes(config.monitoring().retainedWalWarningBytes())
             .meterRegistry(registry)
             .listener(this::onSlotStatus)
-            .build()
-            .start();
+            .build();
+    // The first look at the slot happens before /ready can see the monitor: readiness then goes
+    // from down to up once per term, never up ("streaming") -> down ("not checked") -> up.
+    monitor.poll();
+    slots = monitor.start();
   }
 
   private void onSlotStatus(SlotStatus status) {
@@ -253,7 +256,7 @@ public final class RelayRunner implements AutoCloseable {
       return HealthStatus.down(role.get() + ": not streaming");
     }
     SlotMonitor s = slots;
-    return s == null ? HealthStatus.up("streaming") : s.readiness();
+    return s == null ? HealthStatus.down("streaming; slot not checked yet") : s.readiness();
   }
 
   /** Stops gracefully: the batch in flight is acknowledged, offsets flushed, the lock released. */

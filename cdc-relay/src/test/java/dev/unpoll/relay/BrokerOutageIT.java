@@ -9,10 +9,12 @@ import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -135,6 +137,7 @@ class BrokerOutageIT {
       TestKafka shared) throws Exception {
     String topic = "outage";
     Set<Integer> beforeOutage;
+    long ackedBeforeRestart;
     EmbeddedKafkaBroker own = EmbeddedKafkaBroker.builder().start();
     try (Relay relay =
         Relay.builder()
@@ -152,11 +155,10 @@ class BrokerOutageIT {
                 .collect(Collectors.toCollection(TreeSet::new));
       }
       own.close();
-      long walBeforeOutageRows = currentWalLsn();
-      sql(db, "insert into outage_q select g, 'during' from generate_series(51, 100) g");
+      insertOutageRowsWithoutInterleavedHeartbeats();
       await().atMost(Duration.ofSeconds(90)).until(() -> !relay.isHealthy());
       assertThat(relay.lastError().orElseThrow()).contains("Kafka did not acknowledge");
-      assertThat(lsn(relay.lastAcknowledgedLsn().orElseThrow())).isLessThan(walBeforeOutageRows);
+      ackedBeforeRestart = lsn(relay.lastAcknowledgedLsn().orElseThrow());
     } finally {
       own.close();
     }
@@ -174,21 +176,41 @@ class BrokerOutageIT {
         await()
             .atMost(Duration.ofSeconds(60))
             .until(() -> reader.poll().stream().map(RelayFixtures::key).distinct().count() >= 50);
+        List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(1));
         Set<Integer> after =
-            reader.settle(Duration.ofSeconds(1)).stream()
+            records.stream()
                 .map(r -> Integer.parseInt(RelayFixtures.key(r)))
                 .collect(Collectors.toCollection(TreeSet::new));
         assertThat(after).containsAll(IntStream.rangeClosed(51, 100).boxed().toList());
+        // The relay may acknowledge changes the broker never had to take (heartbeats committed
+        // before the outage rows), but never a position at or past a row Kafka did not take: the
+        // exact LSN of each outage row is in the header of its re-published event.
+        long firstUnacknowledged =
+            records.stream()
+                .filter(r -> Integer.parseInt(RelayFixtures.key(r)) > 50)
+                .mapToLong(r -> lsn(RelayFixtures.header(r, "unpoll_lsn")))
+                .min()
+                .orElseThrow();
+        assertThat(ackedBeforeRestart)
+            .as("last acknowledged LSN vs the first row Kafka did not acknowledge")
+            .isLessThan(firstUnacknowledged);
       }
     }
   }
 
-  private static long currentWalLsn() throws Exception {
+  /**
+   * Inserts rows 51-100 in one transaction that holds the heartbeat table's lock, so that no
+   * heartbeat's change lands among the rows in the WAL while committing before them: every
+   * heartbeat commits either before the rows' first change or after their commit, and the last
+   * acknowledged LSN can be compared with the rows' own LSNs exactly.
+   */
+  private static void insertOutageRowsWithoutInterleavedHeartbeats() throws Exception {
     try (var c = db.connect();
-        var s = c.createStatement();
-        var rs = s.executeQuery("select pg_current_wal_lsn()::text")) {
-      rs.next();
-      return lsn(rs.getString(1));
+        var s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("lock table " + Relay.HEARTBEAT_TABLE.quoted() + " in share row exclusive mode");
+      s.execute("insert into outage_q select g, 'during' from generate_series(51, 100) g");
+      c.commit();
     }
   }
 

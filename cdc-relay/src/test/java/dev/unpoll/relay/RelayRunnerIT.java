@@ -64,12 +64,16 @@ class RelayRunnerIT {
   void streamingResumesInANewLeadershipTermWhenTheLeadersLockSessionDiesAndNoRowIsLost(
       TestKafka kafka) throws Exception {
     String topic = kafka.createUniqueTopic("runner", 1);
-    ExecutorService threads = Executors.newFixedThreadPool(2);
+    ExecutorService threads = Executors.newFixedThreadPool(3);
     RelayRunner a = RelayRunner.of(replica(kafka, topic, freePort()));
     RelayRunner b = RelayRunner.of(replica(kafka, topic, freePort()));
     try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
       Future<Integer> aExit = threads.submit(a::run);
+      ReadinessSampler sampler = new ReadinessSampler(a);
+      threads.submit(sampler);
       await().atMost(Duration.ofSeconds(60)).until(() -> streaming(a));
+      // Ready once streaming and the slot was checked; it then stays ready (no flapping).
+      await().atMost(Duration.ofSeconds(60)).until(() -> get(a, "/ready").statusCode() == 200);
       Future<Integer> bExit = threads.submit(b::run);
       await().atMost(Duration.ofSeconds(30)).until(() -> "standby".equals(b.role()));
 
@@ -85,6 +89,9 @@ class RelayRunnerIT {
           .contains("unpoll_relay_events_total")
           .contains("unpoll_relay_slot_retained_wal_bytes");
 
+      assertThat(sampler.stop())
+          .as("/ready of the first leader, sampled from its start: down, then up for good")
+          .isIn(List.of(503, 200), List.of(200));
       Relay firstTerm = a.relay();
       terminateLockHolder();
       // The old leader stops streaming at once and competes again as a standby, so either replica
@@ -96,7 +103,7 @@ class RelayRunnerIT {
       RelayRunner leader = streaming(b) ? b : a;
       RelayRunner standby = leader == a ? b : a;
       assertThat(standby.role()).isEqualTo("standby");
-      assertThat(get(leader, "/ready").statusCode()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(60)).until(() -> get(leader, "/ready").statusCode() == 200);
       assertThat(get(standby, "/ready").statusCode()).isEqualTo(503);
 
       sql(db, "insert into ha_q select g, 'after' from generate_series(51, 100) g");
@@ -115,6 +122,43 @@ class RelayRunnerIT {
       a.close();
       b.close();
       threads.shutdownNow();
+    }
+  }
+
+  /** Polls a replica's {@code /ready} until stopped and keeps each change of the status code. */
+  private final class ReadinessSampler implements Runnable {
+    private final RelayRunner runner;
+    private final List<Integer> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile boolean stopped;
+
+    ReadinessSampler(RelayRunner runner) {
+      this.runner = runner;
+    }
+
+    @Override
+    public void run() {
+      while (!stopped) {
+        if (runner.httpPort() > 0) {
+          try {
+            int code = get(runner, "/ready").statusCode();
+            if (changes.isEmpty() || changes.get(changes.size() - 1) != code) {
+              changes.add(code);
+            }
+          } catch (IOException e) {
+            // the server is not listening yet
+          } catch (InterruptedException e) {
+            return;
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // sampling period
+      }
+    }
+
+    List<Integer> stop() {
+      stopped = true;
+      return List.copyOf(changes);
     }
   }
 
