@@ -3,6 +3,7 @@ package dev.unpoll.relay;
 import dev.unpoll.relay.internal.DebeziumProperties;
 import dev.unpoll.relay.internal.KafkaPublisher;
 import dev.unpoll.relay.internal.PreFlight;
+import dev.unpoll.relay.internal.SourceErrors;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -154,7 +156,13 @@ public final class Relay implements AutoCloseable {
     streaming.set(false);
     if (!success || error != null) {
       String m = error == null ? message : rootMessage(error);
-      if (m != null && m.contains("no longer available on the server")) {
+      Optional<SQLException> fatal =
+          error == null ? Optional.empty() : SourceErrors.nonTransient(error);
+      if (fatal.isPresent()) {
+        // a change the slot cannot decode (its publication is missing) is a slot problem: exit 3
+        slotFailure.set(SourceErrors.missingPublication(fatal.get()));
+        m = SourceErrors.explain(fatal.get(), config);
+      } else if (m != null && m.contains("no longer available on the server")) {
         slotFailure.set(true);
         m =
             "replication slot "
@@ -236,7 +244,10 @@ public final class Relay implements AutoCloseable {
     return lastError.get() == null && (!started.get() || terminated.getCount() > 0);
   }
 
-  /** True if the relay stopped because the slot no longer matches its offsets ({@code exit 3}). */
+  /**
+   * True if the relay stopped on a slot problem ({@code exit 3}): the slot no longer matches its
+   * offsets, or it holds a change it cannot decode because its publication did not exist then.
+   */
   public boolean failedOnSlot() {
     return slotFailure.get();
   }

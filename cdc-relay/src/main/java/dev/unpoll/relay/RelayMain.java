@@ -21,7 +21,10 @@ public final class RelayMain {
   /** The configuration is invalid; every problem is printed. */
   public static final int EXIT_CONFIG = 2;
 
-  /** The slot is missing or invalidated, or the publication lacks a captured table. */
+  /**
+   * The slot is missing or invalidated, the publication lacks a captured table, or the slot holds a
+   * change it cannot decode because its publication did not exist then.
+   */
   public static final int EXIT_SLOT = 3;
 
   private RelayMain() {}

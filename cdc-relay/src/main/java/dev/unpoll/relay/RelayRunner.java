@@ -1,5 +1,6 @@
 package dev.unpoll.relay;
 
+import dev.unpoll.relay.internal.PreFlight;
 import dev.unpoll.relay.ops.HealthStatus;
 import dev.unpoll.relay.ops.LeaderElection;
 import dev.unpoll.relay.ops.RelayHttpServer;
@@ -8,9 +9,13 @@ import dev.unpoll.relay.ops.SlotMonitor;
 import dev.unpoll.relay.ops.SlotStatus;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -36,6 +41,18 @@ import org.slf4j.LoggerFactory;
 public final class RelayRunner implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RelayRunner.class);
   private static final Duration STREAMING_POLL = Duration.ofMillis(100);
+
+  /**
+   * How long a new HA leader waits in one round for the previous leader's walsender to let go of
+   * the slot before it logs an error and starts another round. The walsender of a leader that died
+   * holds the slot until the server notices (up to {@code wal_sender_timeout}, 60 s by default).
+   */
+  public static final Duration SLOT_RELEASE_WAIT = Duration.ofSeconds(120);
+
+  /** How often the waiting leader checks the slot, and how often it logs that it still waits. */
+  private static final Duration SLOT_RELEASE_POLL = Duration.ofMillis(500);
+
+  private static final Duration SLOT_RELEASE_LOG = Duration.ofSeconds(10);
 
   private final RelayConfig config;
   private final PrometheusMeterRegistry registry;
@@ -70,7 +87,10 @@ public final class RelayRunner implements AutoCloseable {
     return h == null ? -1 : h.port();
   }
 
-  /** {@code leader}, {@code standby}, {@code starting} or {@code stopped}. */
+  /**
+   * {@code leader}, {@code standby}, {@code waiting-for-slot} (HA: leader, but the previous
+   * leader's walsender still holds the slot), {@code starting} or {@code stopped}.
+   */
   public String role() {
     return role.get();
   }
@@ -126,6 +146,9 @@ public final class RelayRunner implements AutoCloseable {
           }
           leadershipLost.set(false);
         }
+        if (election != null && !awaitSlotReleased()) {
+          continue; // lost leadership, stopping, or one round of waiting is over: stand by again
+        }
         role.set("leader");
         int exit = runOneTerm();
         if (exit >= 0) {
@@ -141,6 +164,64 @@ public final class RelayRunner implements AutoCloseable {
     } finally {
       role.set("stopped");
       closeOps();
+    }
+  }
+
+  /**
+   * HA: a slot has one reader at a time, and the previous leader's walsender may still hold it
+   * after that leader lost the lock. The new leader waits for it (role {@code waiting-for-slot}),
+   * logging every {@link #SLOT_RELEASE_LOG}, for at most {@link #SLOT_RELEASE_WAIT}.
+   *
+   * @return true when the slot is free (or cannot be checked: the pre-flight then reports why);
+   *     false when leadership was lost, the runner stops, or the round ran out
+   */
+  private boolean awaitSlotReleased() throws InterruptedException {
+    String slot = config.source().slot();
+    long start = System.nanoTime();
+    long nextLog = start;
+    try (Connection c = PreFlight.connect(config.source())) {
+      while (true) {
+        OptionalLong holder = PreFlight.slotHolder(c, slot);
+        long now = System.nanoTime();
+        Duration waited = Duration.ofNanos(now - start);
+        if (holder.isEmpty()) {
+          if (waited.compareTo(SLOT_RELEASE_POLL) > 0) {
+            LOG.info("slot {} is free after waiting {}; starting to stream", slot, waited);
+          }
+          return true;
+        }
+        if (stopping.get() || (election != null && !election.isLeader())) {
+          return false;
+        }
+        if (waited.compareTo(SLOT_RELEASE_WAIT) >= 0) {
+          LOG.error(
+              "slot {} is still held by server process {} after {}: the previous leader's"
+                  + " walsender should have gone by now. If another relay outside this HA group"
+                  + " (lock {}) streams from the slot, stop it; to end the holder: SELECT"
+                  + " pg_terminate_backend({}); still standing by for the slot",
+              slot,
+              holder.getAsLong(),
+              waited,
+              config.ha().lockName(),
+              holder.getAsLong());
+          return false;
+        }
+        role.set("waiting-for-slot");
+        if (now >= nextLog) {
+          LOG.warn(
+              "leader, but slot {} is still held by server process {} (the previous leader's"
+                  + " walsender?); waiting for it to be released, {} so far, at most {} per round",
+              slot,
+              holder.getAsLong(),
+              waited,
+              SLOT_RELEASE_WAIT);
+          nextLog = now + SLOT_RELEASE_LOG.toNanos();
+        }
+        TimeUnit.NANOSECONDS.sleep(SLOT_RELEASE_POLL.toNanos());
+      }
+    } catch (SQLException e) {
+      LOG.warn("cannot check whether slot {} is free: {}", slot, e.getMessage());
+      return true;
     }
   }
 

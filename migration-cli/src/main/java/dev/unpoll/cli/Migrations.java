@@ -334,16 +334,39 @@ public final class Migrations {
         recorded.put(MappingResolver.CONSUMER_GROUP_KEY, group);
       }
       boolean slotCreated = false;
+      boolean addedToPublication = false;
       if (target == Phase.CAPTURING) {
+        // Order matters, and each step is committed before the next one starts. pgoutput reads
+        // the publication as of each decoded transaction: a slot created before its publication
+        // cannot decode at all ("publication does not exist"), and a transaction decoded before
+        // ADD TABLE committed is not published. So: membership first, then the slot, then the
+        // window start (the log entry below, in a transaction that begins after both), so that
+        // every row committed after the window start is in the slot's stream.
         ControlSchema.ensure(c);
-        if (options.createSlot() && Replication.slot(c, settings.slot()).isEmpty()) {
-          Replication.createSlot(c, settings.slot());
-          slotCreated = true;
-          notes.add(
-              "created replication slot "
-                  + settings.slot()
-                  + " (pgoutput): WAL from now on is"
-                  + " kept for the relay, so no row is lost before it starts");
+        c.setAutoCommit(false);
+        try {
+          addedToPublication = !Replication.inPublication(c, settings.publication(), table);
+          notes.add(Replication.addToPublication(c, settings.publication(), table));
+          c.commit();
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        } finally {
+          c.setAutoCommit(true);
+        }
+        try {
+          if (options.createSlot() && Replication.slot(c, settings.slot()).isEmpty()) {
+            Replication.createSlot(c, settings.slot());
+            slotCreated = true;
+            notes.add(
+                "created replication slot "
+                    + settings.slot()
+                    + " (pgoutput): WAL from now on is"
+                    + " kept for the relay, so no row is lost before it starts");
+          }
+        } catch (SQLException | RuntimeException e) {
+          undoCapture(c, table, addedToPublication, false);
+          throw e;
         }
       }
       c.setAutoCommit(false);
@@ -357,13 +380,14 @@ public final class Migrations {
           throw new UnpollCliException(
               table.display() + " changed phase to " + now.id() + " meanwhile; run again");
         }
-        if (target == Phase.CAPTURING) {
-          if (info.primaryKey().isEmpty() && info.replicaIdentity().equals("default")) {
-            notes.add("REPLICA IDENTITY is default without a primary key: UPDATE/DELETE will fail");
-          }
-          notes.add(Replication.addToPublication(c, settings.publication(), table));
+        if (target == Phase.CAPTURING
+            && info.primaryKey().isEmpty()
+            && info.replicaIdentity().equals("default")) {
+          notes.add("REPLICA IDENTITY is default without a primary key: UPDATE/DELETE will fail");
         }
         if (!reapply) {
+          // The log entry's time is this transaction's start: the window start of verify and
+          // the gates. For capture it begins after the membership and the slot are in place.
           ControlSchema.record(
               c,
               table,
@@ -378,8 +402,8 @@ public final class Migrations {
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         c.setAutoCommit(true);
-        if (slotCreated) {
-          Replication.dropSlot(c, settings.slot());
+        if (target == Phase.CAPTURING) {
+          undoCapture(c, table, addedToPublication, slotCreated);
         }
         throw e;
       } finally {
@@ -410,6 +434,18 @@ public final class Migrations {
       return new Transition(table, current, target, true, forced, options.reason(), gates, notes);
     } catch (SQLException e) {
       throw Db.failure("cannot move " + table.display() + " to " + target.id(), e);
+    }
+  }
+
+  /** Undoes what a failed capture set up: the slot it created, the membership it added. */
+  private void undoCapture(
+      Connection c, TableName table, boolean addedToPublication, boolean slotCreated)
+      throws SQLException {
+    if (slotCreated) {
+      Replication.dropSlot(c, settings.slot());
+    }
+    if (addedToPublication) {
+      Replication.removeFromPublication(c, settings.publication(), table);
     }
   }
 

@@ -36,7 +36,9 @@ public final class DebeziumProperties {
     JdbcUrl url = JdbcUrl.parse(s.jdbcUrl()).orElseThrow();
     Properties p = new Properties();
     p.setProperty("name", "unpoll-relay-" + s.slot());
-    p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+    // Debezium's PostgreSQL connector, but a source error no retry can fix stops the engine
+    // instead of restarting it without end (errors.max.retries is unlimited for SQLException)
+    p.setProperty("connector.class", StoppingPostgresConnector.class.getName());
     p.setProperty("topic.prefix", s.slot());
     p.setProperty("database.hostname", url.host());
     p.setProperty("database.port", Integer.toString(url.port()));

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -443,6 +444,20 @@ public final class PreFlight {
                   + " (another relay?); stop it, or enable ha so only one replica streams");
         }
         return true;
+      }
+    }
+  }
+
+  /** The server process streaming from the slot (an active walsender), if any. */
+  public static OptionalLong slotHolder(Connection c, String slot) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("select active_pid from pg_replication_slots where slot_name = ?")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getObject(1) == null) {
+          return OptionalLong.empty();
+        }
+        return OptionalLong.of(rs.getLong(1));
       }
     }
   }
