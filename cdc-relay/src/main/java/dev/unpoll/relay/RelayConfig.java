@@ -209,12 +209,26 @@ public record RelayConfig(
    * @param column the column
    * @param pending values that mean "not yet handled" (the backlog condition)
    * @param done values that mean "handled"
+   * @param inProgress values the poller sets while it works on a row (e.g. PROCESSING)
+   * @param failed values the poller sets when handling failed and it may re-queue the row
    */
-  public record Status(String column, List<String> pending, List<String> done) {
+  public record Status(
+      String column,
+      List<String> pending,
+      List<String> done,
+      List<String> inProgress,
+      List<String> failed) {
     /** Copies the lists. */
     public Status {
       pending = List.copyOf(pending);
       done = List.copyOf(done);
+      inProgress = List.copyOf(inProgress);
+      failed = List.copyOf(failed);
+    }
+
+    /** A status without in-progress or failed values. */
+    public Status(String column, List<String> pending, List<String> done) {
+      this(column, pending, done, List.of(), List.of());
     }
   }
 

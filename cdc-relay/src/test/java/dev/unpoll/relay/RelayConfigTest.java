@@ -51,6 +51,8 @@ class RelayConfigTest {
     assertThat(t.bookkeepingColumns())
         .containsExactly("status", "processed_at", "retry_count", "locked_by");
     assertThat(t.status().orElseThrow().pending()).containsExactly("NEW");
+    assertThat(t.status().get().inProgress()).containsExactly("PROCESSING");
+    assertThat(t.status().get().failed()).containsExactly("FAILED");
     assertThat(t.backlog()).isTrue();
     assertThat(c.http().port()).isEqualTo(8080);
     assertThat(c.ha().lockName()).isEqualTo("unpoll-relay-orders");
@@ -192,6 +194,32 @@ class RelayConfigTest {
                         "tables[1].table: \"public.order_integration\"; map each table once",
                         "tables[2].table: \"a.b.c\"; expected schema.table (quote mixed case: \"Sales\".\"OrderQueue\")",
                         "tables[3].table: \"\"unterminated\"; unterminated quoted identifier"));
+  }
+
+  @Test
+  void statusLearnsInProgressAndFailedValuesAndRejectsAValueListedTwice() {
+    String ok =
+        MINIMAL
+            + """
+                status: {column: status, pending: [NEW], done: [DONE], in-progress: [PROCESSING, LOCKED], failed: FAILED}
+            """;
+    RelayConfig.Status s =
+        RelayConfig.parse(ok, Map.of("PW", "x")).tables().get(0).status().orElseThrow();
+    assertThat(s.inProgress()).containsExactly("PROCESSING", "LOCKED");
+    assertThat(s.failed()).containsExactly("FAILED");
+    String twice =
+        MINIMAL
+            + """
+                status: {column: status, pending: [NEW], done: [DONE], failed: [NEW]}
+            """;
+    assertThatThrownBy(() -> RelayConfig.parse(twice, Map.of("PW", "x")))
+        .isInstanceOfSatisfying(
+            RelayConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "tables[0].status.failed: \"NEW\"; is also listed under status.pending;"
+                            + " each status value means one thing"));
   }
 
   @Test

@@ -14,6 +14,15 @@ public final class ConsumerMetrics {
   /** Counter: claim mode, events skipped because the poller had handled the row. */
   public static final String POLLER_WON = "unpoll.consumer.poller.won";
 
+  /** Counter: claim mode, events skipped because their row was deleted before the claim. */
+  public static final String ROW_DELETED = "unpoll.consumer.claim.row.deleted";
+
+  /**
+   * Counter: claim mode, claims that could not decide and were rolled back to be retried ({@link
+   * ClaimNotDecidedException}); tagged {@value #TAG_REASON}.
+   */
+  public static final String CLAIM_NOT_DECIDED = "unpoll.consumer.claim.not.decided";
+
   /** Counter: shadow mode, events recorded in the shadow ledger. */
   public static final String SHADOWED = "unpoll.consumer.shadowed";
 
@@ -34,6 +43,9 @@ public final class ConsumerMetrics {
 
   /** Tag: consumer group. */
   public static final String TAG_GROUP = "group";
+
+  /** Tag: why a claim could not decide, a {@link ClaimNotDecidedException.Reason} name. */
+  public static final String TAG_REASON = "reason";
 
   /** Tag: topic. */
   public static final String TAG_TOPIC = "topic";

@@ -7,6 +7,7 @@ import dev.unpoll.consumer.internal.Validation;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
@@ -15,8 +16,15 @@ import java.util.List;
 /**
  * Dual-run claim: while the poller still runs, the consumer claims a legacy row through the
  * poller's own status transition, {@code UPDATE table SET status = done WHERE key = ? AND status IN
- * (pending...)}, in the handler's transaction. Zero rows updated means the poller had the row
- * first: the handler is skipped and the event counted as "poller won".
+ * (pending...)}, in the handler's transaction.
+ *
+ * <p>Zero rows updated does not by itself mean the poller won: PostgreSQL decodes a commit before
+ * it becomes visible to other sessions, so the event can arrive before its row can be seen, and a
+ * poller may hold the row in an in-progress or failed status and hand it back to pending later. The
+ * claim therefore looks at the row in the same transaction (see {@link #claim}): only a row in a
+ * done status is {@link Result#POLLER_WON}; a row that is absent although the event's source
+ * transaction is visible was deleted ({@link Result#ROW_DELETED}); anything else throws {@link
+ * ClaimNotDecidedException}, which rolls back and is retried.
  *
  * <p>The row's key comes from the Kafka record key in the canonical form of
  * docs/reference/event-format.md: the value as text for one key column, a JSON array in key-column
@@ -31,8 +39,12 @@ public final class DualRunClaim {
   private final String statusColumn;
   private final List<String> pendingValues;
   private final String doneValue;
+  private final List<String> doneValues;
+  private final List<String> inProgressValues;
+  private final List<String> failedValues;
   private final String processedAtColumn;
   private final String sql;
+  private final String inspectSql;
 
   private DualRunClaim(Builder b) {
     this.schema = b.schema;
@@ -41,6 +53,11 @@ public final class DualRunClaim {
     this.statusColumn = b.statusColumn;
     this.pendingValues = List.copyOf(b.pendingValues);
     this.doneValue = b.doneValue;
+    List<String> done = new ArrayList<>(List.of(b.doneValue));
+    b.otherDoneValues.stream().filter(v -> !done.contains(v)).forEach(done::add);
+    this.doneValues = List.copyOf(done);
+    this.inProgressValues = List.copyOf(b.inProgressValues);
+    this.failedValues = List.copyOf(b.failedValues);
     this.processedAtColumn = b.processedAtColumn;
     StringBuilder s =
         new StringBuilder("UPDATE ")
@@ -60,6 +77,45 @@ public final class DualRunClaim {
       s.append(i == 0 ? "?" : ", ?");
     }
     this.sql = s.append(')').toString();
+    // One statement, so one snapshot: whether the event's source transaction is visible and
+    // whether the row is there are judged against the same view of the database.
+    StringBuilder where = new StringBuilder();
+    for (String k : keyColumns) {
+      where.append(where.length() == 0 ? " WHERE " : " AND ").append(Sql.quote(k)).append(" = ?");
+    }
+    this.inspectSql =
+        "WITH p AS (SELECT ?::bigint AS raw, pg_current_snapshot() AS snap),"
+            + " x AS (SELECT snap, CASE WHEN raw IS NULL THEN NULL"
+            + " WHEN raw > 4294967295 THEN raw::text::xid8"
+            + " ELSE (((GREATEST((pg_snapshot_xmax(snap)::text::bigint >> 32)"
+            + " - CASE WHEN raw > (pg_snapshot_xmax(snap)::text::bigint & 4294967295)"
+            + " THEN 1 ELSE 0 END, 0)) << 32) | raw)::text::xid8 END AS xid FROM p)"
+            + " SELECT (SELECT "
+            + Sql.quote(statusColumn)
+            + "::text FROM "
+            + Sql.qualified(schema, table)
+            + where
+            + " LIMIT 1) AS status, EXISTS (SELECT 1 FROM "
+            + Sql.qualified(schema, table)
+            + where
+            + ") AS present, CASE WHEN xid IS NULL THEN NULL"
+            + " ELSE pg_visible_in_snapshot(xid, snap) END AS visible,"
+            + " CASE WHEN xid IS NULL OR xid >= pg_snapshot_xmax(snap) THEN NULL"
+            + " ELSE pg_xact_status(xid) END AS xact FROM x";
+  }
+
+  /** What a claim found. Every other case throws {@link ClaimNotDecidedException}. */
+  public enum Result {
+    /** This transaction set the row to the done status: run the handler. */
+    CLAIMED,
+    /** The row is in a done status: the poller handled it. */
+    POLLER_WON,
+    /**
+     * The row is gone although the transaction that inserted it is committed and visible: it was
+     * deleted (or its key changed) after it was written, by the poller's cleanup or by the
+     * application. The event is not handled: the poller would not handle a deleted row either.
+     */
+    ROW_DELETED
   }
 
   /** A builder; table and key columns are required. */
@@ -78,13 +134,106 @@ public final class DualRunClaim {
   }
 
   /**
-   * Runs the claim update on the caller's connection.
+   * Runs the claim update on the caller's connection; when it matches no pending row, looks at the
+   * row in the same transaction to tell a poller's win from a row that is not decided yet.
    *
-   * @return true if this transaction claimed the row, false if it was no longer pending
+   * @return {@link Result#CLAIMED} if this transaction claimed the row, {@link Result#POLLER_WON}
+   *     if the row is in a done status, {@link Result#ROW_DELETED} if it was deleted
+   * @throws ClaimNotDecidedException (retryable) if the row is pending again, in progress, failed,
+   *     in an unknown status, not visible yet, or absent with no way to tell why
    * @throws NonRetryableException if the record key does not fit the key columns
    */
-  public boolean claim(Connection connection, InboundEvent event) throws SQLException {
+  public Result claim(Connection connection, InboundEvent event) throws SQLException {
     List<String> key = keyValues(event);
+    if (update(connection, key)) {
+      return Result.CLAIMED;
+    }
+    Long txid = txid(event);
+    String status;
+    boolean present;
+    Boolean visible;
+    String xact;
+    try (PreparedStatement ps = connection.prepareStatement(inspectSql)) {
+      int i = 1;
+      if (txid == null) {
+        ps.setNull(i++, Types.BIGINT);
+      } else {
+        ps.setLong(i++, txid);
+      }
+      for (int round = 0; round < 2; round++) {
+        for (String v : key) {
+          ps.setObject(i++, v, Types.OTHER);
+        }
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        status = rs.getString(1);
+        present = rs.getBoolean(2);
+        visible = (Boolean) rs.getObject(3);
+        xact = rs.getString(4);
+      }
+    }
+    String where = qualifiedTable() + " key " + key + " (" + event.coordinates() + ")";
+    if (present) {
+      if (status != null && doneValues.contains(status)) {
+        return Result.POLLER_WON;
+      }
+      if (status != null && pendingValues.contains(status)) {
+        // the row became visible after the update's snapshot: claim it now
+        if (update(connection, key)) {
+          return Result.CLAIMED;
+        }
+        throw notDecided(ClaimNotDecidedException.Reason.PENDING, where, "is pending again");
+      }
+      if (status != null && inProgressValues.contains(status)) {
+        throw notDecided(
+            ClaimNotDecidedException.Reason.IN_PROGRESS,
+            where,
+            "is in progress at the poller (status '" + status + "')");
+      }
+      if (status != null && failedValues.contains(status)) {
+        throw notDecided(
+            ClaimNotDecidedException.Reason.FAILED,
+            where,
+            "failed at the poller (status '" + status + "') and may be re-queued");
+      }
+      throw notDecided(
+          ClaimNotDecidedException.Reason.UNKNOWN_STATUS,
+          where,
+          "has status "
+              + (status == null ? "NULL" : "'" + status + "'")
+              + ", which is none of pending "
+              + pendingValues
+              + ", in-progress "
+              + inProgressValues
+              + ", failed "
+              + failedValues
+              + ", done "
+              + doneValues
+              + "; add it to the mapping's status values");
+    }
+    if (visible == null) {
+      throw notDecided(
+          ClaimNotDecidedException.Reason.ABSENT_UNKNOWN,
+          where,
+          "is not there and the record has no "
+              + InboundEvent.UNPOLL_TXID
+              + " header to tell a commit in flight from a deleted row");
+    }
+    if (!visible) {
+      throw notDecided(
+          ClaimNotDecidedException.Reason.NOT_VISIBLE_YET,
+          where,
+          "is not visible yet: source transaction "
+              + txid
+              + " is "
+              + (xact == null ? "not finished" : xact)
+              + " but not yet visible to this session");
+    }
+    return Result.ROW_DELETED;
+  }
+
+  private boolean update(Connection connection, List<String> key) throws SQLException {
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
       int i = 1;
       ps.setObject(i++, doneValue, Types.OTHER);
@@ -96,6 +245,34 @@ public final class DualRunClaim {
       }
       return ps.executeUpdate() > 0;
     }
+  }
+
+  private static Long txid(InboundEvent event) {
+    return event
+        .header(InboundEvent.UNPOLL_TXID)
+        .map(
+            v -> {
+              try {
+                long x = Long.parseLong(v.trim());
+                return x < 0 ? null : x;
+              } catch (NumberFormatException e) {
+                return null;
+              }
+            })
+        .orElse(null);
+  }
+
+  private static ClaimNotDecidedException notDecided(
+      ClaimNotDecidedException.Reason reason, String where, String what) {
+    return new ClaimNotDecidedException(
+        reason,
+        "claim not decided ("
+            + reason
+            + "): row of "
+            + where
+            + " "
+            + what
+            + "; the event will be retried");
   }
 
   List<String> keyValues(InboundEvent event) {
@@ -142,6 +319,9 @@ public final class DualRunClaim {
     private String statusColumn = DEFAULT_STATUS_COLUMN;
     private List<String> pendingValues = List.of(DEFAULT_PENDING_VALUE);
     private String doneValue = DEFAULT_DONE_VALUE;
+    private List<String> otherDoneValues = List.of();
+    private List<String> inProgressValues = List.of();
+    private List<String> failedValues = List.of();
     private String processedAtColumn;
 
     private Builder() {}
@@ -179,6 +359,34 @@ public final class DualRunClaim {
     /** Status the claim sets; default {@value DualRunClaim#DEFAULT_DONE_VALUE}. */
     public Builder doneValue(String doneValue) {
       this.doneValue = doneValue;
+      return this;
+    }
+
+    /**
+     * Further statuses that mean "the poller finished this row" besides {@link #doneValue} (e.g.
+     * {@code SKIPPED}); a claim that finds one counts the event as won by the poller. Default none.
+     */
+    public Builder otherDoneValues(String... values) {
+      this.otherDoneValues = java.util.Arrays.asList(values.clone());
+      return this;
+    }
+
+    /**
+     * Statuses the poller sets while it works on a row (e.g. {@code PROCESSING}); a claim that
+     * finds one throws {@link ClaimNotDecidedException}, so the event is retried. Default none.
+     */
+    public Builder inProgressValues(String... values) {
+      this.inProgressValues = java.util.Arrays.asList(values.clone());
+      return this;
+    }
+
+    /**
+     * Statuses the poller sets when handling failed and from which it may re-queue the row (e.g.
+     * {@code FAILED}); a claim that finds one throws {@link ClaimNotDecidedException}. Default
+     * none.
+     */
+    public Builder failedValues(String... values) {
+      this.failedValues = java.util.Arrays.asList(values.clone());
       return this;
     }
 
@@ -224,6 +432,19 @@ public final class DualRunClaim {
       if (doneValue == null) {
         problems.add("doneValue: missing, e.g. DONE");
       }
+      checkDisjoint(problems, "otherDoneValues", otherDoneValues);
+      checkDisjoint(problems, "inProgressValues", inProgressValues);
+      checkDisjoint(problems, "failedValues", failedValues);
+      for (String v : inProgressValues) {
+        if (failedValues.contains(v) || otherDoneValues.contains(v)) {
+          problems.add("inProgressValues: '" + v + "' is also a failed or done value; pick one");
+        }
+      }
+      for (String v : failedValues) {
+        if (otherDoneValues.contains(v)) {
+          problems.add("failedValues: '" + v + "' is also a done value; pick one");
+        }
+      }
       if (processedAtColumn != null) {
         if (!Sql.isValidIdentifier(processedAtColumn)) {
           problems.add(invalid("processedAtColumn", processedAtColumn));
@@ -237,6 +458,23 @@ public final class DualRunClaim {
       }
       Validation.throwIfAny("DualRunClaim", problems);
       return new DualRunClaim(this);
+    }
+
+    private void checkDisjoint(List<String> problems, String setting, List<String> values) {
+      if (values.stream().anyMatch(java.util.Objects::isNull)) {
+        problems.add(setting + ": " + values + " must not contain null");
+        return;
+      }
+      for (String v : values) {
+        if (pendingValues.contains(v)
+            || (!setting.equals("otherDoneValues") && v.equals(doneValue))) {
+          problems.add(
+              setting
+                  + ": '"
+                  + v
+                  + "' is also a pending or the done value; each status means one thing");
+        }
+      }
     }
 
     private static String invalid(String setting, String value) {

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * {@link KafkaConsumerRunner} and the Spring integration do that.
  *
  * <p>Three modes: the default runs the handler; {@link Builder#claim(DualRunClaim)} additionally
- * claims the legacy row from a still-running poller; {@link Builder#shadow()} only records receipt
- * in the shadow ledger.
+ * claims the legacy row from a still-running poller, and records receipt in the shadow ledger too
+ * so that a migration can go back to shadow and forward again; {@link Builder#shadow()} only
+ * records receipt in the shadow ledger.
  */
 public final class IdempotentConsumer {
   private static final Logger LOG = LoggerFactory.getLogger(IdempotentConsumer.class);
@@ -162,9 +163,31 @@ public final class IdempotentConsumer {
       throws SQLException {
     long t0 = System.nanoTime();
     try {
-      if (claim != null && !claim.claim(c, event)) {
-        store.forget(c, group, key);
-        return Outcome.POLLER_WON;
+      if (claim != null) {
+        // every event received in claim mode is in the ledger, as in shadow mode: the dual gate
+        // reads it after a rollback to shadow (the poller's wins are recorded nowhere else)
+        store.recordShadow(c, group, key, event.eventTime().orElse(null));
+        DualRunClaim.Result r;
+        try {
+          r = claim.claim(c, event);
+        } catch (ClaimNotDecidedException e) {
+          metrics.claimNotDecided(event.topic(), e.reason().name());
+          LOG.warn("group {}: {}", group, e.getMessage());
+          throw e;
+        }
+        if (r != DualRunClaim.Result.CLAIMED) {
+          // the key stays unrecorded: it names events this consumer handled
+          store.forget(c, group, key);
+          if (r == DualRunClaim.Result.ROW_DELETED) {
+            LOG.warn(
+                "group {}: {}: the row of {} was deleted after its insert committed; not handled",
+                group,
+                event.coordinates(),
+                claim.qualifiedTable());
+            return Outcome.ROW_DELETED;
+          }
+          return Outcome.POLLER_WON;
+        }
       }
       if (h == null) {
         throw new ConsumerException(

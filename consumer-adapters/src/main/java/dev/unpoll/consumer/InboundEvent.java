@@ -22,6 +22,12 @@ public final class InboundEvent {
   /** Header carrying the commit time of the source transaction. */
   public static final String CE_TIME = "ce_time";
 
+  /**
+   * Header carrying the source transaction id (decimal); the dual-run claim uses it to tell a row
+   * whose commit is not visible yet from a deleted one.
+   */
+  public static final String UNPOLL_TXID = "unpoll_txid";
+
   /** Header carrying the event type. */
   public static final String CE_TYPE = "ce_type";
 

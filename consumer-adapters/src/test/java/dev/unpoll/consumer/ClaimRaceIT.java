@@ -60,6 +60,8 @@ class ClaimRaceIT {
             .statusColumn("status")
             .pendingValues("NEW")
             .doneValue("DONE")
+            .inProgressValues("PROCESSING") // the poller holds the row: retried, never "won"
+            .failedValues("FAILED") // the poller may re-queue it: retried too
             .processedAtColumn("processed_at") // optional: the poller's own bookkeeping
             .build();
     return IdempotentConsumer.builder()

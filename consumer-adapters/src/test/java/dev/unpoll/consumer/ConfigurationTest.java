@@ -78,6 +78,25 @@ class ConfigurationTest {
   }
 
   @Test
+  void claimRejectsAStatusValueThatMeansTwoThings() {
+    assertThatThrownBy(
+            () ->
+                DualRunClaim.builder()
+                    .table("orders")
+                    .keyColumns("id")
+                    .pendingValues("NEW")
+                    .doneValue("DONE")
+                    .inProgressValues("PROCESSING", "NEW")
+                    .failedValues("FAILED", "PROCESSING")
+                    .otherDoneValues("FAILED")
+                    .build())
+        .isInstanceOf(ConsumerException.class)
+        .hasMessageContaining("inProgressValues: 'NEW' is also a pending or the done value")
+        .hasMessageContaining("inProgressValues: 'PROCESSING' is also a failed or done value")
+        .hasMessageContaining("failedValues: 'FAILED' is also a done value");
+  }
+
+  @Test
   void claimQuotesEveryIdentifier() {
     DualRunClaim claim =
         DualRunClaim.builder()

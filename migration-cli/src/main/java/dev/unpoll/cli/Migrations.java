@@ -284,9 +284,17 @@ public final class Migrations {
                     "backlog-empty",
                     r.backlog() <= 0,
                     r.backlog() < 0
-                        ? "no status column: backlog not measurable"
-                        : r.backlog() + " pending row(s) older than the settle time",
-                    Map.of("backlog", r.backlog())));
+                        ? "backlog not measurable: the mapping has no status column or no"
+                            + " pending and done values (set status.pending and status.done)"
+                        : r.backlog() == 0
+                            ? "every row older than the settle time is in a done state"
+                            : r.backlog()
+                                + " row(s) older than the settle time are not in a done state"
+                                + " (pending, in progress or failed): "
+                                + r.backlogKeys()
+                                + (r.backlog() > r.backlogKeys().size() ? "…" : "")
+                                + "; wait for them to be handled, or reset rows the poller abandoned to pending",
+                    Map.of("backlog", r.backlog(), "backlogKeys", r.backlogKeys())));
             gates.add(doubleGate(r));
             break;
           }

@@ -71,7 +71,8 @@ class AnalyzePlanIT {
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out())
         .contains("primary key: tenant, job_no", "status column state", "pending [queued]")
-        .contains("done [finished]", "bookkeeping", "key: [tenant, job_no]", "value: row");
+        .contains("done [finished]", "in-progress [running]", "bookkeeping")
+        .contains("key: [tenant, job_no]", "value: row");
   }
 
   @Test
@@ -142,6 +143,12 @@ class AnalyzePlanIT {
     assertThat(r.json().get("rows").asLong()).isZero();
     assertThat(r.json().at("/roles/status/pending").toString()).isEqualTo("[\"NEW\"]");
     assertThat(r.json().at("/roles/status/done").toString()).isEqualTo("[\"SENT\"]");
+    // neither pending nor done: states the poller has not finished, never "won"
+    assertThat(r.json().at("/roles/status/inProgress").toString()).isEqualTo("[\"IN'PROGRESS\"]");
+    assertThat(r.json().at("/roles/status/failed").toString()).isEqualTo("[\"FAILED\"]");
+    assertThat(r.json().at("/mapping/status/in-progress").toString())
+        .isEqualTo("[\"IN'PROGRESS\"]");
+    assertThat(r.json().at("/mapping/status/failed").toString()).isEqualTo("[\"FAILED\"]");
     assertThat(r.json().get("verdict").asText()).isEqualTo("ready");
   }
 

@@ -280,6 +280,40 @@ class PhaseIT {
   }
 
   @Test
+  void cutoverRefusesWhileARowIsHeldInProgressAndNamesIt() throws Exception {
+    String table = "held_queue";
+    String raw = "public." + table;
+    String topic = kafka.createUniqueTopic("held", 1);
+    Fixtures.integrationTable(db, table);
+    List<Long> old = Fixtures.insert(db, table, 2); // before capture: outside every window
+    Fixtures.pollerHandles(db, table, old.subList(0, 1));
+    Path config = planned(table, topic); // learns pending NEW and done DONE from the data
+    Fixtures.pollerHandles(db, table, old.subList(1, 2));
+    assertThat(cli(config, "capture", "--table", table, "--no-create-slot").exit()).isZero();
+    List<Long> rows = Fixtures.insert(db, table, 3);
+    Fixtures.publish(kafka, topic, raw, rows);
+    assertThat(cli(config, "shadow", "--table", table, "--group", GROUP, "--settle", "0s").exit())
+        .isZero();
+    Fixtures.ledger(db, GROUP, raw, rows);
+    Cli.Result dual = cli(config, "dual", "--table", table, "--settle", "0s");
+    assertThat(dual.exit()).as(dual.toString()).isZero();
+    // the consumer claimed two rows; the poller took the third, set it PROCESSING and crashed
+    Fixtures.consumerHandles(db, GROUP, table, raw, rows.subList(0, 2));
+    Fixtures.sql(db, "UPDATE " + table + " SET status = 'PROCESSING' WHERE id = " + rows.get(2));
+
+    Cli.Result r = cli(config, "cutover", "--table", table, "--settle", "0s", "--json");
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    JsonNode backlog = gate(r.json(), "backlog-empty");
+    assertThat(backlog.get("passed").asBoolean()).isFalse();
+    assertThat(backlog.at("/figures/backlog").asInt()).isEqualTo(1);
+    assertThat(backlog.at("/figures/backlogKeys/0").asText()).isEqualTo(raw + ":" + rows.get(2));
+    assertThat(backlog.get("detail").asText()).contains("not in a done state", "in progress");
+    assertThat(gate(r.json(), "no-poller-claims").get("passed").asBoolean()).isTrue();
+    assertThat(phase(table)).isEqualTo("dual");
+  }
+
+  @Test
   void shadowRefusesWhileTheRelayHasNotCreatedTheTopic() throws Exception {
     String table = "no_topic_yet";
     Fixtures.integrationTable(db, table);

@@ -246,6 +246,7 @@ class VerifyIT {
             "ledgerTableFound",
             "missingInLedgerKeys",
             "unhandledKeys",
+            "backlogKeys",
             "doubleHandledKeys");
     assertThat(names(j.at("/latency/poller"))).containsExactly("count", "p50Ms", "p95Ms", "p99Ms");
     assertThat(names(j.at("/latency/event"))).containsExactly("count", "p50Ms", "p95Ms", "p99Ms");

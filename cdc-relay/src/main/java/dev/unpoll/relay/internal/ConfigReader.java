@@ -354,7 +354,7 @@ public final class ConfigReader {
     ObjectNode s = object(node, path, "status");
     if (s != null) {
       String sp = path + ".status";
-      keys(s, sp, Set.of("column", "pending", "done"));
+      keys(s, sp, Set.of("column", "pending", "done", "in-progress", "failed"));
       String column = required(s, sp, "column", "the poller's status column, e.g. status");
       if (column != null) {
         try {
@@ -366,8 +366,27 @@ public final class ConfigReader {
       }
       List<String> pending = values(s, sp, "pending");
       List<String> done = values(s, sp, "done");
+      List<String> inProgress = values(s, sp, "in-progress");
+      List<String> failed = values(s, sp, "failed");
+      Map<String, List<String>> lists = new LinkedHashMap<>();
+      lists.put("pending", pending);
+      lists.put("done", done);
+      lists.put("in-progress", inProgress);
+      lists.put("failed", failed);
+      Map<String, String> seen = new LinkedHashMap<>();
+      for (Map.Entry<String, List<String>> e : lists.entrySet()) {
+        for (String v : e.getValue()) {
+          String other = seen.putIfAbsent(v, e.getKey());
+          if (other != null && !other.equals(e.getKey())) {
+            problem(
+                sp + "." + e.getKey(),
+                "\"" + v + "\"",
+                "is also listed under status." + other + "; each status value means one thing");
+          }
+        }
+      }
       if (column != null) {
-        status = Optional.of(new Status(column, pending, done));
+        status = Optional.of(new Status(column, pending, done, inProgress, failed));
       }
     }
     boolean backlog = bool(node, path, "backlog", false);

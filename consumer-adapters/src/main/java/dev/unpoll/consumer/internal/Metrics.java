@@ -53,6 +53,7 @@ public final class Metrics {
           case HANDLED -> ConsumerMetrics.HANDLED;
           case DUPLICATE -> ConsumerMetrics.DUPLICATES;
           case POLLER_WON -> ConsumerMetrics.POLLER_WON;
+          case ROW_DELETED -> ConsumerMetrics.ROW_DELETED;
           case SHADOWED -> ConsumerMetrics.SHADOWED;
           case SKIPPED_NO_KEY -> ConsumerMetrics.SKIPPED_NO_KEY;
         };
@@ -70,6 +71,20 @@ public final class Metrics {
       timer(ConsumerMetrics.END_TO_END_LATENCY, topic)
           .record(Duration.between(eventTime, handledAt));
     }
+  }
+
+  /** Counts a claim that could not decide, by reason. */
+  public void claimNotDecided(String topic, String reason) {
+    counters
+        .computeIfAbsent(
+            ConsumerMetrics.CLAIM_NOT_DECIDED + '\0' + topic + '\0' + reason,
+            k ->
+                Counter.builder(ConsumerMetrics.CLAIM_NOT_DECIDED)
+                    .tag(ConsumerMetrics.TAG_GROUP, group)
+                    .tag(ConsumerMetrics.TAG_TOPIC, topic)
+                    .tag(ConsumerMetrics.TAG_REASON, reason)
+                    .register(registry))
+        .increment();
   }
 
   /** Counts a retry. */

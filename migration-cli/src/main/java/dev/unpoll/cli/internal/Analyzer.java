@@ -45,6 +45,21 @@ public final class Analyzer {
           "finished",
           "delivered",
           "1");
+  static final Set<String> IN_PROGRESS =
+      Set.of(
+          "processing",
+          "in_progress",
+          "in-progress",
+          "inprogress",
+          "running",
+          "working",
+          "locked",
+          "claimed",
+          "started",
+          "sending",
+          "publishing");
+  static final Set<String> FAILED =
+      Set.of("failed", "failure", "error", "errored", "retry", "retrying", "rejected");
   static final Set<String> BOOKKEEPING =
       Set.of(
           "processed_at",
@@ -320,6 +335,18 @@ public final class Analyzer {
               + "); set status.pending and"
               + " status.done in the mapping");
     }
+    if (status.isPresent()
+        && (!status.get().inProgress().isEmpty() || !status.get().failed().isEmpty())) {
+      notes.add(
+          "status column "
+              + status.get().column()
+              + ": in-progress "
+              + status.get().inProgress()
+              + ", failed "
+              + status.get().failed()
+              + " (neither pending nor done: the dual-run claim retries such rows and the"
+              + " cutover gate waits for them; move a value to status.done if it is final)");
+    }
     if (created.isEmpty()) {
       notes.add(
           "no creation-time column (timestamp named created_at, or with default now()): verify"
@@ -402,15 +429,30 @@ public final class Analyzer {
     }
     List<String> pending = new ArrayList<>();
     List<String> done = new ArrayList<>();
+    List<String> inProgress = new ArrayList<>();
+    List<String> failed = new ArrayList<>();
+    List<String> other = new ArrayList<>();
     for (String v : values) {
       String lower = v.toLowerCase(Locale.ROOT);
       if (PENDING.contains(lower)) {
         pending.add(v);
       } else if (DONE.contains(lower)) {
         done.add(v);
+      } else if (IN_PROGRESS.contains(lower)) {
+        inProgress.add(v);
+      } else if (FAILED.contains(lower)) {
+        failed.add(v);
+      } else {
+        other.add(v);
       }
     }
-    return Optional.of(new StatusColumn(col.name(), pending, done, counts));
+    // A value that is neither pending nor done is a state the poller has not finished: counting
+    // it as in progress makes the claim retry it and the cutover gate wait for it, never lose it.
+    // Once pending and done are known, anything else the data shows is such a state.
+    if (!pending.isEmpty() && !done.isEmpty()) {
+      inProgress.addAll(other);
+    }
+    return Optional.of(new StatusColumn(col.name(), pending, done, inProgress, failed, counts));
   }
 
   private static Verdict verdict(

@@ -19,6 +19,8 @@ import java.util.List;
  * @param statusColumn the poller's status column, or null
  * @param pending the pending status values
  * @param done the done status values
+ * @param inProgress the status values the poller sets while it works on a row
+ * @param failed the status values the poller sets after a failure (it may re-queue the row)
  */
 public record Mapping(
     ObjectNode node,
@@ -26,7 +28,9 @@ public record Mapping(
     List<String> key,
     String statusColumn,
     List<String> pending,
-    List<String> done) {
+    List<String> done,
+    List<String> inProgress,
+    List<String> failed) {
   static final ObjectMapper JSON = new ObjectMapper();
   private static final java.util.regex.Pattern TOPIC =
       java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");
@@ -52,7 +56,9 @@ public record Mapping(
         texts(node.path("key")),
         status.path("column").asText(null),
         texts(status.path("pending")),
-        texts(status.path("done")));
+        texts(status.path("done")),
+        texts(status.path("in-progress")),
+        texts(status.path("failed")));
   }
 
   /** The mapping the analysis proposes, with {@code topic} if given. */
@@ -84,6 +90,14 @@ public record Mapping(
               s.pending().forEach(p::add);
               ArrayNode d = st.putArray("done");
               s.done().forEach(d::add);
+              if (!s.inProgress().isEmpty()) {
+                ArrayNode ip = st.putArray("in-progress");
+                s.inProgress().forEach(ip::add);
+              }
+              if (!s.failed().isEmpty()) {
+                ArrayNode f = st.putArray("failed");
+                s.failed().forEach(f::add);
+              }
             });
     m.put("backlog", info.roles().status().isPresent());
     m.put("emit-updates", false);

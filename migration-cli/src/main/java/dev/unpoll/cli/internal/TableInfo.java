@@ -29,7 +29,12 @@ public record TableInfo(
 
   /** The poller's status column and its values. */
   public record StatusColumn(
-      String column, List<String> pending, List<String> done, Map<String, Long> counts) {}
+      String column,
+      List<String> pending,
+      List<String> done,
+      List<String> inProgress,
+      List<String> failed,
+      Map<String, Long> counts) {}
 
   /** The inferred roles of the columns. */
   public record Roles(

@@ -279,24 +279,57 @@ public final class Verifier {
     }
     rep.pollerLatency = Percentiles.of(pollerLatency);
     rep.eventLatency = Percentiles.of(eventLatency);
-    if (statusCol != null && !pending.isEmpty()) {
-      StringBuilder q =
-          new StringBuilder("SELECT count(*) FROM ")
-              .append(t.quoted())
-              .append(" WHERE ")
-              .append(Names.quote(statusCol))
-              .append("::text = ANY (?)");
-      if (created != null) {
-        q.append(" AND ").append(Names.quote(created)).append(" < ?");
+    if (statusCol != null && (!pending.isEmpty() || !done.isEmpty())) {
+      // The backlog is every row not in a done state: pending anywhere older than the settle
+      // time, and in the window also in progress, failed or any other value, since a row the
+      // poller holds in an intermediate state is handled by nobody once the poller is gone.
+      String st = Names.quote(statusCol) + "::text";
+      String notDone =
+          done.isEmpty() ? "false" : "(" + st + " IS NULL OR NOT (" + st + " = ANY (?)))";
+      String isPending = pending.isEmpty() ? "false" : st + " = ANY (?)";
+      StringBuilder q = new StringBuilder("SELECT ");
+      for (String k : key) {
+        q.append(Names.quote(k)).append(", ");
       }
+      q.append("count(*) OVER () FROM ").append(t.quoted()).append(" WHERE ");
+      if (created != null) {
+        String cr = Names.quote(created);
+        q.append(cr)
+            .append(" < ? AND (")
+            .append(isPending)
+            .append(" OR (")
+            .append(cr)
+            .append(" >= ? AND ")
+            .append(notDone)
+            .append("))");
+      } else {
+        q.append(isPending).append(" OR ").append(notDone);
+      }
+      q.append(" LIMIT ").append(SAMPLE_KEYS);
       try (PreparedStatement ps = c.prepareStatement(q.toString())) {
-        ps.setArray(1, c.createArrayOf("text", pending.toArray()));
+        int i = 1;
         if (created != null) {
-          ps.setTimestamp(2, Timestamp.from(to));
+          ps.setTimestamp(i++, Timestamp.from(to));
         }
+        if (!pending.isEmpty()) {
+          ps.setArray(i++, c.createArrayOf("text", pending.toArray()));
+        }
+        if (created != null) {
+          ps.setTimestamp(i++, Timestamp.from(req.from() == null ? Instant.EPOCH : req.from()));
+        }
+        if (!done.isEmpty()) {
+          ps.setArray(i++, c.createArrayOf("text", done.toArray()));
+        }
+        rep.backlog = 0;
         try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          rep.backlog = rs.getLong(1);
+          while (rs.next()) {
+            List<Object> values = new ArrayList<>();
+            for (int k = 1; k <= key.size(); k++) {
+              values.add(rs.getObject(k));
+            }
+            rep.backlogKeys.add(t.dotted() + ":" + canonicalKey(values));
+            rep.backlog = rs.getLong(key.size() + 1);
+          }
         }
       }
     } else {

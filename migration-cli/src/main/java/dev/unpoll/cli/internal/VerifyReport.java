@@ -29,6 +29,7 @@ public final class VerifyReport {
   long consumerHandled;
   long ledgerRecorded;
   long backlog;
+  final List<String> backlogKeys = new ArrayList<>();
   boolean processedTable;
   boolean ledgerTable;
   final List<String> missingInLedger = new ArrayList<>();
@@ -72,9 +73,17 @@ public final class VerifyReport {
     return pollerHandled;
   }
 
-  /** Pending rows in the whole table older than the settle time; -1 without a status column. */
+  /**
+   * Rows not in a done state older than the settle time: pending rows in the whole table, and rows
+   * in progress, failed or in any other not-done status in the window; -1 without a status column.
+   */
   public long backlog() {
     return backlog;
+  }
+
+  /** Up to {@link Verifier#SAMPLE_KEYS} idempotency keys of backlog rows. */
+  public List<String> backlogKeys() {
+    return List.copyOf(backlogKeys);
   }
 
   /** Rows in the window. */
@@ -171,6 +180,7 @@ public final class VerifyReport {
     h.put("ledgerTableFound", ledgerTable);
     keys(h.putArray("missingInLedgerKeys"), missingInLedger);
     keys(h.putArray("unhandledKeys"), unhandled);
+    keys(h.putArray("backlogKeys"), backlogKeys);
     keys(h.putArray("doubleHandledKeys"), doubleHandled);
     ObjectNode l = n.putObject("latency");
     l.set("poller", pollerLatency.json());
@@ -212,7 +222,7 @@ public final class VerifyReport {
             + ", in shadow ledger "
             + ledgerRecorded
             + ", backlog "
-            + (backlog < 0 ? "n/a" : Long.toString(backlog)));
+            + (backlog < 0 ? "n/a" : Long.toString(backlog) + sample(backlogKeys)));
     if (group == null) {
       out.add("consumer: no --group given, consumer records not compared");
     } else {

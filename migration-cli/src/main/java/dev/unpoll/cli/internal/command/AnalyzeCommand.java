@@ -99,6 +99,10 @@ public final class AnalyzeCommand extends BaseCommand {
       st.pending().forEach(p::add);
       ArrayNode d = sn.putArray("done");
       st.done().forEach(d::add);
+      ArrayNode ip = sn.putArray("inProgress");
+      st.inProgress().forEach(ip::add);
+      ArrayNode f = sn.putArray("failed");
+      st.failed().forEach(f::add);
       ObjectNode counts = sn.putObject("counts");
       st.counts().forEach(counts::put);
     } else {
@@ -175,7 +179,9 @@ public final class AnalyzeCommand extends BaseCommand {
                         + "; pending "
                         + st.pending()
                         + ", done "
-                        + st.done()));
+                        + st.done()
+                        + (st.inProgress().isEmpty() ? "" : ", in-progress " + st.inProgress())
+                        + (st.failed().isEmpty() ? "" : ", failed " + st.failed())));
     line("verdict: " + info.verdict().id());
     for (String note : info.notes()) {
       line("  - " + note);

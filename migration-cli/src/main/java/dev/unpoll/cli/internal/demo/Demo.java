@@ -151,6 +151,7 @@ public final class Demo implements AutoCloseable {
   private KafkaConsumerRunner consumer;
   private Migrations migrations;
   private String topic;
+  private Mapping mapping;
 
   public Demo(Settings settings, Narrator narrator) {
     this.settings = Objects.requireNonNull(settings);
@@ -250,7 +251,7 @@ public final class Demo implements AutoCloseable {
                         + ")"));
     say.line("bookkeeping columns (updates to them emit nothing): " + roles.bookkeeping());
     say.line("verdict: " + info.verdict().id());
-    Mapping mapping = Mapping.propose(info, null);
+    mapping = Mapping.propose(info, null);
     topic = mapping.topic();
 
     say.step("plan: the relay's mapping, written to unpoll.yaml");
@@ -334,6 +335,9 @@ public final class Demo implements AutoCloseable {
             .statusColumn("status")
             .pendingValues("NEW")
             .doneValue("DONE")
+            // what analyze found besides pending and done: never counted as the poller's win
+            .inProgressValues(mapping.inProgress().toArray(String[]::new))
+            .failedValues(mapping.failed().toArray(String[]::new))
             .processedAtColumn("processed_at")
             .build();
     consumer =

@@ -88,6 +88,8 @@ public final class ShippingConsumer {
             .statusColumn("status")
             .pendingValues("NEW")
             .doneValue("DONE")
+            .inProgressValues("PROCESSING") // the schema's CHECK names them: never "won"
+            .failedValues("FAILED")
             .processedAtColumn("processed_at")
             .build();
     return IdempotentConsumer.builder()
