@@ -282,7 +282,7 @@ public final class Migrations {
             gates.add(
                 gate(
                     "backlog-empty",
-                    r.backlog() <= 0,
+                    r.backlog() == 0,
                     r.backlog() < 0
                         ? "backlog not measurable: the mapping has no status column or no"
                             + " pending and done values (set status.pending and status.done)"

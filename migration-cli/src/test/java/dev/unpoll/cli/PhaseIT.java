@@ -314,6 +314,39 @@ class PhaseIT {
   }
 
   @Test
+  void cutoverRefusesWhileARowFromBeforeTheWindowIsStillInProgress() throws Exception {
+    String table = "stale_held_queue";
+    String raw = "public." + table;
+    String topic = kafka.createUniqueTopic("stale-held", 1);
+    Fixtures.integrationTable(db, table);
+    List<Long> old = Fixtures.insert(db, table, 3); // before capture: outside every window
+    Fixtures.pollerHandles(db, table, old.subList(0, 1));
+    // a poller took this row before the migration started and has not finished it yet
+    Fixtures.sql(db, "UPDATE " + table + " SET status = 'PROCESSING' WHERE id = " + old.get(1));
+    Path config = planned(table, topic); // learns NEW, DONE and in progress PROCESSING
+    Fixtures.pollerHandles(db, table, old.subList(2, 3));
+    assertThat(cli(config, "capture", "--table", table, "--no-create-slot").exit()).isZero();
+    List<Long> rows = Fixtures.insert(db, table, 2);
+    Fixtures.publish(kafka, topic, raw, rows);
+    assertThat(cli(config, "shadow", "--table", table, "--group", GROUP, "--settle", "0s").exit())
+        .isZero();
+    Fixtures.ledger(db, GROUP, raw, rows);
+    Cli.Result dual = cli(config, "dual", "--table", table, "--settle", "0s");
+    assertThat(dual.exit()).as(dual.toString()).isZero();
+    Fixtures.consumerHandles(db, GROUP, table, raw, rows);
+
+    Cli.Result r = cli(config, "cutover", "--table", table, "--settle", "0s", "--json");
+
+    // Once the poller is stopped nobody finishes that row, however old it is.
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    JsonNode backlog = gate(r.json(), "backlog-empty");
+    assertThat(backlog.get("passed").asBoolean()).as(backlog.toString()).isFalse();
+    assertThat(backlog.at("/figures/backlog").asInt()).isEqualTo(1);
+    assertThat(backlog.at("/figures/backlogKeys/0").asText()).isEqualTo(raw + ":" + old.get(1));
+    assertThat(phase(table)).isEqualTo("dual");
+  }
+
+  @Test
   void shadowRefusesWhileTheRelayHasNotCreatedTheTopic() throws Exception {
     String table = "no_topic_yet";
     Fixtures.integrationTable(db, table);

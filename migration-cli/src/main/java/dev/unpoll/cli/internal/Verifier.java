@@ -189,7 +189,10 @@ public final class Verifier {
     }
 
     List<String> done = m.done();
-    List<String> pending = m.pending();
+    // Rows a poller still has to finish: pending, or held in progress. Once the poller is gone
+    // nobody finishes an in-progress row, whenever it was created.
+    List<String> unfinished = new ArrayList<>(m.pending());
+    unfinished.addAll(m.inProgress());
     Map<String, Instant> consumerProcessed = new HashMap<>();
     Map<String, Long> processedCount = new HashMap<>();
     Map<String, Instant[]> ledger = new HashMap<>();
@@ -279,14 +282,15 @@ public final class Verifier {
     }
     rep.pollerLatency = Percentiles.of(pollerLatency);
     rep.eventLatency = Percentiles.of(eventLatency);
-    if (statusCol != null && (!pending.isEmpty() || !done.isEmpty())) {
-      // The backlog is every row not in a done state: pending anywhere older than the settle
-      // time, and in the window also in progress, failed or any other value, since a row the
-      // poller holds in an intermediate state is handled by nobody once the poller is gone.
+    if (statusCol != null && (!unfinished.isEmpty() || !done.isEmpty())) {
+      // The backlog is every row not in a done state: pending or in progress anywhere older than
+      // the settle time, and in the window also failed or any other value, since a row the poller
+      // holds in an intermediate state is handled by nobody once the poller is gone. Failed rows
+      // from before the window are the poller's history, not backlog.
       String st = Names.quote(statusCol) + "::text";
       String notDone =
           done.isEmpty() ? "false" : "(" + st + " IS NULL OR NOT (" + st + " = ANY (?)))";
-      String isPending = pending.isEmpty() ? "false" : st + " = ANY (?)";
+      String isUnfinished = unfinished.isEmpty() ? "false" : st + " = ANY (?)";
       StringBuilder q = new StringBuilder("SELECT ");
       for (String k : key) {
         q.append(Names.quote(k)).append(", ");
@@ -296,14 +300,14 @@ public final class Verifier {
         String cr = Names.quote(created);
         q.append(cr)
             .append(" < ? AND (")
-            .append(isPending)
+            .append(isUnfinished)
             .append(" OR (")
             .append(cr)
             .append(" >= ? AND ")
             .append(notDone)
             .append("))");
       } else {
-        q.append(isPending).append(" OR ").append(notDone);
+        q.append(isUnfinished).append(" OR ").append(notDone);
       }
       q.append(" LIMIT ").append(SAMPLE_KEYS);
       try (PreparedStatement ps = c.prepareStatement(q.toString())) {
@@ -311,8 +315,8 @@ public final class Verifier {
         if (created != null) {
           ps.setTimestamp(i++, Timestamp.from(to));
         }
-        if (!pending.isEmpty()) {
-          ps.setArray(i++, c.createArrayOf("text", pending.toArray()));
+        if (!unfinished.isEmpty()) {
+          ps.setArray(i++, c.createArrayOf("text", unfinished.toArray()));
         }
         if (created != null) {
           ps.setTimestamp(i++, Timestamp.from(req.from() == null ? Instant.EPOCH : req.from()));
