@@ -3,6 +3,7 @@ package dev.unpoll.relay.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.nio.file.Files;
@@ -54,6 +55,9 @@ class OperationsRunbookIT {
                 .onLeadershipLost(lost::incrementAndGet)
                 .build()) {
       s.execute("CREATE TABLE orders (id bigint PRIMARY KEY, status text)");
+      s.execute("INSERT INTO orders VALUES (41, 'DONE'), (42, 'NEW')");
+      // the consumer's tables live in the legacy table's database during dual-run (the claim)
+      IdempotencyStore.defaults().createTablesIfAbsent(db.dataSource());
       s.execute("CREATE PUBLICATION unpoll_orders FOR TABLE orders");
       s.execute("SELECT pg_create_logical_replication_slot('unpoll_orders', 'pgoutput')");
       leader.awaitLeadership();
@@ -80,6 +84,9 @@ class OperationsRunbookIT {
       assertThat(rowsOf(firstColumns, "invalidation_reason IS NOT NULL"))
           .doesNotContain("unpoll_orders");
       assertThat(rowsOf(firstColumns, "pg_publication_tables")).containsExactly("public");
+      assertThat(rowsOf(firstColumns, "AS ce_id")).containsExactly("42");
+      assertThat(rowsOf(firstColumns, "FROM unpoll_processed")).isEmpty();
+      assertThat(rowsOf(firstColumns, "FROM unpoll_shadow_ledger")).isEmpty();
       assertThat(rowsOf(firstColumns, "a.backend_start")).hasSize(1);
       // The drop ran while the slot was inactive; the terminate ended the leader's session.
       try (ResultSet rs =
