@@ -170,6 +170,53 @@ class BacklogResumeIT {
     }
   }
 
+  @Test
+  void onASlotCreatedByCaptureTheBacklogLosesNothingCommittedSinceTheSlot(TestKafka kafka) {
+    String topic = kafka.createUniqueTopic("captured", 3);
+    sql(
+        db,
+        Relay.heartbeatTableDdl(),
+        "create table captured_q (id bigserial primary key, body text,"
+            + " status text not null default 'NEW')",
+        "insert into captured_q (body) select 'before-' || g from generate_series(1, 40) g",
+        // what unpoll capture does: publication, then the slot
+        "create publication backlog_captured_it for table public.unpoll_relay_heartbeat,"
+            + " captured_q",
+        "select pg_create_logical_replication_slot('backlog_captured_it', 'pgoutput')",
+        // while no relay runs: new rows, some handled by the poller, and old ones handled
+        "insert into captured_q (body) select 'after-' || g from generate_series(1, 30) g",
+        "update captured_q set status = 'DONE' where body in ('after-1', 'after-2', 'after-3',"
+            + " 'before-1', 'before-2')");
+    // still pending (the snapshot) plus every row inserted since the slot (the stream)
+    Set<String> expected =
+        ids("select id from captured_q where status = 'NEW' or body like 'after-%'");
+    assertThat(expected).hasSize(38 + 30);
+    RelayConfig config =
+        RelayFixtures.config(
+            db,
+            RelayFixtures.baseYaml(db, kafka, "backlog_captured_it")
+                + """
+                tables:
+                  - table: captured_q
+                    topic: %s
+                    status: {column: status, pending: [NEW], done: [DONE]}
+                    backlog: true
+                """
+                    .formatted(topic));
+    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic);
+        Relay relay = Relay.builder().config(config).build()) {
+      relay.start();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .failFast(
+              "the relay stopped",
+              () -> assertThat(relay.lastError()).as("the relay's error").isEmpty())
+          .until(() -> distinct(reader.poll()) >= expected.size());
+      List<ConsumerRecord<byte[], byte[]>> all = reader.settle(Duration.ofSeconds(2));
+      assertThat(new HashSet<>(all.stream().map(RelayFixtures::key).toList())).isEqualTo(expected);
+    }
+  }
+
   private static long distinct(List<ConsumerRecord<byte[], byte[]>> records) {
     return records.stream().map(RelayFixtures::key).distinct().count();
   }
