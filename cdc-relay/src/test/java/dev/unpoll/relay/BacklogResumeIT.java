@@ -217,6 +217,46 @@ class BacklogResumeIT {
     }
   }
 
+  @Test
+  void onASlotCreatedByCaptureWithoutBacklogEveryRowSinceTheSlotIsStreamed(TestKafka kafka) {
+    String topic = kafka.createUniqueTopic("captured-plain", 3);
+    sql(
+        db,
+        Relay.heartbeatTableDdl(),
+        "create table captured_plain_q (id bigserial primary key, body text,"
+            + " status text not null default 'NEW')",
+        "insert into captured_plain_q (body) select 'before-' || g from generate_series(1, 10) g",
+        "create publication captured_plain_it for table public.unpoll_relay_heartbeat,"
+            + " captured_plain_q",
+        "select pg_create_logical_replication_slot('captured_plain_it', 'pgoutput')",
+        "insert into captured_plain_q (body) select 'after-' || g from generate_series(1, 30) g",
+        "update captured_plain_q set status = 'DONE' where body in ('after-1', 'after-2')");
+    Set<String> expected = ids("select id from captured_plain_q where body like 'after-%'");
+    RelayConfig config =
+        RelayFixtures.config(
+            db,
+            RelayFixtures.baseYaml(db, kafka, "captured_plain_it")
+                + """
+                tables:
+                  - table: captured_plain_q
+                    topic: %s
+                    status: {column: status, pending: [NEW], done: [DONE]}
+                """
+                    .formatted(topic));
+    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic);
+        Relay relay = Relay.builder().config(config).build()) {
+      relay.start();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .failFast(
+              "the relay stopped",
+              () -> assertThat(relay.lastError()).as("the relay's error").isEmpty())
+          .until(() -> distinct(reader.poll()) >= expected.size());
+      List<ConsumerRecord<byte[], byte[]>> all = reader.settle(Duration.ofSeconds(2));
+      assertThat(new HashSet<>(all.stream().map(RelayFixtures::key).toList())).isEqualTo(expected);
+    }
+  }
+
   private static long distinct(List<ConsumerRecord<byte[], byte[]>> records) {
     return records.stream().map(RelayFixtures::key).distinct().count();
   }
