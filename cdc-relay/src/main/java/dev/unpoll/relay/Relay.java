@@ -1,5 +1,6 @@
 package dev.unpoll.relay;
 
+import dev.unpoll.relay.internal.BacklogLedger;
 import dev.unpoll.relay.internal.DebeziumProperties;
 import dev.unpoll.relay.internal.KafkaPublisher;
 import dev.unpoll.relay.internal.PreFlight;
@@ -112,10 +113,16 @@ public final class Relay implements AutoCloseable {
         config.outbox().isPresent() ? "on" : "off",
         pre.backlogTables());
     try {
-      publisher = new KafkaPublisher(config, registry, ackedLsn::set);
+      List<TableName> backlog = pre.backlogTables();
+      publisher =
+          new KafkaPublisher(
+              config,
+              registry,
+              ackedLsn::set,
+              backlog.isEmpty() ? () -> true : () -> recordBacklogDone(backlog));
       engine =
           DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-              .using(DebeziumProperties.of(config, pre.backlogTables()))
+              .using(DebeziumProperties.of(config, backlog, pre.slotExists() || pre.offsetsExist()))
               .using(
                   new DebeziumEngine.ConnectorCallback() {
                     @Override
@@ -149,6 +156,29 @@ public final class Relay implements AutoCloseable {
         p.close();
       }
       throw new RelayException("cannot start the relay engine: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Records the backlog as done once Kafka acknowledged all of it; until then every start reads it
+   * again. False (retried after the next batch) if the ledger cannot be written.
+   */
+  private boolean recordBacklogDone(List<TableName> backlog) {
+    try (Connection c = PreFlight.connect(config.source())) {
+      new BacklogLedger(config).markDone(c, backlog);
+      LOG.info(
+          "backlog of {} published and acknowledged; recorded as done in {}",
+          backlog,
+          BacklogLedger.table(config));
+      return true;
+    } catch (SQLException e) {
+      LOG.warn(
+          "cannot record the backlog of {} as done in {}: {}; retrying after the next batch (a"
+              + " restart before then reads the backlog again, duplicates only)",
+          backlog,
+          BacklogLedger.table(config),
+          e.getMessage());
+      return false;
     }
   }
 

@@ -147,6 +147,72 @@ class KillIT {
     }
   }
 
+  @Test
+  void sigkillInsideTheBacklogSnapshotThenRestartPublishesEveryPendingRow(
+      TestKafka kafka, @TempDir Path dir) throws Exception {
+    int pending = 60_000;
+    String topic = kafka.createUniqueTopic("kill-backlog", 3);
+    sql(
+        db,
+        "create table kill_backlog_q (id bigserial primary key, body text,"
+            + " status text not null default 'NEW')",
+        "insert into kill_backlog_q (body, status) select 'done-' || g, 'DONE'"
+            + " from generate_series(1, 50) g",
+        "insert into kill_backlog_q (body) select 'pending-' || g from generate_series(1, "
+            + pending
+            + ") g");
+    Path config = dir.resolve("relay.yaml");
+    Files.writeString(
+        config,
+        RelayFixtures.baseYaml(db, kafka, "kill_backlog_it")
+            + """
+            tables:
+              - table: kill_backlog_q
+                topic: %s
+                status: {column: status, pending: [NEW], done: [DONE]}
+                backlog: true
+            """
+                .formatted(topic));
+    Process first = null;
+    Process second = null;
+    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+      first = startRelay(config, dir.resolve("first.log"));
+      await().atMost(Duration.ofSeconds(120)).until(() -> !reader.poll().isEmpty());
+      await().atMost(Duration.ofSeconds(60)).until(() -> storedOffsets("kill_backlog_it") > 0);
+      first.destroyForcibly();
+      assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      long beforeKill =
+          reader.settle(Duration.ofSeconds(1)).stream().map(RelayFixtures::key).distinct().count();
+      assertThat(beforeKill).as("killed inside the backlog snapshot").isLessThan(pending);
+      await().atMost(Duration.ofSeconds(60)).until(() -> slotActive("kill_backlog_it", false));
+
+      second = startRelay(config, dir.resolve("second.log"));
+      await()
+          .atMost(Duration.ofSeconds(180))
+          .until(
+              () -> reader.poll().stream().map(RelayFixtures::key).distinct().count() >= pending);
+      List<String> keys =
+          reader.settle(Duration.ofSeconds(2)).stream().map(RelayFixtures::key).toList();
+      List<String> expected = new ArrayList<>();
+      for (int i = 51; i <= 50 + pending; i++) {
+        expected.add(Integer.toString(i));
+      }
+      assertThat(keys.stream().distinct().sorted().toList())
+          .containsExactlyInAnyOrderElementsOf(expected);
+      LoggerFactory.getLogger(KillIT.class)
+          .info("backlog: {} published before SIGKILL, {} records in all", beforeKill, keys.size());
+      second.destroy();
+      assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      for (Process p : new Process[] {first, second}) {
+        if (p != null && p.isAlive()) {
+          p.destroyForcibly();
+          p.waitFor(30, TimeUnit.SECONDS);
+        }
+      }
+    }
+  }
+
   private static Process startRelay(Path config, Path log) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp =
@@ -170,11 +236,37 @@ class KillIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> slotActive(false));
   }
 
-  private static boolean slotActive(boolean active) throws Exception {
+  private static long storedOffsets(String slot) throws Exception {
     try (Connection c = db.connect();
         PreparedStatement ps =
-            c.prepareStatement(
-                "select active from pg_replication_slots where slot_name = 'kill_it'")) {
+            c.prepareStatement("select count(*) from pg_tables where tablename = ?")) {
+      ps.setString(1, "unpoll_relay_offsets_" + slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getLong(1) == 0) {
+          return 0;
+        }
+      }
+    }
+    try (Connection c = db.connect();
+        PreparedStatement ps =
+            c.prepareStatement("select count(*) from unpoll_relay_offsets_" + slot)) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static boolean slotActive(boolean active) throws Exception {
+    return slotActive("kill_it", active);
+  }
+
+  private static boolean slotActive(String slot, boolean active) throws Exception {
+    try (Connection c = db.connect();
+        PreparedStatement ps =
+            c.prepareStatement("select active from pg_replication_slots where slot_name = ?")) {
+      ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getBoolean(1) == active;
       }

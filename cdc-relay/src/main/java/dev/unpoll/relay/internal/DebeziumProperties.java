@@ -30,8 +30,13 @@ public final class DebeziumProperties {
 
   private DebeziumProperties() {}
 
-  /** The engine properties; {@code backlog} lists the tables to snapshot on their pending rows. */
-  public static Properties of(RelayConfig config, List<TableName> backlog) {
+  /**
+   * The engine properties; {@code backlog} lists the tables to snapshot on their pending rows.
+   * {@code slotInUse} (the slot or offsets exist already) selects {@link BacklogSnapshotter}, which
+   * streams from the stored position after the snapshot; otherwise Debezium's {@code initial}
+   * snapshot reads the backlog in the snapshot exported by the slot it creates.
+   */
+  public static Properties of(RelayConfig config, List<TableName> backlog, boolean slotInUse) {
     RelayConfig.Source s = config.source();
     JdbcUrl url = JdbcUrl.parse(s.jdbcUrl()).orElseThrow();
     Properties p = new Properties();
@@ -72,7 +77,12 @@ public final class DebeziumProperties {
     if (backlog.isEmpty()) {
       p.setProperty("snapshot.mode", "no_data");
     } else {
-      p.setProperty("snapshot.mode", "initial");
+      if (slotInUse) {
+        p.setProperty("snapshot.mode", "custom");
+        p.setProperty("snapshot.mode.custom.name", BacklogSnapshotter.NAME);
+      } else {
+        p.setProperty("snapshot.mode", "initial");
+      }
       List<String> names = new ArrayList<>();
       for (TableName t : backlog) {
         names.add(regex(t.dotted()));

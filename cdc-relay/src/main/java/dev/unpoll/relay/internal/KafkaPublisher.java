@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -63,10 +64,25 @@ public final class KafkaPublisher
   private final MeterRegistry registry;
   private final Timer latency;
   private final Consumer<String> ackedLsn;
+  private final BooleanSupplier snapshotAcknowledged;
+  private boolean snapshotRecorded;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
   /** A publisher for {@code config}, recording to {@code registry}, reporting acked LSNs. */
   public KafkaPublisher(RelayConfig config, MeterRegistry registry, Consumer<String> ackedLsn) {
+    this(config, registry, ackedLsn, () -> true);
+  }
+
+  /**
+   * As above; {@code snapshotAcknowledged} is called after the first acknowledged batch that holds
+   * a change read past the snapshot (so every snapshot record before it is acknowledged), and again
+   * after later batches until it returns true (it records the backlog as done).
+   */
+  public KafkaPublisher(
+      RelayConfig config,
+      MeterRegistry registry,
+      Consumer<String> ackedLsn,
+      BooleanSupplier snapshotAcknowledged) {
     Map<String, Object> props = new HashMap<>(DEFAULTS);
     props.putAll(config.kafka().properties());
     props.putAll(FIXED);
@@ -81,6 +97,7 @@ public final class KafkaPublisher
     this.mapper = new EventMapper(config);
     this.registry = registry;
     this.ackedLsn = ackedLsn;
+    this.snapshotAcknowledged = snapshotAcknowledged;
     this.latency =
         Timer.builder("unpoll.relay.latency")
             .description("source commit to Kafka acknowledgement")
@@ -151,6 +168,9 @@ public final class KafkaPublisher
     for (int i = 0; i < sent.size(); i++) {
       await(sent.get(i), mapped.get(i), Math.max(0, deadline - System.nanoTime()));
     }
+    if (!snapshotRecorded && pastSnapshot(records)) {
+      snapshotRecorded = snapshotAcknowledged.getAsBoolean();
+    }
     for (RecordChangeEvent<SourceRecord> r : records) {
       committer.markProcessed(r);
     }
@@ -161,6 +181,23 @@ public final class KafkaPublisher
     if (LOG.isDebugEnabled() && !sent.isEmpty()) {
       LOG.debug("batch of {} events acknowledged up to LSN {}", sent.size(), lastLsn);
     }
+  }
+
+  /**
+   * True if a record of the batch was read after the snapshot completed: its source offset no
+   * longer carries Debezium's {@code snapshot} marker, or says {@code snapshot_completed}.
+   */
+  static boolean pastSnapshot(List<RecordChangeEvent<SourceRecord>> records) {
+    for (RecordChangeEvent<SourceRecord> r : records) {
+      Map<String, ?> offset = r.record().sourceOffset();
+      if (offset != null
+          && !offset.isEmpty()
+          && (!offset.containsKey("snapshot")
+              || Boolean.TRUE.equals(offset.get("snapshot_completed")))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void await(Future<RecordMetadata> f, EventMapper.Mapped m, long timeoutNanos)

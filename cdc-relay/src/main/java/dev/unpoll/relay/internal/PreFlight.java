@@ -74,13 +74,15 @@ public final class PreFlight {
       checkPublication(c);
       boolean offsets = offsetsExist(c);
       boolean slot = checkSlot(c, offsets);
-      List<TableName> backlog = new ArrayList<>();
-      for (TableMapping m : config.tables()) {
-        if (m.backlog()) {
-          backlog.add(m.table());
-        }
-      }
-      if (!backlog.isEmpty() && slot && !offsets) {
+      List<TableName> backlog = backlogDue(c, offsets);
+      if (!backlog.isEmpty() && offsets) {
+        LOG.warn(
+            "the backlog of {} is not recorded as done in {}: reading it now (a backlog snapshot"
+                + " was interrupted, or the table is new to this relay); pending rows committed"
+                + " since the relay's last offset may be published twice (same ce_id)",
+            backlog,
+            BacklogLedger.table(config));
+      } else if (!backlog.isEmpty() && slot) {
         LOG.warn(
             "slot {} already exists but this relay has no offsets: the backlog of {} is read in a"
                 + " snapshot that is not aligned with the slot, so rows committed between the"
@@ -88,7 +90,7 @@ public final class PreFlight {
             config.source().slot(),
             backlog);
       }
-      return new Result(slot, offsets, offsets ? List.of() : backlog);
+      return new Result(slot, offsets, backlog);
     } catch (SQLException e) {
       throw new RelayException(
           "cannot check the source database "
@@ -99,6 +101,52 @@ public final class PreFlight {
               + e.getMessage(),
           e);
     }
+  }
+
+  /**
+   * The backlog tables whose backlog is not recorded as done in the {@link BacklogLedger}: all of
+   * them on a start without offsets, a table added to the configuration later, and every table of a
+   * backlog snapshot that did not complete (its records all acknowledged) on an earlier run.
+   * Without offsets the ledger is cleared: it only counts together with the offsets it was written
+   * with (deleting the offsets restarts capture, and with it the backlog).
+   */
+  private List<TableName> backlogDue(Connection c, boolean offsets) throws SQLException {
+    List<TableName> wanted = new ArrayList<>();
+    for (TableMapping m : config.tables()) {
+      if (m.backlog()) {
+        wanted.add(m.table());
+      }
+    }
+    if (wanted.isEmpty()) {
+      return List.of();
+    }
+    BacklogLedger ledger = new BacklogLedger(config);
+    try {
+      ledger.ensure(c);
+    } catch (SQLException e) {
+      throw new RelayConfigException(
+          List.of(
+              "tables[*].backlog: the relay records finished backlogs in table "
+                  + BacklogLedger.table(config)
+                  + ", which is missing and "
+                  + config.source().user()
+                  + " cannot create it ("
+                  + e.getMessage()
+                  + "); run: "
+                  + ledger.ddl()));
+    }
+    if (!offsets) {
+      ledger.reset(c);
+      return List.copyOf(wanted);
+    }
+    Set<TableName> done = ledger.done(c);
+    List<TableName> due = new ArrayList<>();
+    for (TableName t : wanted) {
+      if (!done.contains(t)) {
+        due.add(t);
+      }
+    }
+    return List.copyOf(due);
   }
 
   private void checkSchema(Connection c) throws SQLException {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.consumer.IdempotencyStore;
+import dev.unpoll.relay.internal.BacklogLedger;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.nio.file.Files;
@@ -58,6 +59,10 @@ class OperationsRunbookIT {
       s.execute("INSERT INTO orders VALUES (41, 'DONE'), (42, 'NEW')");
       // the consumer's tables live in the legacy table's database during dual-run (the claim)
       IdempotencyStore.defaults().createTablesIfAbsent(db.dataSource());
+      new BacklogLedger("unpoll_orders").ensure(c);
+      s.execute(
+          "INSERT INTO unpoll_relay_backlog_unpoll_orders (schema_name, table_name)"
+              + " VALUES ('public', 'orders')");
       s.execute("CREATE PUBLICATION unpoll_orders FOR TABLE orders");
       s.execute("SELECT pg_create_logical_replication_slot('unpoll_orders', 'pgoutput')");
       leader.awaitLeadership();
@@ -84,6 +89,8 @@ class OperationsRunbookIT {
       assertThat(rowsOf(firstColumns, "invalidation_reason IS NOT NULL"))
           .doesNotContain("unpoll_orders");
       assertThat(rowsOf(firstColumns, "pg_publication_tables")).containsExactly("public");
+      assertThat(rowsOf(firstColumns, "FROM unpoll_relay_backlog_unpoll_orders"))
+          .containsExactly("public");
       assertThat(rowsOf(firstColumns, "AS ce_id")).containsExactly("42");
       assertThat(rowsOf(firstColumns, "FROM unpoll_processed")).isEmpty();
       assertThat(rowsOf(firstColumns, "FROM unpoll_shadow_ledger")).isEmpty();
