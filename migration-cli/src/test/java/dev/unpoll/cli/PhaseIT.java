@@ -44,6 +44,14 @@ class PhaseIT {
 
   /** A config file with its own slot and publication, and the table planned into it. */
   private Path planned(String table, String topic) throws Exception {
+    Path file = configured(table, "");
+    Cli.Result plan = cli(file, "plan", "--table", table, "--topic", topic);
+    assertThat(plan.exit()).as(plan.toString()).isZero();
+    return file;
+  }
+
+  /** The relay's file with source and kafka for {@code table}, then {@code rest} as written. */
+  private Path configured(String table, String rest) throws Exception {
     Path file = dir.resolve("unpoll.yaml");
     Files.writeString(
         file,
@@ -65,9 +73,8 @@ class PhaseIT {
             + "kafka:\n"
             + "  bootstrap-servers: "
             + kafka.bootstrapServers()
-            + "\n");
-    Cli.Result plan = cli(file, "plan", "--table", table, "--topic", topic);
-    assertThat(plan.exit()).as(plan.toString()).isZero();
+            + "\n"
+            + rest);
     return file;
   }
 
@@ -343,6 +350,37 @@ class PhaseIT {
     assertThat(backlog.get("passed").asBoolean()).as(backlog.toString()).isFalse();
     assertThat(backlog.at("/figures/backlog").asInt()).isEqualTo(1);
     assertThat(backlog.at("/figures/backlogKeys/0").asText()).isEqualTo(raw + ":" + old.get(1));
+    assertThat(phase(table)).isEqualTo("dual");
+  }
+
+  @Test
+  void cutoverRefusesWhenTheBacklogCannotBeMeasured() throws Exception {
+    String table = "unmeasured_queue";
+    String topic = kafka.createUniqueTopic("unmeasured", 1);
+    Fixtures.integrationTable(db, table);
+    // a status column, but no pending or done values: nobody can tell what is still to do
+    Path config =
+        configured(
+            table,
+            "tables:\n  - table: public."
+                + table
+                + "\n    topic: "
+                + topic
+                + "\n    key: [id]\n    status:\n      column: status\n");
+    assertThat(cli(config, "capture", "--table", table, "--no-create-slot").exit()).isZero();
+    for (String phase : List.of("shadow", "dual")) {
+      Cli.Result forced =
+          cli(config, phase, "--table", table, "--group", GROUP, "--force", "--reason", "test");
+      assertThat(forced.exit()).as(forced.toString()).isZero();
+    }
+
+    Cli.Result r = cli(config, "cutover", "--table", table, "--settle", "0s", "--json");
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    JsonNode backlog = gate(r.json(), "backlog-empty");
+    assertThat(backlog.get("passed").asBoolean()).as(backlog.toString()).isFalse();
+    assertThat(backlog.at("/figures/backlog").asInt()).isEqualTo(-1);
+    assertThat(backlog.get("detail").asText()).contains("not measurable", "status.pending");
     assertThat(phase(table)).isEqualTo("dual");
   }
 
