@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -89,7 +90,7 @@ class BacklogIT {
         }
       }
       assertThat(expected).hasSizeGreaterThan(65 + 70);
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+      try (TopicReader reader = new TopicReader(kafka, topic)) {
         await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= expected.size());
         List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(3));
         List<String> keys = new ArrayList<>(records.stream().map(RelayFixtures::key).toList());

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -59,7 +60,7 @@ class BacklogResumeIT {
                     backlog: true
                 """
                     .formatted(topic));
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
       try (Relay first = Relay.builder().config(config).build()) {
         first.start();
         await().atMost(Duration.ofSeconds(120)).until(() -> !reader.poll().isEmpty());
@@ -115,7 +116,7 @@ class BacklogResumeIT {
         """
             .formatted(topicA);
     RelayConfig before = RelayFixtures.config(db, base + "tables:\n" + tableA);
-    try (RelayFixtures.TopicReader readerA = new RelayFixtures.TopicReader(kafka, topicA)) {
+    try (TopicReader readerA = new TopicReader(kafka, topicA)) {
       try (Relay relay = Relay.builder().config(before).build()) {
         relay.start();
         await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
@@ -139,7 +140,7 @@ class BacklogResumeIT {
                   """
                       .formatted(topicB));
       Set<String> expectedB;
-      try (RelayFixtures.TopicReader readerB = new RelayFixtures.TopicReader(kafka, topicB)) {
+      try (TopicReader readerB = new TopicReader(kafka, topicB)) {
         try (Relay relay = Relay.builder().config(after).build()) {
           relay.start();
           await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
@@ -203,7 +204,7 @@ class BacklogResumeIT {
                     backlog: true
                 """
                     .formatted(topic));
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic);
+    try (TopicReader reader = new TopicReader(kafka, topic);
         Relay relay = Relay.builder().config(config).build()) {
       relay.start();
       await()
@@ -243,7 +244,7 @@ class BacklogResumeIT {
                     status: {column: status, pending: [NEW], done: [DONE]}
                 """
                     .formatted(topic));
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic);
+    try (TopicReader reader = new TopicReader(kafka, topic);
         Relay relay = Relay.builder().config(config).build()) {
       relay.start();
       await()

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.unpoll.testkit.EmbeddedKafkaBroker;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.time.Duration;
 import java.util.List;
@@ -68,7 +69,7 @@ class BrokerOutageIT {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
       sql(db, "insert into short_outage_q select g, 'before' from generate_series(1, 50) g");
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(own.kafka(), topic)) {
+      try (TopicReader reader = new TopicReader(own.kafka(), topic)) {
         await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 50);
       }
 
@@ -92,7 +93,7 @@ class BrokerOutageIT {
       own.restartBroker();
       sql(db, "insert into short_outage_q select g, 'after' from generate_series(101, 150) g");
 
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(own.kafka(), topic)) {
+      try (TopicReader reader = new TopicReader(own.kafka(), topic)) {
         await()
             .atMost(Duration.ofSeconds(90))
             .until(() -> reader.poll().stream().map(RelayFixtures::key).distinct().count() >= 150);
@@ -147,7 +148,7 @@ class BrokerOutageIT {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
       sql(db, "insert into outage_q select g, 'before' from generate_series(1, 50) g");
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(own.kafka(), topic)) {
+      try (TopicReader reader = new TopicReader(own.kafka(), topic)) {
         await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 50);
         beforeOutage =
             reader.settle(Duration.ofMillis(500)).stream()
@@ -172,7 +173,7 @@ class BrokerOutageIT {
             .build()) {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(shared, newTopic)) {
+      try (TopicReader reader = new TopicReader(shared, newTopic)) {
         await()
             .atMost(Duration.ofSeconds(60))
             .until(() -> reader.poll().stream().map(RelayFixtures::key).distinct().count() >= 50);

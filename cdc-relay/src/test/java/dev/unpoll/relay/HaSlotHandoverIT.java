@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -97,7 +98,7 @@ class HaSlotHandoverIT {
           .as("the new leader must wait for the slot, not exit: %s", runner.failure())
           .isNotDone();
     } // the old walsender goes: the slot is free
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> runner.relay() != null && runner.relay().isStreaming());

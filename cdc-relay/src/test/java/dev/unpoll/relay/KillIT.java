@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.io.File;
 import java.nio.file.Files;
@@ -71,7 +72,7 @@ class KillIT {
             "kill-writer");
     Process first = null;
     Process second = null;
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
       first = startRelay(config, dir.resolve("first.log"));
       awaitSlotActive();
       writer.start();
@@ -175,7 +176,7 @@ class KillIT {
                 .formatted(topic));
     Process first = null;
     Process second = null;
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
       first = startRelay(config, dir.resolve("first.log"));
       await().atMost(Duration.ofSeconds(120)).until(() -> !reader.poll().isEmpty());
       await().atMost(Duration.ofSeconds(60)).until(() -> storedOffsets("kill_backlog_it") > 0);

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -124,7 +125,7 @@ class LegacyTableIT {
     statements.add("delete from order_integration where id <= 10");
     sql(db, statements.toArray(String[]::new));
 
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, ordersTopic)) {
+    try (TopicReader reader = new TopicReader(kafka, ordersTopic)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 30);
       List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(3));
       assertThat(records).hasSize(30);
@@ -189,7 +190,7 @@ class LegacyTableIT {
     sql(
         db,
         "insert into region_queue (order_no, region, note) values (42, 'EU', 'a'), (42, 'US', 'b')");
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, compositeTopic)) {
+    try (TopicReader reader = new TopicReader(kafka, compositeTopic)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 2);
       List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(1));
       assertThat(records)
@@ -206,7 +207,7 @@ class LegacyTableIT {
   @Test
   void mixedCaseQuotedTableInANonPublicSchema() {
     sql(db, "insert into \"Sales\".\"OrderQueue\" (\"Id\", \"Note\") values (7, 'hello')");
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, mixedTopic)) {
+    try (TopicReader reader = new TopicReader(kafka, mixedTopic)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 1);
       ConsumerRecord<byte[], byte[]> r = reader.settle(Duration.ofSeconds(1)).get(0);
       assertThat(key(r)).isEqualTo("7");
@@ -227,7 +228,7 @@ class LegacyTableIT {
         db,
         "insert into payloads (id, kind, j) values (1, 'json', '{\"a\": [1, {\"b\": null}]}')",
         "insert into payloads (id, kind, j) values (2, 'big', '" + big + "')");
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, payloadTopic)) {
+    try (TopicReader reader = new TopicReader(kafka, payloadTopic)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 2);
       List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(1));
       assertThat(value(records.get(0))).isEqualTo("{\"a\": [1, {\"b\": null}]}");
@@ -243,8 +244,8 @@ class LegacyTableIT {
         db,
         "insert into text_payloads values (1, 'plain text, not JSON')",
         "insert into xml_payloads values (1, '<order id=\"1\"><item>book</item></order>')");
-    try (RelayFixtures.TopicReader texts = new RelayFixtures.TopicReader(kafka, textTopic);
-        RelayFixtures.TopicReader xmls = new RelayFixtures.TopicReader(kafka, xmlTopic)) {
+    try (TopicReader texts = new TopicReader(kafka, textTopic);
+        TopicReader xmls = new TopicReader(kafka, xmlTopic)) {
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> texts.poll().size() >= 1 && xmls.poll().size() >= 1);

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ class OptInEventsIT {
           "update tracked set status = 'DONE', retry_count = 1 where id = 1",
           "update tracked set note = 'changed' where id = 1",
           "delete from tracked where id = 1");
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+      try (TopicReader reader = new TopicReader(kafka, topic)) {
         await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 3);
         List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(2));
         assertThat(records)

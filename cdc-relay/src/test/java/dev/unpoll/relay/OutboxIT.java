@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
@@ -87,8 +88,7 @@ class OutboxIT {
             + "', 'order', 'o-2', 'OrderScanned', '\"AQID\"', '{\"content-type\":"
             + " \"application/octet-stream\", \"unpoll_payload_encoding\": \"base64\"}')",
         "delete from unpoll_outbox");
-    try (RelayFixtures.TopicReader reader =
-        new RelayFixtures.TopicReader(kafka, "outbox_it.order")) {
+    try (TopicReader reader = new TopicReader(kafka, "outbox_it.order")) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 3);
       List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(2));
       assertThat(records).hasSize(3);
@@ -129,8 +129,7 @@ class OutboxIT {
       }
       c.commit();
     }
-    try (RelayFixtures.TopicReader reader =
-        new RelayFixtures.TopicReader(kafka, "outbox_it.invoice")) {
+    try (TopicReader reader = new TopicReader(kafka, "outbox_it.invoice")) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 1);
       List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(2));
       assertThat(records).hasSize(1);
@@ -158,7 +157,7 @@ class OutboxIT {
       c.rollback();
     }
     sql(db, "insert into jobs values (2, 'committed')");
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, legacyTopic)) {
+    try (TopicReader reader = new TopicReader(kafka, legacyTopic)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 1);
       List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(2));
       assertThat(records).extracting(RelayFixtures::key).containsExactly("2");
@@ -183,8 +182,7 @@ class OutboxIT {
         "select pg_logical_emit_message(true, 'unpoll.outbox', '{\"v\":1,\"id\":\""
             + UUID.randomUUID()
             + "\",\"aggregatetype\":\"future\",\"aggregateid\":\"f-1\",\"type\":\"After\",\"payload\":{}}')");
-    try (RelayFixtures.TopicReader reader =
-        new RelayFixtures.TopicReader(kafka, "outbox_it.future")) {
+    try (TopicReader reader = new TopicReader(kafka, "outbox_it.future")) {
       await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 1);
       assertThat(key(reader.settle(Duration.ofSeconds(1)).get(0))).isEqualTo("f-1");
     }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -67,7 +68,7 @@ class RelayRunnerIT {
     ExecutorService threads = Executors.newFixedThreadPool(3);
     RelayRunner a = RelayRunner.of(replica(kafka, topic, freePort()));
     RelayRunner b = RelayRunner.of(replica(kafka, topic, freePort()));
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
       Future<Integer> aExit = threads.submit(a::run);
       ReadinessSampler sampler = new ReadinessSampler(a);
       threads.submit(sampler);

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -56,7 +57,7 @@ class RestartAndSlotIT {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
       sql(db, "insert into restart_q select g, 'first' from generate_series(1, 20) g");
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+      try (TopicReader reader = new TopicReader(kafka, topic)) {
         await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 20);
       }
     }
@@ -65,7 +66,7 @@ class RestartAndSlotIT {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
       sql(db, "insert into restart_q select g, 'after' from generate_series(41, 50) g");
-      try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+      try (TopicReader reader = new TopicReader(kafka, topic)) {
         await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 50);
         List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(2));
         assertThat(records.stream().map(RelayFixtures::key).map(Integer::parseInt).toList())
@@ -204,7 +205,7 @@ class RestartAndSlotIT {
           .startsWith("replication slot recreated_it is ahead of this relay's stored offsets");
       assertThat(relay.failedOnSlot()).isTrue();
     }
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
       assertThat(reader.settle(Duration.ofSeconds(1)))
           .extracting(RelayFixtures::key)
           .containsExactly("1");

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.io.StringReader;
 import java.sql.Connection;
@@ -60,7 +61,7 @@ class SharedLsnRestartIT {
                 """
                     .formatted(topic));
     List<Long> stoppedAt = new ArrayList<>();
-    try (RelayFixtures.TopicReader reader = new RelayFixtures.TopicReader(kafka, topic)) {
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
       Relay relay = Relay.builder().config(config).build();
       try {
         relay.start();

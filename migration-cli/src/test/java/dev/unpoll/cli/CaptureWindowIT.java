@@ -7,6 +7,7 @@ import dev.unpoll.relay.Relay;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,7 +19,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -180,7 +177,7 @@ class CaptureWindowIT {
   private void assertEveryRowAfterTheWindowStartIsPublished(
       Path config, String table, String topic, List<Long> whileWaiting) throws Exception {
     try (Relay relay = Relay.builder().config(relayConfig(config)).build();
-        TopicReader reader = new TopicReader(topic)) {
+        TopicReader reader = new TopicReader(kafka, topic)) {
       relay.start();
       Fixtures.insert(db, table, 5); // after capture, whether or not the relay streams yet
       Set<String> expected = rowsInTheWindow(table);
@@ -191,7 +188,7 @@ class CaptureWindowIT {
               () -> {
                 assertThat(relay.lastError()).as("relay error").isEmpty();
                 Set<String> missing = new TreeSet<>(expected);
-                missing.removeAll(reader.ceIds());
+                missing.removeAll(ceIds(reader));
                 assertThat(missing).as("rows in the window without their event").isEmpty();
               });
       assertThat(relay.isStreaming()).isTrue();
@@ -199,7 +196,7 @@ class CaptureWindowIT {
       // poller still handles them), or they are published.
       for (long id : whileWaiting) {
         String ceId = "public." + table + ":" + id;
-        assertThat(!expected.contains(ceId) || reader.ceIds().contains(ceId))
+        assertThat(!expected.contains(ceId) || ceIds(reader).contains(ceId))
             .as(ceId + " is in the window, so it must be published")
             .isTrue();
       }
@@ -278,39 +275,15 @@ class CaptureWindowIT {
     return Cli.run(Map.of("DB_PASSWORD", db.password()), all.toArray(String[]::new));
   }
 
-  /** Reads a topic from the beginning and keeps the ce_id of everything read so far. */
-  private static final class TopicReader implements AutoCloseable {
-    private final KafkaConsumer<byte[], byte[]> consumer;
-    private final Set<String> ceIds = new HashSet<>();
-
-    TopicReader(String topic) {
-      Map<String, Object> cfg = new HashMap<>(kafka.consumerConfig("unused"));
-      cfg.remove(ConsumerConfig.GROUP_ID_CONFIG);
-      consumer = new KafkaConsumer<>(cfg);
-      Set<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .collect(Collectors.toSet());
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+  /** The ce_id of every record {@code reader} has read so far. */
+  private static Set<String> ceIds(TopicReader reader) {
+    Set<String> ceIds = new HashSet<>();
+    for (ConsumerRecord<byte[], byte[]> r : reader.poll()) {
+      Header h = r.headers().lastHeader("ce_id");
+      if (h != null) {
+        ceIds.add(new String(h.value(), StandardCharsets.UTF_8));
+      }
     }
-
-    Set<String> ceIds() {
-      consumer
-          .poll(Duration.ofMillis(200))
-          .forEach(
-              r -> {
-                Header h = r.headers().lastHeader("ce_id");
-                if (h != null) {
-                  ceIds.add(new String(h.value(), StandardCharsets.UTF_8));
-                }
-              });
-      return Set.copyOf(ceIds);
-    }
-
-    @Override
-    public void close() {
-      consumer.close();
-    }
+    return ceIds;
   }
 }

@@ -1,25 +1,20 @@
 package dev.unpoll.testkit;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -108,22 +103,14 @@ public final class TestKafka implements AutoCloseable {
    */
   public List<ConsumerRecord<byte[], byte[]>> readFromBeginning(
       String topic, int atLeast, Duration timeout) {
-    Map<String, Object> config = consumerConfig("unused");
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
-      Set<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .collect(Collectors.toSet());
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+    try (TopicReader reader = new TopicReader(this, topic)) {
       long deadline = System.nanoTime() + timeout.toNanos();
+      List<ConsumerRecord<byte[], byte[]>> records = reader.poll();
       while (records.size() < atLeast && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+        records = reader.poll();
       }
+      return records;
     }
-    return records;
   }
 
   @Override
