@@ -8,13 +8,17 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -46,19 +50,52 @@ public final class TestKafka implements AutoCloseable {
   /** Creates a topic with replication factor 1; an existing topic is left as it is. */
   public void createTopic(String name, int partitions) {
     try {
-      admin()
-          .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("cannot create topic " + name, e.getCause());
+      try {
+        admin()
+            .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+            .all()
+            .get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new IllegalStateException("cannot create topic " + name, e.getCause());
+        }
       }
+      awaitLeaders(name, partitions);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("topic " + name + " has no leader", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topic " + name, e);
     } catch (TimeoutException e) {
       throw new IllegalStateException("timed out creating topic " + name, e);
+    }
+  }
+
+  /**
+   * Returns once the leader of every partition serves requests. The controller answers the create
+   * before the broker has applied its leadership; an idempotent producer that sends at once gets
+   * NOT_LEADER_OR_FOLLOWER for its first batch while a later batch may land, and then retries the
+   * first one with OUT_OF_ORDER_SEQUENCE_NUMBER until it times out. ListOffsets is answered by the
+   * partition leader itself, and the admin client retries it until the leader is there.
+   */
+  private void awaitLeaders(String name, int partitions)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      latest.put(new TopicPartition(name, p), OffsetSpec.latest());
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        admin().listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException e) {
+        // the admin client's metadata may not know the new topic yet (UnknownTopicOrPartition)
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // polling period
+      }
     }
   }
 
