@@ -112,19 +112,8 @@ class BackAndForthIT {
       // service B polls the whole time until cutover
       poller.start(Duration.ofMillis(200));
 
-      assertApplied(migrations.capture(TABLE, options().build()));
-      relay = RelayRunner.of(RelayConfig.parse(Files.readString(config), env));
-      RelayRunner r = relay;
-      Future<Integer> relayExit = relayThread.submit(r::run);
-      await()
-          .atMost(WAIT)
-          .until(
-              () -> {
-                assertThat(relayExit.isDone()).as("relay stopped: %s", r.failure()).isFalse();
-                return r.relay() != null && r.relay().isStreaming();
-              });
-
-      // service A writes from here on (rows written while capture starts are another story)
+      // service A writes the whole time, through capture too: every row committed after the
+      // capture window started must reach the topic
       OrderService orders = new OrderService(ds);
       writer.submit(
           () -> {
@@ -139,6 +128,18 @@ class BackAndForthIT {
               writerFailure.set(t);
             }
           });
+
+      assertApplied(migrations.capture(TABLE, options().build()));
+      relay = RelayRunner.of(RelayConfig.parse(Files.readString(config), env));
+      RelayRunner r = relay;
+      Future<Integer> relayExit = relayThread.submit(r::run);
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                assertThat(relayExit.isDone()).as("relay stopped: %s", r.failure()).isFalse();
+                return r.relay() != null && r.relay().isStreaming();
+              });
 
       // shadow
       advance(migrations, Phase.SHADOW, options().consumerGroup(GROUP));
