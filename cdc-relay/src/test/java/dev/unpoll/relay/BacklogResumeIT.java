@@ -204,18 +204,7 @@ class BacklogResumeIT {
                     backlog: true
                 """
                     .formatted(topic));
-    try (TopicReader reader = new TopicReader(kafka, topic);
-        Relay relay = Relay.builder().config(config).build()) {
-      relay.start();
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .failFast(
-              "the relay stopped",
-              () -> assertThat(relay.lastError()).as("the relay's error").isEmpty())
-          .until(() -> distinct(reader.poll()) >= expected.size());
-      List<ConsumerRecord<byte[], byte[]>> all = reader.settle(Duration.ofSeconds(2));
-      assertThat(new HashSet<>(all.stream().map(RelayFixtures::key).toList())).isEqualTo(expected);
-    }
+    assertPublishesExactly(kafka, topic, config, expected);
   }
 
   @Test
@@ -244,6 +233,12 @@ class BacklogResumeIT {
                     status: {column: status, pending: [NEW], done: [DONE]}
                 """
                     .formatted(topic));
+    assertPublishesExactly(kafka, topic, config, expected);
+  }
+
+  /** Starts a relay with {@code config} and asserts the topic gets exactly the keys expected. */
+  private static void assertPublishesExactly(
+      TestKafka kafka, String topic, RelayConfig config, Set<String> expected) {
     try (TopicReader reader = new TopicReader(kafka, topic);
         Relay relay = Relay.builder().config(config).build()) {
       relay.start();

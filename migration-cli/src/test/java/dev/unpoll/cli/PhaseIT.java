@@ -286,6 +286,24 @@ class PhaseIT {
     assertThat(phase(table)).isEqualTo("shadow");
   }
 
+  /**
+   * Captures {@code table}, writes {@code n} rows with their events, records them in the shadow
+   * ledger and moves to dual, each gate passing; returns the rows' ids.
+   */
+  private List<Long> captureShadowAndDual(Path config, String table, String topic, int n)
+      throws Exception {
+    String raw = "public." + table;
+    assertThat(cli(config, "capture", "--table", table, "--no-create-slot").exit()).isZero();
+    List<Long> rows = Fixtures.insert(db, table, n);
+    Fixtures.publish(kafka, topic, raw, rows);
+    assertThat(cli(config, "shadow", "--table", table, "--group", GROUP, "--settle", "0s").exit())
+        .isZero();
+    Fixtures.ledger(db, GROUP, raw, rows);
+    Cli.Result dual = cli(config, "dual", "--table", table, "--settle", "0s");
+    assertThat(dual.exit()).as(dual.toString()).isZero();
+    return rows;
+  }
+
   @Test
   void cutoverRefusesWhileARowIsHeldInProgressAndNamesIt() throws Exception {
     String table = "held_queue";
@@ -296,14 +314,7 @@ class PhaseIT {
     Fixtures.pollerHandles(db, table, old.subList(0, 1));
     Path config = planned(table, topic); // learns pending NEW and done DONE from the data
     Fixtures.pollerHandles(db, table, old.subList(1, 2));
-    assertThat(cli(config, "capture", "--table", table, "--no-create-slot").exit()).isZero();
-    List<Long> rows = Fixtures.insert(db, table, 3);
-    Fixtures.publish(kafka, topic, raw, rows);
-    assertThat(cli(config, "shadow", "--table", table, "--group", GROUP, "--settle", "0s").exit())
-        .isZero();
-    Fixtures.ledger(db, GROUP, raw, rows);
-    Cli.Result dual = cli(config, "dual", "--table", table, "--settle", "0s");
-    assertThat(dual.exit()).as(dual.toString()).isZero();
+    List<Long> rows = captureShadowAndDual(config, table, topic, 3);
     // the consumer claimed two rows; the poller took the third, set it PROCESSING and crashed
     Fixtures.consumerHandles(db, GROUP, table, raw, rows.subList(0, 2));
     Fixtures.sql(db, "UPDATE " + table + " SET status = 'PROCESSING' WHERE id = " + rows.get(2));
@@ -332,14 +343,7 @@ class PhaseIT {
     Fixtures.sql(db, "UPDATE " + table + " SET status = 'PROCESSING' WHERE id = " + old.get(1));
     Path config = planned(table, topic); // learns NEW, DONE and in progress PROCESSING
     Fixtures.pollerHandles(db, table, old.subList(2, 3));
-    assertThat(cli(config, "capture", "--table", table, "--no-create-slot").exit()).isZero();
-    List<Long> rows = Fixtures.insert(db, table, 2);
-    Fixtures.publish(kafka, topic, raw, rows);
-    assertThat(cli(config, "shadow", "--table", table, "--group", GROUP, "--settle", "0s").exit())
-        .isZero();
-    Fixtures.ledger(db, GROUP, raw, rows);
-    Cli.Result dual = cli(config, "dual", "--table", table, "--settle", "0s");
-    assertThat(dual.exit()).as(dual.toString()).isZero();
+    List<Long> rows = captureShadowAndDual(config, table, topic, 2);
     Fixtures.consumerHandles(db, GROUP, table, raw, rows);
 
     Cli.Result r = cli(config, "cutover", "--table", table, "--settle", "0s", "--json");
