@@ -85,11 +85,9 @@ public final class DualRunClaim {
     }
     this.inspectSql =
         "WITH p AS (SELECT ?::bigint AS raw, pg_current_snapshot() AS snap),"
-            + " x AS (SELECT snap, CASE WHEN raw IS NULL THEN NULL"
-            + " WHEN raw > 4294967295 THEN raw::text::xid8"
-            + " ELSE (((GREATEST((pg_snapshot_xmax(snap)::text::bigint >> 32)"
-            + " - CASE WHEN raw > (pg_snapshot_xmax(snap)::text::bigint & 4294967295)"
-            + " THEN 1 ELSE 0 END, 0)) << 32) | raw)::text::xid8 END AS xid FROM p)"
+            + " x AS (SELECT snap, "
+            + widenedXid("raw", "snap")
+            + " AS xid FROM p)"
             + " SELECT (SELECT "
             + Sql.quote(statusColumn)
             + "::text FROM "
@@ -102,6 +100,31 @@ public final class DualRunClaim {
             + " ELSE pg_visible_in_snapshot(xid, snap) END AS visible,"
             + " CASE WHEN xid IS NULL OR xid >= pg_snapshot_xmax(snap) THEN NULL"
             + " ELSE pg_xact_status(xid) END AS xact FROM x";
+  }
+
+  /**
+   * SQL for the 64-bit {@code xid8} of a transaction id the relay reports ({@code unpoll_txid}:
+   * pgoutput's 32-bit xid, or already 64-bit), read against {@code snapshot}. The 32-bit value is
+   * placed at the signed 32-bit distance from the snapshot's xmax, as PostgreSQL's own {@code
+   * TransactionIdPrecedes} compares xids: a transaction at or past xmax (decoded, not yet visible,
+   * the case the claim must not take for a deleted row) stays in xmax's epoch, and one just before
+   * an epoch boundary stays in the previous epoch.
+   */
+  static String widenedXid(String raw, String snapshot) {
+    String xmax = "pg_snapshot_xmax(" + snapshot + ")::text::bigint";
+    return "CASE WHEN "
+        + raw
+        + " IS NULL THEN NULL WHEN "
+        + raw
+        + " > 4294967295 THEN "
+        + raw
+        + "::text::xid8 ELSE GREATEST("
+        + xmax
+        + " + ((("
+        + raw
+        + " - ("
+        + xmax
+        + " & 4294967295) + 2147483648) & 4294967295) - 2147483648), 0)::text::xid8 END";
   }
 
   /** What a claim found. Every other case throws {@link ClaimNotDecidedException}. */
