@@ -346,6 +346,19 @@ public final class KafkaConsumerRunner implements AutoCloseable {
         RuntimeException failure,
         int attempts)
         throws InterruptedException {
+      if (deadLetterTopic == null
+          && DeadLetters.explain(failure) instanceof ClaimNotDecidedException) {
+        // Skipping a claim that could not decide would leave the row to nobody once the poller is
+        // gone: with no dead-letter topic to park it in, the record is tried again later instead.
+        LOG.warn(
+            "group {}: {} could not be claimed after {} attempt(s) ({}); no dead-letter topic,"
+                + " so it is not skipped: trying it again",
+            consumer.consumerGroup(),
+            event.coordinates(),
+            attempts,
+            ((ClaimNotDecidedException) DeadLetters.explain(failure)).reason());
+        return false;
+      }
       if (deadLetterTopic == null) {
         LOG.error(
             "group {}: {} failed after {} attempt(s); dead-letter topic disabled, record skipped",
@@ -489,7 +502,9 @@ public final class KafkaConsumerRunner implements AutoCloseable {
     }
 
     /**
-     * Turns the dead-letter topic off: a record that exhausts its retries is logged and skipped.
+     * Turns the dead-letter topic off: a record that exhausts its retries is logged and skipped,
+     * except a dual-run claim that could not decide ({@link ClaimNotDecidedException}), which is
+     * tried again until it decides, since skipping it would leave its row handled by nobody.
      */
     public Builder withoutDeadLetterTopic() {
       this.deadLetterEnabled = false;

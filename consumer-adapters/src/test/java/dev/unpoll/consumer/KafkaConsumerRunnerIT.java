@@ -282,6 +282,35 @@ class KafkaConsumerRunnerIT {
   }
 
   @Test
+  void withoutADeadLetterTopicAnUndecidedClaimIsTriedAgainNotSkipped(TestKafka kafka) {
+    String topic = kafka.createUniqueTopic("undecided", 1);
+    String group = group();
+    AtomicInteger calls = new AtomicInteger();
+    // the row stays in the poller's in-progress status for more attempts than the policy allows
+    IdempotentConsumer idempotent =
+        consumer(group, new SimpleMeterRegistry())
+            .handler(
+                (e, c) -> {
+                  if (calls.incrementAndGet() <= 7) {
+                    throw new ClaimNotDecidedException(
+                        ClaimNotDecidedException.Reason.IN_PROGRESS, "row 7 is PROCESSING");
+                  }
+                  Db.insertEffect(c, group, e);
+                })
+            .build();
+    TestEvents.send(kafka, List.of(event(topic, "7", "u-1", "{}")));
+    try (KafkaConsumerRunner r =
+        runner(kafka, topic, idempotent).withoutDeadLetterTopic().build().start()) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> effects(group, "u-1") == 1);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> TestEvents.committedOffset(kafka, group, topic, 0) == 1);
+    }
+    assertThat(calls).hasValue(8);
+    assertThat(effects(group)).isEqualTo(1);
+  }
+
+  @Test
   void recordWithoutIdempotencyKeyIsDeadLetteredByDefault(TestKafka kafka) {
     String topic = kafka.createUniqueTopic("nokey", 1);
     kafka.createTopic(topic + ".DLT", 1);
