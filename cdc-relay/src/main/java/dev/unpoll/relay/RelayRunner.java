@@ -184,14 +184,16 @@ public final class RelayRunner implements AutoCloseable {
         OptionalLong holder = PreFlight.slotHolder(c, slot);
         long now = System.nanoTime();
         Duration waited = Duration.ofNanos(now - start);
+        // Leadership first: a replica that lost the lock while it waited must not take the slot
+        // just because it came free in the same poll.
+        if (stopping.get() || (election != null && !election.isLeader())) {
+          return false;
+        }
         if (holder.isEmpty()) {
           if (waited.compareTo(SLOT_RELEASE_POLL) > 0) {
             LOG.info("slot {} is free after waiting {}; starting to stream", slot, waited);
           }
           return true;
-        }
-        if (stopping.get() || (election != null && !election.isLeader())) {
-          return false;
         }
         if (waited.compareTo(SLOT_RELEASE_WAIT) >= 0) {
           LOG.error(
@@ -231,6 +233,11 @@ public final class RelayRunner implements AutoCloseable {
     current.set(relay);
     if (stopping.get()) {
       return RelayMain.EXIT_OK;
+    }
+    if (leadershipLost.get()) {
+      // Lost before this term's relay was visible to onLeadershipLost (it sets the flag, then
+      // reads current; this sets current, then reads the flag): stand by instead of starting.
+      return -1;
     }
     try {
       relay.start();
