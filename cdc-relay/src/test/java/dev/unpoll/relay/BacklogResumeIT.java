@@ -172,6 +172,90 @@ class BacklogResumeIT {
   }
 
   @Test
+  void anAddedTablesSnapshotStoppedAfterTheCatchUpIsCompletedAfterTheRestart(TestKafka kafka) {
+    String topicA = kafka.createUniqueTopic("catchup-a", 1);
+    String topicB = kafka.createUniqueTopic("catchup-b", 3);
+    sql(
+        db,
+        "create table catchup_a (id int primary key, note text)",
+        "create table catchup_b (id bigserial primary key, body text,"
+            + " status text not null default 'NEW')",
+        "insert into catchup_b (body, status) select 'pending-' || g, 'NEW'"
+            + " from generate_series(1, "
+            + PENDING
+            + ") g");
+    Set<String> expectedB = ids("select id from catchup_b");
+    String base = RelayFixtures.baseYaml(db, kafka, "backlog_catchup_it");
+    String tableA =
+        """
+          - table: catchup_a
+            topic: %s
+        """
+            .formatted(topicA);
+    RelayConfig before = RelayFixtures.config(db, base + "tables:\n" + tableA);
+    try (TopicReader readerA = new TopicReader(kafka, topicA)) {
+      try (Relay relay = Relay.builder().config(before).build()) {
+        relay.start();
+        await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
+        sql(db, "insert into catchup_a values (1, 'a')");
+        await().atMost(Duration.ofSeconds(60)).until(() -> distinct(readerA.poll()) >= 1);
+      }
+    }
+    // while the relay is away: changes of A (streamed first on the next start, the catch-up),
+    // and B joins the publication and the config with its backlog
+    sql(
+        db,
+        "insert into catchup_a select g, 'a' from generate_series(2, 50) g",
+        "alter publication backlog_catchup_it add table catchup_b");
+    RelayConfig after =
+        RelayFixtures.config(
+            db,
+            base
+                + "tables:\n"
+                + tableA
+                + """
+                  - table: catchup_b
+                    topic: %s
+                    status: {column: status, pending: [NEW], done: [DONE]}
+                    backlog: true
+                """
+                    .formatted(topicB));
+    String ledger = "unpoll_relay_backlog_backlog_catchup_it";
+    try (TopicReader readerB = new TopicReader(kafka, topicB)) {
+      try (Relay first = Relay.builder().config(after).build()) {
+        first.start();
+        // stop as soon as the ledger says B is done or B's snapshot is being published
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .until(
+                () ->
+                    count("select count(*) from " + ledger + " where table_name = 'catchup_b'") > 0
+                        || !readerB.poll().isEmpty());
+      }
+      long beforeRestart = distinct(readerB.settle(Duration.ofSeconds(1)));
+      assertThat(beforeRestart)
+          .as("the first relay stopped before B's snapshot completed")
+          .isLessThan(PENDING);
+
+      try (Relay second = Relay.builder().config(after).build()) {
+        second.start();
+        await()
+            .atMost(Duration.ofSeconds(180))
+            .failFast(
+                "the relay stopped",
+                () -> assertThat(second.lastError()).as("the relay's error").isEmpty())
+            .until(() -> distinct(readerB.poll()) >= PENDING);
+        assertThat(
+                new HashSet<>(
+                    readerB.settle(Duration.ofSeconds(2)).stream()
+                        .map(RelayFixtures::key)
+                        .toList()))
+            .isEqualTo(expectedB);
+      }
+    }
+  }
+
+  @Test
   void onASlotCreatedByCaptureTheBacklogLosesNothingCommittedSinceTheSlot(TestKafka kafka) {
     String topic = kafka.createUniqueTopic("captured", 3);
     sql(

@@ -65,6 +65,7 @@ public final class KafkaPublisher
   private final Timer latency;
   private final Consumer<String> ackedLsn;
   private final BooleanSupplier snapshotAcknowledged;
+  private final SnapshotProgress snapshot = new SnapshotProgress();
   private boolean snapshotRecorded;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
@@ -74,9 +75,11 @@ public final class KafkaPublisher
   }
 
   /**
-   * As above; {@code snapshotAcknowledged} is called after the first acknowledged batch that holds
-   * a change read past the snapshot (so every snapshot record before it is acknowledged), and again
-   * after later batches until it returns true (it records the backlog as done).
+   * As above; {@code snapshotAcknowledged} is called after the first acknowledged batch that
+   * completes the snapshot (its last record, or a change streamed after a snapshot record of this
+   * run; see {@link SnapshotProgress}), so every snapshot record is acknowledged, and again after
+   * later batches until it returns true (it records the backlog as done). Changes streamed before
+   * the snapshot (catch-up from stored offsets) never count.
    */
   public KafkaPublisher(
       RelayConfig config,
@@ -168,7 +171,7 @@ public final class KafkaPublisher
     for (int i = 0; i < sent.size(); i++) {
       await(sent.get(i), mapped.get(i), Math.max(0, deadline - System.nanoTime()));
     }
-    if (!snapshotRecorded && pastSnapshot(records)) {
+    if (!snapshotRecorded && snapshot.done(records)) {
       snapshotRecorded = snapshotAcknowledged.getAsBoolean();
     }
     for (RecordChangeEvent<SourceRecord> r : records) {
@@ -184,20 +187,41 @@ public final class KafkaPublisher
   }
 
   /**
-   * True if a record of the batch was read after the snapshot completed: its source offset no
-   * longer carries Debezium's {@code snapshot} marker, or says {@code snapshot_completed}.
+   * Tells, batch by batch in commit order, when every record of the snapshot has been read, on
+   * evidence from the snapshot itself (Debezium 3.6's Postgres offsets: a snapshot record carries
+   * {@code snapshot}, {@code last_snapshot_record} and {@code snapshot_completed}; the last one has
+   * both flags true; a streamed record carries none of them). Done at a record whose offset says
+   * {@code last_snapshot_record} or {@code snapshot_completed}, or at a streamed record that comes
+   * after a snapshot record of this run. A streamed record before any snapshot record never counts:
+   * with {@code unpoll_backlog} on stored offsets Debezium first streams the changes since those
+   * offsets, then snapshots. So an empty snapshot (no record) is never done, and the next start
+   * reads the backlog again: duplicates at worst, never a loss.
    */
-  static boolean pastSnapshot(List<RecordChangeEvent<SourceRecord>> records) {
-    for (RecordChangeEvent<SourceRecord> r : records) {
-      Map<String, ?> offset = r.record().sourceOffset();
-      if (offset != null
-          && !offset.isEmpty()
-          && (!offset.containsKey("snapshot")
-              || Boolean.TRUE.equals(offset.get("snapshot_completed")))) {
-        return true;
+  static final class SnapshotProgress {
+    private boolean snapshotSeen;
+    private boolean done;
+
+    /** True once this batch, or an earlier one, completed the snapshot. */
+    boolean done(List<RecordChangeEvent<SourceRecord>> records) {
+      for (RecordChangeEvent<SourceRecord> r : records) {
+        if (done) {
+          break;
+        }
+        Map<String, ?> offset = r.record().sourceOffset();
+        if (offset == null || offset.isEmpty()) {
+          continue;
+        }
+        if (offset.containsKey("snapshot")) {
+          snapshotSeen = true;
+          done =
+              Boolean.TRUE.equals(offset.get("last_snapshot_record"))
+                  || Boolean.TRUE.equals(offset.get("snapshot_completed"));
+        } else {
+          done = snapshotSeen;
+        }
       }
+      return done;
     }
-    return false;
   }
 
   private void await(Future<RecordMetadata> f, EventMapper.Mapped m, long timeoutNanos)

@@ -62,31 +62,68 @@ class BacklogSnapshotModeTest {
   }
 
   @Test
-  void onlyARecordReadAfterTheSnapshotMarksItAcknowledged() {
+  void onlyTheLastSnapshotRecordOrAStreamedChangeAfterTheSnapshotMarksItAcknowledged() {
+    KafkaPublisher.SnapshotProgress p = new KafkaPublisher.SnapshotProgress();
+    assertThat(p.done(List.of(snapshot(1L, false)))).isFalse();
+    assertThat(p.done(List.of(snapshot(1L, false), snapshot(1L, true)))).isTrue();
+    assertThat(p.done(List.of(streamed(3L)))).isTrue();
+
+    KafkaPublisher.SnapshotProgress q = new KafkaPublisher.SnapshotProgress();
+    assertThat(q.done(List.of(snapshot(1L, false)))).isFalse();
+    assertThat(q.done(List.of(streamed(3L)))).isTrue();
+
     assertThat(
-            KafkaPublisher.pastSnapshot(List.of(event(Map.of("lsn", 1L, "snapshot", "INITIAL")))))
-        .isFalse();
-    assertThat(
-            KafkaPublisher.pastSnapshot(
-                List.of(
-                    event(
-                        Map.of(
-                            "lsn",
-                            1L,
-                            "snapshot",
-                            "INITIAL",
-                            "last_snapshot_record",
-                            true,
-                            "snapshot_completed",
-                            false)))))
-        .isFalse();
-    assertThat(
-            KafkaPublisher.pastSnapshot(
-                List.of(
-                    event(Map.of("lsn", 1L, "snapshot", "INITIAL")),
-                    event(Map.of("lsn", 2L, "snapshot", "INITIAL", "snapshot_completed", true)))))
+            new KafkaPublisher.SnapshotProgress()
+                .done(
+                    List.of(
+                        event(
+                            Map.of(
+                                "lsn",
+                                1L,
+                                "snapshot",
+                                "INITIAL",
+                                "last_snapshot_record",
+                                false,
+                                "snapshot_completed",
+                                true)))))
         .isTrue();
-    assertThat(KafkaPublisher.pastSnapshot(List.of(event(Map.of("lsn", 3L, "txId", 7L))))).isTrue();
+  }
+
+  @Test
+  void catchUpStreamedBeforeTheSnapshotDoesNotMarkItAcknowledged() {
+    // unpoll_backlog on existing offsets: Debezium first streams from the stored offset (no
+    // snapshot key), then snapshots; the catch-up batch must not record the backlog as done
+    KafkaPublisher.SnapshotProgress p = new KafkaPublisher.SnapshotProgress();
+    assertThat(p.done(List.of(streamed(10L), streamed(11L)))).isFalse();
+    assertThat(p.done(List.of(streamed(12L)))).isFalse();
+    assertThat(p.done(List.of(snapshot(13L, false), snapshot(13L, false)))).isFalse();
+    assertThat(p.done(List.of(snapshot(13L, false), snapshot(13L, true)))).isTrue();
+
+    KafkaPublisher.SnapshotProgress q = new KafkaPublisher.SnapshotProgress();
+    assertThat(q.done(List.of(streamed(10L), snapshot(13L, false)))).isFalse();
+    assertThat(q.done(List.of(snapshot(13L, false), streamed(14L)))).isTrue();
+
+    KafkaPublisher.SnapshotProgress empty = new KafkaPublisher.SnapshotProgress();
+    assertThat(empty.done(List.of(streamed(10L)))).isFalse();
+    assertThat(empty.done(List.of(streamed(20L)))).isFalse();
+  }
+
+  /** A snapshot record's offset as Debezium 3.6's PostgresOffsetContext writes it. */
+  private static RecordChangeEvent<SourceRecord> snapshot(long lsn, boolean last) {
+    return event(
+        Map.of(
+            "lsn",
+            lsn,
+            "snapshot",
+            "INITIAL",
+            "last_snapshot_record",
+            last,
+            "snapshot_completed",
+            last));
+  }
+
+  private static RecordChangeEvent<SourceRecord> streamed(long lsn) {
+    return event(Map.of("lsn", lsn, "txId", 7L, "lsn_commit", lsn, "lsn_proc", lsn));
   }
 
   private static RecordChangeEvent<SourceRecord> event(Map<String, ?> offset) {
