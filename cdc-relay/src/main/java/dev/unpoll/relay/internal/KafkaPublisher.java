@@ -69,13 +69,9 @@ public final class KafkaPublisher
   private boolean snapshotRecorded;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
-  /** A publisher for {@code config}, recording to {@code registry}, reporting acked LSNs. */
-  public KafkaPublisher(RelayConfig config, MeterRegistry registry, Consumer<String> ackedLsn) {
-    this(config, registry, ackedLsn, () -> true);
-  }
-
   /**
-   * As above; {@code snapshotAcknowledged} is called after the first acknowledged batch that
+   * A publisher for {@code config}, recording to {@code registry}, reporting acked LSNs to {@code
+   * ackedLsn}. {@code snapshotAcknowledged} is called after the first acknowledged batch that
    * completes the snapshot (its last record, or a change streamed after a snapshot record of this
    * run; see {@link SnapshotProgress}), so every snapshot record is acknowledged, and again after
    * later batches until it returns true (it records the backlog as done). Changes streamed before
