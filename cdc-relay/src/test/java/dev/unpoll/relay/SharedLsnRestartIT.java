@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
@@ -42,6 +43,10 @@ class SharedLsnRestartIT {
   }
 
   @Test
+  @Disabled(
+      "issue 10, defect 5 is open: in 1 of 8 clean-clone runs (idle machine) the topic never"
+          + " reached all 20,000 rows within 180 s after the 4th restart inside the COPY; loss or"
+          + " stall not yet known. Run it with -Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition.")
   void stopsInsideOneCopiedTransactionLoseNoRow(TestKafka kafka) throws Exception {
     String topic = kafka.createUniqueTopic("copy", 3);
     RelayConfig config =
