@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,10 +61,12 @@ public final class Relay implements AutoCloseable {
   private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
   private volatile KafkaPublisher publisher;
   private volatile ExecutorService executor;
+  private final Consumer<List<SourceRecord>> afterBatch;
 
   private Relay(Builder b) {
     this.config = b.config;
     this.registry = b.registry;
+    this.afterBatch = b.afterBatch;
   }
 
   /**
@@ -119,7 +122,8 @@ public final class Relay implements AutoCloseable {
               config,
               registry,
               ackedLsn::set,
-              backlog.isEmpty() ? () -> true : () -> recordBacklogDone(backlog));
+              backlog.isEmpty() ? () -> true : () -> recordBacklogDone(backlog),
+              afterBatch);
       engine =
           DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
               .using(DebeziumProperties.of(config, backlog, pre.slotExists() || pre.offsetsExist()))
@@ -313,16 +317,35 @@ public final class Relay implements AutoCloseable {
   }
 
   /**
-   * Stops gracefully: the engine finishes the batch in flight (whose sends are acknowledged before
-   * it completes), flushes offsets and stops; then the producer closes. Idempotent.
+   * Stops gracefully: first waits (within one heartbeat interval and 2 s, at most 10 s) until the
+   * offsets of the changes acknowledged so far can be stored, so a restart publishes fewer of them
+   * again; then the engine finishes the batch in flight (whose sends are acknowledged before it
+   * completes), flushes offsets and stops; then the producer closes. Idempotent.
    */
   @Override
   public void close() {
+    stop(true);
+  }
+
+  /**
+   * Stops at once, without {@link #close()}'s wait for offsets: when another replica may take the
+   * slot, or the slot is unusable. Changes published since the last stored offset are published
+   * again by the next start (duplicates, nothing lost). Idempotent.
+   */
+  public void abort() {
+    stop(false);
+  }
+
+  private void stop(boolean awaitOffsets) {
     if (!stopping.compareAndSet(false, true)) {
       awaitQuietly();
       return;
     }
     DebeziumEngine<RecordChangeEvent<SourceRecord>> e = engine;
+    KafkaPublisher held = publisher;
+    if (awaitOffsets && e != null && held != null && streaming.get()) {
+      awaitOffsetsMarked(held);
+    }
     if (e != null) {
       try {
         e.close();
@@ -347,6 +370,33 @@ public final class Relay implements AutoCloseable {
     LOG.info("relay stopped; last acknowledged LSN {}", ackedLsn.get());
   }
 
+  /**
+   * The last inserts' offset is stored once a record after them arrives, a heartbeat at the latest
+   * (rows of one WAL record share an LSN; see KafkaPublisher.SameLsnTail): wait for it, within one
+   * heartbeat interval and a margin, so a graceful stop does not publish them again.
+   */
+  private void awaitOffsetsMarked(KafkaPublisher p) {
+    Duration bound = config.source().heartbeatInterval().plus(STOP_MARGIN);
+    if (bound.compareTo(MAX_STOP_WAIT) > 0) {
+      bound = MAX_STOP_WAIT;
+    }
+    try {
+      long left = p.awaitOffsetsMarked(bound);
+      if (left > 0) {
+        LOG.info(
+            "stopping with {} acknowledged changes whose offset is not stored yet (no later record"
+                + " within {} s); the next start publishes them again (duplicates, nothing lost)",
+            left,
+            bound.toSeconds());
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static final Duration STOP_MARGIN = Duration.ofSeconds(2);
+  private static final Duration MAX_STOP_WAIT = Duration.ofSeconds(10);
+
   private void awaitQuietly() {
     try {
       terminated.await(60, TimeUnit.SECONDS);
@@ -359,8 +409,18 @@ public final class Relay implements AutoCloseable {
   public static final class Builder {
     private RelayConfig config;
     private MeterRegistry registry = new SimpleMeterRegistry();
+    private Consumer<List<SourceRecord>> afterBatch = batch -> {};
 
     private Builder() {}
+
+    /**
+     * For tests: called on the engine's thread after each batch is acknowledged by Kafka and its
+     * offsets are marked; a test that blocks here stops the relay at a batch boundary it chose.
+     */
+    Builder afterBatch(Consumer<List<SourceRecord>> observer) {
+      this.afterBatch = Objects.requireNonNull(observer);
+      return this;
+    }
 
     /** The validated configuration (required). */
     public Builder config(RelayConfig config) {

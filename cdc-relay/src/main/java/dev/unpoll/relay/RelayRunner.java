@@ -315,7 +315,7 @@ public final class RelayRunner implements AutoCloseable {
               + status.state()
               + " while the relay runs: "
               + status.message())) {
-        new Thread(relay::close, "unpoll-relay-slot-stop").start(); // listeners must not block
+        new Thread(relay::abort, "unpoll-relay-slot-stop").start(); // listeners must not block
       }
     }
   }
@@ -325,7 +325,7 @@ public final class RelayRunner implements AutoCloseable {
     Relay relay = current.get();
     if (relay != null) {
       // Another replica may take the slot now: stop streaming without delay, off this thread.
-      new Thread(relay::close, "unpoll-relay-leadership-lost").start();
+      new Thread(relay::abort, "unpoll-relay-leadership-lost").start();
     }
   }
 

@@ -87,6 +87,12 @@ class RestartAndSlotIT {
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
       sql(db, "insert into slot_q values (1, 'x')");
       await().atMost(Duration.ofSeconds(60)).until(() -> relay.lastAcknowledgedLsn().isPresent());
+      // stored, not only published: an insert's offset is stored with the next record (the
+      // heartbeat's at the latest), see KafkaPublisher.SameLsnTail
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(() -> count("select count(*) from unpoll_relay_offsets_slot_it") > 0);
     }
     sql(db, "select pg_drop_replication_slot('slot_it')");
 
@@ -192,6 +198,12 @@ class RestartAndSlotIT {
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
       sql(db, "insert into recreated_q values (1, 'seen')");
       await().atMost(Duration.ofSeconds(60)).until(() -> relay.lastAcknowledgedLsn().isPresent());
+      // stored, not only published: an insert's offset is stored with the next record (the
+      // heartbeat's at the latest), see KafkaPublisher.SameLsnTail
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(() -> count("select count(*) from unpoll_relay_offsets_recreated_it") > 0);
     }
     sql(
         db,

@@ -65,7 +65,12 @@ public final class KafkaPublisher
   private final Timer latency;
   private final Consumer<String> ackedLsn;
   private final BooleanSupplier snapshotAcknowledged;
+  private final Consumer<List<SourceRecord>> afterBatch;
   private final SnapshotProgress snapshot = new SnapshotProgress();
+  private final List<RecordChangeEvent<SourceRecord>> held = new ArrayList<>();
+  private final Object heldMonitor = new Object();
+  private long acknowledged;
+  private long marked;
   private boolean snapshotRecorded;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
@@ -75,13 +80,15 @@ public final class KafkaPublisher
    * completes the snapshot (its last record, or a change streamed after a snapshot record of this
    * run; see {@link SnapshotProgress}), so every snapshot record is acknowledged, and again after
    * later batches until it returns true (it records the backlog as done). Changes streamed before
-   * the snapshot (catch-up from stored offsets) never count.
+   * the snapshot (catch-up from stored offsets) never count. {@code afterBatch}, if not null, sees
+   * each batch once it is acknowledged and marked (tests stop the relay there).
    */
   public KafkaPublisher(
       RelayConfig config,
       MeterRegistry registry,
       Consumer<String> ackedLsn,
-      BooleanSupplier snapshotAcknowledged) {
+      BooleanSupplier snapshotAcknowledged,
+      Consumer<List<SourceRecord>> afterBatch) {
     Map<String, Object> props = new HashMap<>(DEFAULTS);
     props.putAll(config.kafka().properties());
     props.putAll(FIXED);
@@ -97,6 +104,7 @@ public final class KafkaPublisher
     this.registry = registry;
     this.ackedLsn = ackedLsn;
     this.snapshotAcknowledged = snapshotAcknowledged;
+    this.afterBatch = afterBatch;
     this.latency =
         Timer.builder("unpoll.relay.latency")
             .description("source commit to Kafka acknowledgement")
@@ -170,12 +178,28 @@ public final class KafkaPublisher
     if (!snapshotRecorded && snapshot.done(records)) {
       snapshotRecorded = snapshotAcknowledged.getAsBoolean();
     }
-    for (RecordChangeEvent<SourceRecord> r : records) {
-      committer.markProcessed(r);
+    // every record here is acknowledged; the stored offset may move only to a record after which
+    // no change at the same LSN can follow (see SameLsnTail)
+    List<RecordChangeEvent<SourceRecord>> acked = new ArrayList<>(held.size() + records.size());
+    acked.addAll(held);
+    acked.addAll(records);
+    held.clear();
+    int tail = SameLsnTail.start(acked);
+    for (int i = 0; i < tail; i++) {
+      committer.markProcessed(acked.get(i));
     }
+    held.addAll(acked.subList(tail, acked.size()));
     committer.markBatchFinished();
+    synchronized (heldMonitor) {
+      acknowledged += records.size();
+      marked = acknowledged - held.size();
+      heldMonitor.notifyAll();
+    }
     if (lastLsn != null) {
       ackedLsn.accept(lastLsn);
+    }
+    if (afterBatch != null) {
+      afterBatch.accept(records.stream().map(RecordChangeEvent::record).toList());
     }
     if (LOG.isDebugEnabled() && !sent.isEmpty()) {
       LOG.debug("batch of {} events acknowledged up to LSN {}", sent.size(), lastLsn);
@@ -220,6 +244,55 @@ public final class KafkaPublisher
     }
   }
 
+  /**
+   * Where the stored offset may not go yet. One WAL record can reach the relay as several changes
+   * that share its LSN: a COPY writes one multi-insert record per heap page (up to ~290 rows), and
+   * an update that changes the primary key becomes a delete and an insert. Debezium 3.6's pgoutput
+   * reader marks each change completely processed ({@code lsn_proc}), and on restart resumes after
+   * the stored LSN, so an offset stored at the first of them skips the others: lost
+   * (debezium/dbz#1554; not fixed in 3.7.1). The relay therefore holds back the acknowledged
+   * changes at the end of a batch that share the last one's LSN, and marks them with a later batch,
+   * once a record with another position arrived (the next change, or a heartbeat within {@code
+   * heartbeat-interval}). A stop in between stores the offset before that run, and the restart
+   * publishes the run again: duplicates of at most one WAL record, never a loss. Snapshot records
+   * and records at a commit (Debezium's heartbeats after a transaction) are never held: nothing
+   * later can share their position.
+   */
+  static final class SameLsnTail {
+    private SameLsnTail() {}
+
+    /** Index of the first record of the trailing run that must not be marked yet. */
+    static int start(List<RecordChangeEvent<SourceRecord>> records) {
+      int n = records.size();
+      if (n == 0) {
+        return 0;
+      }
+      Object last = sharedLsn(records.get(n - 1).record());
+      if (last == null) {
+        return n;
+      }
+      int i = n - 1;
+      while (i > 0 && last.equals(sharedLsn(records.get(i - 1).record()))) {
+        i--;
+      }
+      return i;
+    }
+
+    /**
+     * The LSN a restart resumes after if this record's offset is stored ({@code lsn_proc}, else
+     * {@code lsn}) when the record is a streamed change, which later changes may share; else null.
+     */
+    static Object sharedLsn(SourceRecord r) {
+      Map<String, ?> offset = r.sourceOffset();
+      Object type = offset == null ? null : offset.get("messageType");
+      if (type == null || offset.containsKey("snapshot") || "COMMIT".equals(type)) {
+        return null;
+      }
+      Object lsn = offset.get("lsn_proc");
+      return lsn != null ? lsn : offset.get("lsn");
+    }
+  }
+
   private void await(Future<RecordMetadata> f, EventMapper.Mapped m, long timeoutNanos)
       throws InterruptedException {
     try {
@@ -260,6 +333,23 @@ public final class KafkaPublisher
     return counters.computeIfAbsent(
         name + '|' + v1 + '|' + v2,
         k -> Counter.builder(name).tag(k1, v1).tag(k2, v2).register(registry));
+  }
+
+  /**
+   * Waits up to {@code timeout} until every record acknowledged so far has its offset marked (see
+   * {@link SameLsnTail}: that takes a later record); returns how many still wait. A graceful stop
+   * calls this first, so that a restart publishes fewer records again.
+   */
+  public long awaitOffsetsMarked(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (heldMonitor) {
+      long target = acknowledged;
+      long left;
+      while (marked < target && (left = deadline - System.nanoTime()) > 0) {
+        TimeUnit.NANOSECONDS.timedWait(heldMonitor, left);
+      }
+      return Math.max(0, target - marked);
+    }
   }
 
   /** Counts an error of {@code kind}. */
