@@ -49,8 +49,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   public static final Map<String, String> DEFAULT_SETTINGS =
       Map.ofEntries(
           Map.entry("wal_level", "logical"),
-          Map.entry("max_replication_slots", "20"),
-          Map.entry("max_wal_senders", "20"),
+          Map.entry("max_replication_slots", "64"),
+          Map.entry("max_wal_senders", "64"),
           // zonky's own launcher runs with synchronous_commit=off, which makes the walsender ship
           // WAL only when the WAL writer flushes (~200 ms): CDC latency tests need it on.
           Map.entry("synchronous_commit", "on"),
