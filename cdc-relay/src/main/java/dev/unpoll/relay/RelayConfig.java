@@ -1,5 +1,6 @@
 package dev.unpoll.relay;
 
+import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.relay.internal.ConfigReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,13 +32,13 @@ public record RelayConfig(
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
 
   /** Default outbox table. */
-  public static final String DEFAULT_OUTBOX_TABLE = "public.unpoll_outbox";
+  public static final String DEFAULT_OUTBOX_TABLE = "public." + OutboxFormat.DEFAULT_TABLE;
 
   /** Default outbox topic pattern; {@code ${aggregatetype}} is replaced per event. */
   public static final String DEFAULT_TOPIC_PATTERN = "outbox.${aggregatetype}";
 
   /** Default prefix of outbox WAL messages. */
-  public static final String DEFAULT_WAL_MESSAGE_PREFIX = "unpoll.outbox";
+  public static final String DEFAULT_WAL_MESSAGE_PREFIX = OutboxFormat.DEFAULT_WAL_MESSAGE_PREFIX;
 
   /** Default HTTP port of /health, /ready, /metrics. */
   public static final int DEFAULT_HTTP_PORT = 8080;
@@ -192,8 +193,37 @@ public record RelayConfig(
    * @param table the outbox table, or empty when only WAL messages are used ({@code table: none})
    * @param topicPattern topic for an event; {@code ${aggregatetype}} is replaced
    * @param walMessagePrefix prefix of {@code pg_logical_emit_message} outbox messages
+   * @param columns the outbox table's column names by their default names ({@link
+   *     OutboxFormat#RELAY_COLUMNS}); a name not renamed maps to itself
    */
-  public record Outbox(Optional<TableName> table, String topicPattern, String walMessagePrefix) {}
+  public record Outbox(
+      Optional<TableName> table,
+      String topicPattern,
+      String walMessagePrefix,
+      Map<String, String> columns) {
+    /** Fills in the default names and copies the map. */
+    public Outbox {
+      Map<String, String> all = new java.util.LinkedHashMap<>();
+      for (String c : OutboxFormat.RELAY_COLUMNS) {
+        all.put(c, columns.getOrDefault(c, c));
+      }
+      columns = Map.copyOf(all);
+    }
+
+    /** An outbox with the default column names. */
+    public Outbox(Optional<TableName> table, String topicPattern, String walMessagePrefix) {
+      this(table, topicPattern, walMessagePrefix, Map.of());
+    }
+
+    /** The name of the column whose default name is {@code defaultName}. */
+    public String column(String defaultName) {
+      String c = columns.get(defaultName);
+      if (c == null) {
+        throw new IllegalArgumentException("not an outbox column: " + defaultName);
+      }
+      return c;
+    }
+  }
 
   /** What a legacy row's Kafka value is. */
   public enum ValueMode {

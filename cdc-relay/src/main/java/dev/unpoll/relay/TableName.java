@@ -1,6 +1,6 @@
 package dev.unpoll.relay;
 
-import java.nio.charset.StandardCharsets;
+import dev.unpoll.contract.Identifiers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +23,7 @@ public record TableName(String schema, String table) {
   private static final Pattern PLAIN = Pattern.compile("[a-z_][a-z0-9_$]*");
 
   /** PostgreSQL keeps this many bytes of an identifier and truncates the rest silently. */
-  private static final int MAX_IDENTIFIER_BYTES = 63;
+  private static final int MAX_IDENTIFIER_BYTES = Identifiers.MAX_BYTES;
 
   /** Validates both parts. */
   public TableName {
@@ -141,22 +141,19 @@ public record TableName(String schema, String table) {
    * @throws IllegalArgumentException with a message saying what is wrong
    */
   public static String checkIdentifier(String identifier) {
-    if (identifier == null || identifier.isEmpty()) {
-      throw new IllegalArgumentException("an identifier must not be empty");
-    }
-    if (identifier.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("a name must not contain NUL");
-    }
-    if (identifier.getBytes(StandardCharsets.UTF_8).length > MAX_IDENTIFIER_BYTES) {
+    String problem = Identifiers.problem(identifier);
+    if (problem != null) {
       throw new IllegalArgumentException(
-          "\"" + identifier + "\" is longer than " + MAX_IDENTIFIER_BYTES + " bytes");
+          (identifier == null || identifier.isEmpty() ? "an identifier" : "\"" + identifier + "\"")
+              + " "
+              + problem);
     }
     return identifier;
   }
 
   /** Quotes one identifier for SQL: double quotes, embedded quotes doubled. */
   public static String quote(String identifier) {
-    return '"' + identifier.replace("\"", "\"\"") + '"';
+    return Identifiers.quote(identifier);
   }
 
   /** The name quoted for SQL: {@code "schema"."table"}. */

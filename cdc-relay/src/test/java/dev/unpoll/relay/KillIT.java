@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -212,6 +213,67 @@ class KillIT {
         }
       }
     }
+  }
+
+  /**
+   * Issue 10, defect 5 as the issue words it: a 20,000-row COPY (multi-insert WAL records whose
+   * rows share one LSN), the relay SIGKILLed three times while it publishes it, restarted each
+   * time: every row arrives. SharedLsnRestartIT stops the relay at the one point that lost rows
+   * before the fix; this one kills it wherever the publishing happens to be.
+   */
+  @Test
+  void sigkillInsideACopyThreeTimesLosesNoRow(TestKafka kafka, @TempDir Path dir) throws Exception {
+    int rows = 20_000;
+    String topic = kafka.createUniqueTopic("kill-copy", 3);
+    sql(db, "create table kill_copy_q (id int primary key, note text)");
+    Path config = dir.resolve("relay.yaml");
+    Files.writeString(
+        config,
+        RelayFixtures.baseYaml(db, kafka, "kill_copy_it")
+            + """
+              properties:
+                linger.ms: 300
+                batch.size: 1048576
+            tables:
+              - table: kill_copy_q
+                topic: %s
+            """
+                .formatted(topic));
+    List<Long> killedAt = new ArrayList<>();
+    Process relay = null;
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
+      relay = startRelay(config, dir.resolve("relay-0.log"));
+      await().atMost(Duration.ofSeconds(90)).until(() -> slotActive("kill_copy_it", true));
+      RelayFixtures.copy(db, "kill_copy_q", 1, rows);
+      for (int k = 1; k <= 3; k++) {
+        long threshold = k * 4_000L;
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .until(() -> distinctKeys(reader.poll()) >= threshold);
+        relay.destroyForcibly();
+        assertThat(relay.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        killedAt.add(distinctKeys(reader.settle(Duration.ofMillis(300))));
+        await().atMost(Duration.ofSeconds(60)).until(() -> slotActive("kill_copy_it", false));
+        relay = startRelay(config, dir.resolve("relay-" + k + ".log"));
+      }
+      await().atMost(Duration.ofSeconds(180)).until(() -> distinctKeys(reader.poll()) >= rows);
+      List<ConsumerRecord<byte[], byte[]>> all = reader.settle(Duration.ofSeconds(1));
+      assertThat(distinctKeys(all)).isEqualTo(rows);
+      LoggerFactory.getLogger(KillIT.class)
+          .info("COPY of {}: killed at {} distinct, {} records in all", rows, killedAt, all.size());
+      assertThat(killedAt.stream().filter(n -> n < rows).count())
+          .as("kills inside the COPY's publishing")
+          .isGreaterThanOrEqualTo(2);
+    } finally {
+      if (relay != null && relay.isAlive()) {
+        relay.destroyForcibly();
+        relay.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static long distinctKeys(List<ConsumerRecord<byte[], byte[]>> records) {
+    return records.stream().map(RelayFixtures::key).distinct().count();
   }
 
   private static Process startRelay(Path config, Path log) throws Exception {

@@ -39,6 +39,30 @@ final class RelayFixtures {
     return RelayConfig.parse(yaml, env(db));
   }
 
+  /**
+   * COPYs rows {@code from..to} ({@code id, note}) into {@code table}: PostgreSQL writes them as
+   * multi-insert WAL records, one per heap page, whose rows share one LSN.
+   */
+  static void copy(TestPostgres db, String table, int from, int to) {
+    StringBuilder csv = new StringBuilder();
+    for (int i = from; i <= to; i++) {
+      csv.append(i).append(",row-").append(i).append('\n');
+    }
+    try (Connection c = db.connect()) {
+      long copied =
+          c.unwrap(org.postgresql.PGConnection.class)
+              .getCopyAPI()
+              .copyIn(
+                  "COPY " + table + " (id, note) FROM STDIN (FORMAT csv)",
+                  new java.io.StringReader(csv.toString()));
+      if (copied != to - from + 1) {
+        throw new IllegalStateException("copied " + copied + " rows, not " + (to - from + 1));
+      }
+    } catch (SQLException | java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static void sql(TestPostgres db, String... statements) {
     try (Connection c = db.connect();
         Statement s = c.createStatement()) {

@@ -8,7 +8,6 @@ import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
-import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -28,7 +27,6 @@ import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.postgresql.PGConnection;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -112,7 +110,7 @@ class SharedLsnRestartIT {
         relay.start();
         await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
         sql(db, "select pg_create_logical_replication_slot('shared_lsn_probe', 'test_decoding')");
-        copy("copy_r", 1, rows);
+        RelayFixtures.copy(db, "copy_r", 1, rows);
         try (Connection c = db.connect();
             ResultSet rs =
                 c.createStatement()
@@ -165,22 +163,6 @@ class SharedLsnRestartIT {
 
   private static Set<String> keys(List<ConsumerRecord<byte[], byte[]>> records) {
     return new HashSet<>(records.stream().map(RelayFixtures::key).toList());
-  }
-
-  private static void copy(String table, int from, int to) throws Exception {
-    StringBuilder csv = new StringBuilder();
-    for (int i = from; i <= to; i++) {
-      csv.append(i).append(",row-").append(i).append('\n');
-    }
-    try (Connection c = db.connect()) {
-      long copied =
-          c.unwrap(PGConnection.class)
-              .getCopyAPI()
-              .copyIn(
-                  "COPY " + table + " (id, note) FROM STDIN (FORMAT csv)",
-                  new StringReader(csv.toString()));
-      assertThat(copied).isEqualTo(to - from + 1);
-    }
   }
 
   private static String storedOffset(String slot) throws Exception {

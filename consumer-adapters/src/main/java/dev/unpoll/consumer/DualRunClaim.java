@@ -1,10 +1,8 @@
 package dev.unpoll.consumer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unpoll.consumer.internal.Sql;
 import dev.unpoll.consumer.internal.Validation;
-import java.io.IOException;
+import dev.unpoll.contract.KeyCodec;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,7 +29,6 @@ import java.util.List;
  * order for several. Values are bound untyped, so PostgreSQL casts them to the column's type.
  */
 public final class DualRunClaim {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String schema;
   private final String table;
@@ -304,32 +301,18 @@ public final class DualRunClaim {
       throw new NonRetryableException(
           "claim on " + qualifiedTable() + ": record " + event.coordinates() + " has no key");
     }
-    if (keyColumns.size() == 1) {
-      return List.of(raw);
-    }
     try {
-      JsonNode node = JSON.readTree(raw);
-      if (node == null || !node.isArray() || node.size() != keyColumns.size()) {
-        throw new NonRetryableException(
-            "claim on "
-                + qualifiedTable()
-                + ": record key of "
-                + event.coordinates()
-                + " is not a JSON array of "
-                + keyColumns.size()
-                + " values "
-                + keyColumns);
-      }
-      List<String> values = new ArrayList<>();
-      node.forEach(n -> values.add(n.isValueNode() ? n.asText() : n.toString()));
-      return values;
-    } catch (IOException e) {
+      return KeyCodec.decode(raw, keyColumns.size());
+    } catch (IllegalArgumentException e) {
       throw new NonRetryableException(
           "claim on "
               + qualifiedTable()
               + ": record key of "
               + event.coordinates()
-              + " is not valid JSON",
+              + " does not fit key columns "
+              + keyColumns
+              + ": "
+              + e.getMessage(),
           e);
     }
   }
@@ -501,12 +484,7 @@ public final class DualRunClaim {
     }
 
     private static String invalid(String setting, String value) {
-      return setting
-          + ": '"
-          + value
-          + "' is not a valid identifier (must match "
-          + Sql.identifierRule()
-          + ")";
+      return setting + ": '" + value + "' is not a valid identifier (" + Sql.identifierRule() + ")";
     }
   }
 

@@ -319,7 +319,7 @@ public final class IdempotencyStore {
         problems.add(
             "schema: '"
                 + schema
-                + "' is not a valid identifier (must match "
+                + "' is not a valid identifier ("
                 + Sql.identifierRule()
                 + "); omit it to use the connection's current schema");
       }

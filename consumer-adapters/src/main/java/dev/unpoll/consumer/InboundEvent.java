@@ -1,5 +1,6 @@
 package dev.unpoll.consumer;
 
+import dev.unpoll.contract.Headers;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -17,19 +18,19 @@ import org.apache.kafka.common.header.Header;
  */
 public final class InboundEvent {
   /** Header carrying the idempotency key (see docs/reference/event-format.md). */
-  public static final String CE_ID = "ce_id";
+  public static final String CE_ID = Headers.ID;
 
   /** Header carrying the commit time of the source transaction. */
-  public static final String CE_TIME = "ce_time";
+  public static final String CE_TIME = Headers.TIME;
 
   /**
    * Header carrying the source transaction id (decimal); the dual-run claim uses it to tell a row
    * whose commit is not visible yet from a deleted one.
    */
-  public static final String UNPOLL_TXID = "unpoll_txid";
+  public static final String UNPOLL_TXID = Headers.TXID;
 
   /** Header carrying the event type. */
-  public static final String CE_TYPE = "ce_type";
+  public static final String CE_TYPE = Headers.TYPE;
 
   private final String topic;
   private final int partition;

@@ -97,6 +97,48 @@ class ClaimOutcomeIT {
     return catchThrowable(() -> outcome.set(consumer.process(e)));
   }
 
+  /**
+   * Issue 11: a table whose name needs quoting, keyed by a timestamptz and text, is claimed from
+   * the key the relay writes (the contract's canonical key), and a second delivery finds it done.
+   */
+  @Test
+  void aQuotedTableWithATimestamptzAndTextKeyIsClaimedFromTheCanonicalKey() {
+    Db.exec(
+        ds,
+        "CREATE SCHEMA IF NOT EXISTS \"Fin Ops\"",
+        "CREATE TABLE \"Fin Ops\".\"Settlement \"\"Batch\"\" ü\" (booked_at timestamptz, region text,"
+            + " status text NOT NULL, PRIMARY KEY (booked_at, region))",
+        "INSERT INTO \"Fin Ops\".\"Settlement \"\"Batch\"\" ü\" VALUES"
+            + " ('2026-11-21 14:56:52.1234-05', 'x,\"y\"', 'NEW')");
+    IdempotentConsumer odd =
+        IdempotentConsumer.builder()
+            .dataSource(ds)
+            .consumerGroup("claim-odd-names")
+            .claim(
+                DualRunClaim.builder()
+                    .schema("Fin Ops")
+                    .table("Settlement \"Batch\" ü")
+                    .keyColumns("booked_at", "region")
+                    .pendingValues("NEW")
+                    .doneValue("DONE")
+                    .build())
+            .handler((event, c) -> {})
+            .build();
+    String key = "[\"2026-11-21T19:56:52.1234Z\",\"x,\\\"y\\\"\"]";
+    InboundEvent e =
+        InboundEvent.of(
+            "odd",
+            0,
+            1,
+            key.getBytes(StandardCharsets.UTF_8),
+            "{}".getBytes(StandardCharsets.UTF_8),
+            List.of(header("ce_id", "Fin Ops.Settlement \"Batch\" ü:" + key)));
+    assertThat(odd.process(e)).isEqualTo(Outcome.HANDLED);
+    assertThat(Db.string(ds, "SELECT status FROM \"Fin Ops\".\"Settlement \"\"Batch\"\" ü\""))
+        .isEqualTo("DONE");
+    assertThat(odd.process(e)).isEqualTo(Outcome.DUPLICATE);
+  }
+
   @Test
   void rowWhoseInsertIsNotVisibleYetIsRetriedNotCountedAsPollerWon() throws SQLException {
     try (Connection writer = ds.getConnection()) {

@@ -63,16 +63,25 @@ class ConfigurationTest {
   }
 
   @Test
-  void claimRejectsIdentifiersThatCouldInjectSql() {
+  void claimRejectsIdentifiersPostgresqlWouldNotTakeAndQuotesTheRest() {
+    // a quote or a semicolon is a legal quoted name, always quoted, so never SQL
+    assertThat(
+            DualRunClaim.builder()
+                .table("orders\"; DROP TABLE x; --")
+                .keyColumns("id")
+                .build()
+                .qualifiedTable())
+        .isEqualTo("\"orders\"\"; DROP TABLE x; --\"");
     assertThatThrownBy(
             () ->
                 DualRunClaim.builder()
-                    .table("orders\"; DROP TABLE x; --")
+                    .table("x".repeat(64))
                     .keyColumns("id", null)
                     .pendingValues("DONE")
                     .build())
         .isInstanceOf(ConsumerException.class)
-        .hasMessageContaining("table: 'orders\"; DROP TABLE x; --' is not a valid identifier")
+        .hasMessageContaining(
+            "is not a valid identifier (1 to 63 bytes of UTF-8, no NUL character)")
         .hasMessageContaining("keyColumns[1]: 'null' is not a valid identifier")
         .hasMessageContaining("doneValue: 'DONE' is also a pending value");
   }
@@ -118,11 +127,11 @@ class ConfigurationTest {
     assertThatThrownBy(
             () ->
                 IdempotencyStore.builder()
-                    .schema("bad\"schema")
+                    .schema("bad\0schema")
                     .retention(Duration.ZERO)
                     .purgeBatchSize(0)
                     .build())
-        .hasMessageContaining("schema: 'bad\"schema' is not a valid identifier")
+        .hasMessageContaining("schema: 'bad\0schema' is not a valid identifier")
         .hasMessageContaining("retention: PT0S must be a positive duration")
         .hasMessageContaining("purgeBatchSize: 0 must be at least 1");
   }

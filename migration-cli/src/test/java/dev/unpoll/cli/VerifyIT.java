@@ -3,10 +3,16 @@ package dev.unpoll.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.relay.Relay;
+import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TimeZone;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,6 +35,81 @@ class VerifyIT {
         "CREATE TABLE unpoll_shadow_ledger (consumer_group text NOT NULL,"
             + " idempotency_key text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(),"
             + " event_time timestamptz)");
+  }
+
+  /**
+   * Issue 11: verify computes the key the relay writes, through the same codec, for a table keyed
+   * by a timestamptz and one keyed by text and numeric parts, read in a JVM time zone that is not
+   * UTC. Before, verify wrote java.sql.Timestamp's text in the JVM's zone and reported every row of
+   * such a table missing.
+   */
+  @Test
+  void keysOfTimestampAndCompositeTablesMatchWhatTheRelayPublished() throws Exception {
+    String topic = kafka.createUniqueTopic("v-keys", 1);
+    Fixtures.sql(
+        db,
+        "CREATE TABLE v_tstz (k timestamptz PRIMARY KEY, note text, status text NOT NULL DEFAULT"
+            + " 'NEW', created_at timestamptz NOT NULL DEFAULT now())",
+        "CREATE TABLE v_text_num (region text, amount numeric(8,2), note text, status text NOT NULL"
+            + " DEFAULT 'NEW', created_at timestamptz NOT NULL DEFAULT now(),"
+            + " PRIMARY KEY (region, amount))");
+    String yaml =
+        """
+        source:
+          jdbc-url: %s
+          user: %s
+          password: ${PW}
+          slot: verify_keys_it
+          publication: verify_keys_it
+          heartbeat-interval: 1s
+        kafka:
+          bootstrap-servers: %s
+        tables:
+          - table: v_tstz
+            topic: %s
+          - table: v_text_num
+            topic: %s
+        """
+            .formatted(db.jdbcUrl(), db.user(), kafka.bootstrapServers(), topic, topic);
+    try (Relay relay =
+        Relay.builder().config(RelayConfig.parse(yaml, Map.of("PW", db.password()))).build()) {
+      relay.start();
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
+      Fixtures.sql(
+          db,
+          "INSERT INTO v_tstz (k, note) SELECT timestamptz '2026-11-21 14:56:52.123456-05'"
+              + " + g * interval '1.5 second', 'n' FROM generate_series(1, 5) g",
+          "INSERT INTO v_text_num (region, amount, note) VALUES ('EU', 12.5, 'a'),"
+              + " ('EU', 12.55, 'b'), ('x,\"y\"', 0, 'c')");
+      try (dev.unpoll.testkit.TopicReader reader =
+          new dev.unpoll.testkit.TopicReader(kafka, topic)) {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 8);
+      }
+    }
+    TimeZone zone = TimeZone.getDefault();
+    TimeZone.setDefault(TimeZone.getTimeZone("America/New_York"));
+    try {
+      for (String table : List.of("v_tstz", "v_text_num")) {
+        Cli.Result r =
+            Cli.run(
+                db,
+                kafka,
+                "verify",
+                "--table",
+                table,
+                "--topic",
+                topic,
+                "--settle",
+                "0s",
+                "--json");
+        assertThat(r.json().at("/events/missing").asInt()).as(table + ": " + r).isZero();
+        assertThat(r.json().at("/events/inTopic").asLong())
+            .as(table)
+            .isEqualTo(r.json().get("rows").asLong());
+      }
+    } finally {
+      TimeZone.setDefault(zone);
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.unpoll.outbox;
 
+import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.outbox.internal.ContentTypes;
 import dev.unpoll.outbox.internal.EncodedEvent;
 import dev.unpoll.outbox.internal.EventWriter;
@@ -49,10 +50,10 @@ public final class Outbox {
   public static final String DEFAULT_SCHEMA = "public";
 
   /** Default name of the outbox table. */
-  public static final String DEFAULT_TABLE = "unpoll_outbox";
+  public static final String DEFAULT_TABLE = OutboxFormat.DEFAULT_TABLE;
 
   /** Default prefix of WAL messages; the relay filters on it. */
-  public static final String DEFAULT_WAL_PREFIX = "unpoll.outbox";
+  public static final String DEFAULT_WAL_PREFIX = OutboxFormat.DEFAULT_WAL_MESSAGE_PREFIX;
 
   /** Default strategy. */
   public static final OutboxStrategy DEFAULT_STRATEGY = OutboxStrategy.TABLE;
@@ -547,6 +548,14 @@ public final class Outbox {
       }
       identifier(problems, "schema", schema);
       identifier(problems, "table", table);
+      if (table != null && table.contains(".") && Identifiers.problem(table) == null) {
+        // a legal name, but almost always "schema.table" given where the table alone belongs
+        problems.add(
+            "table: "
+                + Json.quote(table)
+                + " contains a dot; set the schema with schema(..) and the table name alone with"
+                + " table(..)");
+      }
       for (Map.Entry<OutboxColumn, String> e : columns.entrySet()) {
         identifier(problems, "column(" + e.getKey() + ")", e.getValue());
       }

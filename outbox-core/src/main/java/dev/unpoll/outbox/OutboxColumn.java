@@ -1,24 +1,27 @@
 package dev.unpoll.outbox;
 
+import dev.unpoll.contract.OutboxFormat;
+
 /**
  * The columns of the outbox table (strategy {@link OutboxStrategy#TABLE}), each with its default
- * name. Rename one with {@link Outbox.Builder#column(OutboxColumn, String)}.
+ * name. Rename one with {@link Outbox.Builder#column(OutboxColumn, String)}, and tell the relay the
+ * same name in {@code outbox.columns} (keyed by the default name).
  */
 public enum OutboxColumn {
   /** {@code uuid} primary key: the event id, the {@code ce_id} on Kafka. */
-  ID("id", "uuid"),
+  ID(OutboxFormat.ID, "uuid"),
   /** {@code varchar(255) not null}: routes the topic. */
-  AGGREGATE_TYPE("aggregatetype", "character varying"),
+  AGGREGATE_TYPE(OutboxFormat.AGGREGATE_TYPE, "character varying"),
   /** {@code varchar(255) not null}: the Kafka record key. */
-  AGGREGATE_ID("aggregateid", "character varying"),
+  AGGREGATE_ID(OutboxFormat.AGGREGATE_ID, "character varying"),
   /** {@code varchar(255) not null}: the event type, {@code ce_type} on Kafka. */
-  TYPE("type", "character varying"),
+  TYPE(OutboxFormat.TYPE, "character varying"),
   /** {@code jsonb}: the payload (JSON as JSON, text as a JSON string, bytes as base64). */
-  PAYLOAD("payload", "jsonb"),
+  PAYLOAD(OutboxFormat.PAYLOAD, "jsonb"),
   /** {@code jsonb}: object of string to string, the event's headers. */
-  HEADERS("headers", "jsonb"),
+  HEADERS(OutboxFormat.HEADERS, "jsonb"),
   /** {@code timestamptz not null default now()}: when the event occurred. */
-  CREATED_AT("created_at", "timestamp with time zone");
+  CREATED_AT(OutboxFormat.CREATED_AT, "timestamp with time zone");
 
   private final String defaultName;
   private final String dataType;

@@ -1,5 +1,6 @@
 package dev.unpoll.outbox;
 
+import dev.unpoll.contract.Headers;
 import dev.unpoll.outbox.internal.ContentTypes;
 import dev.unpoll.outbox.internal.Json;
 import dev.unpoll.outbox.internal.UuidV7;
@@ -44,14 +45,14 @@ public final class OutboxEvent {
    * may not.
    */
   public static final List<String> RESERVED_HEADERS =
-      List.of("content-type", "unpoll_payload_encoding");
+      List.of(Headers.CONTENT_TYPE, Headers.PAYLOAD_ENCODING);
 
   /**
    * Header name prefixes the relay owns: CloudEvents attributes ({@code ce_id}, {@code ce_type},
    * ...) and unpoll's own ({@code unpoll_lsn}, ...). A caller's header with one of them would
    * shadow the idempotency key or the ordering data on the wire, so the builder rejects it.
    */
-  public static final List<String> RESERVED_HEADER_PREFIXES = List.of("ce_", "unpoll_");
+  public static final List<String> RESERVED_HEADER_PREFIXES = Headers.RESERVED_PREFIXES;
 
   private final UUID id;
   private final String aggregateType;

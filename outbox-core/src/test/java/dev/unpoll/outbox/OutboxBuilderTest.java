@@ -15,14 +15,14 @@ class OutboxBuilderTest {
     assertThatThrownBy(
             () ->
                 Outbox.builder()
-                    .schema("public; DROP SCHEMA public")
-                    .table("x\"y")
+                    .schema("public\0")
+                    .table("x".repeat(64))
                     .column(OutboxColumn.PAYLOAD, "")
                     .walPrefix("")
                     .build())
         .isInstanceOf(OutboxException.class)
-        .hasMessageContaining("schema: \"public; DROP SCHEMA public\" is not a valid identifier")
-        .hasMessageContaining("table: \"x\\\"y\" is not a valid identifier")
+        .hasMessageContaining("is not a valid identifier: must not contain a NUL character")
+        .hasMessageContaining("is not a valid identifier: is longer than 63 bytes")
         .hasMessageContaining("column(PAYLOAD): \"\" is not a valid identifier")
         .hasMessageContaining("walPrefix: must be a non-empty string");
   }

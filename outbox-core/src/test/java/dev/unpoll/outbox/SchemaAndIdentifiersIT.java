@@ -54,18 +54,25 @@ class SchemaAndIdentifiersIT {
   }
 
   @Test
-  void hostileNamesNeverReachTheDatabase() throws SQLException {
+  void hostileNamesAreQuotedSoTheyAreOnlyNames() throws SQLException {
     exec("CREATE TABLE victim (id int)");
-    assertThatThrownBy(
-            () -> Outbox.builder().table("unpoll_outbox\"; DROP TABLE victim; --").build())
-        .isInstanceOf(OutboxException.class)
-        .hasMessageContaining("table: ")
-        .hasMessageContaining("is not a valid identifier");
+    // a legal quoted identifier (the contract's one rule): quoting keeps it a name, never SQL
+    Outbox outbox = Outbox.builder().table("unpoll_outbox\"; DROP TABLE victim; --").build();
+    exec(outbox.ddl());
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      outbox.publish(c, OutboxEvent.of("order", "1", "OrderCreated", java.util.Map.of("id", 1)));
+      c.commit();
+    }
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT to_regclass('victim') IS NOT NULL")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT to_regclass('victim') IS NOT NULL, (SELECT count(*) FROM"
+                    + " \"unpoll_outbox\"\"; DROP TABLE victim; --\")")) {
       rs.next();
       assertThat(rs.getBoolean(1)).isTrue();
+      assertThat(rs.getLong(2)).isEqualTo(1);
     }
   }
 

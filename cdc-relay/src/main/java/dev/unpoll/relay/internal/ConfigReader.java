@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.Ha;
 import dev.unpoll.relay.RelayConfig.Http;
@@ -242,7 +243,10 @@ public final class ConfigReader {
     if (node == null) {
       return Optional.empty();
     }
-    keys(node, "outbox", Set.of("enabled", "table", "topic-pattern", "wal-message-prefix"));
+    keys(
+        node,
+        "outbox",
+        Set.of("enabled", "table", "topic-pattern", "wal-message-prefix", "columns"));
     boolean enabled = bool(node, "outbox", "enabled", true);
     String tableText =
         string(node, "outbox", "table", false).orElse(RelayConfig.DEFAULT_OUTBOX_TABLE);
@@ -274,7 +278,24 @@ public final class ConfigReader {
           "\"" + prefix + "\"",
           "use a non-empty prefix without commas");
     }
-    return enabled ? Optional.of(new RelayConfig.Outbox(table, pattern, prefix)) : Optional.empty();
+    Map<String, String> columns = new LinkedHashMap<>();
+    ObjectNode renamed = object(node, "outbox", "columns");
+    if (renamed != null) {
+      keys(renamed, "outbox.columns", Set.copyOf(OutboxFormat.RELAY_COLUMNS));
+      for (String c : OutboxFormat.RELAY_COLUMNS) {
+        Optional<String> name = string(renamed, "outbox.columns", c, false);
+        if (name.isPresent()) {
+          try {
+            columns.put(c, TableName.parseColumn(name.get()));
+          } catch (IllegalArgumentException e) {
+            problem("outbox.columns." + c, "\"" + name.get() + "\"", e.getMessage());
+          }
+        }
+      }
+    }
+    return enabled
+        ? Optional.of(new RelayConfig.Outbox(table, pattern, prefix, columns))
+        : Optional.empty();
   }
 
   private List<TableMapping> tables(JsonNode node) {
@@ -395,6 +416,15 @@ public final class ConfigReader {
           path + ".backlog",
           "true",
           "set status.column and status.pending (the condition of rows still to publish), or backlog: false");
+    }
+    if (backlog && table != null && (table.schema() + table.table()).indexOf(',') >= 0) {
+      // Debezium splits its list of snapshot overrides at commas, even inside quotes
+      problem(
+          path + ".backlog",
+          "true",
+          "a table name with a comma cannot be read as a backlog (Debezium's snapshot settings split"
+              + " names at commas); rename the table, or set backlog: false and hand the pending"
+              + " rows over with the poller before capture");
     }
     boolean emitUpdates = bool(node, path, "emit-updates", false);
     boolean emitDeletes = bool(node, path, "emit-deletes", false);

@@ -91,9 +91,11 @@ public final class DebeziumProperties {
       List<String> overrides = new ArrayList<>();
       for (TableMapping m : config.tables()) {
         if (backlog.contains(m.table())) {
-          overrides.add(m.table().dotted());
+          // quoted: Debezium parses these names (TableId.parse), and a space or a quote in an
+          // unquoted name stops the connector ("Unexpected input")
+          overrides.add(m.table().quoted());
           p.setProperty(
-              "snapshot.select.statement.overrides." + m.table().dotted(),
+              "snapshot.select.statement.overrides." + m.table().quoted(),
               PreFlight.backlogSelect(m));
         }
       }

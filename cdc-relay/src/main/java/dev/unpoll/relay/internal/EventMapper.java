@@ -1,6 +1,11 @@
 package dev.unpoll.relay.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.contract.Headers;
+import dev.unpoll.contract.KeyCodec;
+import dev.unpoll.contract.KeyPart;
+import dev.unpoll.contract.OutboxFormat;
+import dev.unpoll.contract.WalMessage;
 import dev.unpoll.relay.Relay;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.TableMapping;
@@ -31,7 +36,7 @@ public final class EventMapper {
   public static final TableName HEARTBEAT_TABLE = Relay.HEARTBEAT_TABLE;
 
   static final String JSON_CONTENT_TYPE = "application/json";
-  static final String PAYLOAD_ENCODING_HEADER = "unpoll_payload_encoding";
+  static final String PAYLOAD_ENCODING_HEADER = Headers.PAYLOAD_ENCODING;
 
   /**
    * The outcome of one change record.
@@ -155,7 +160,7 @@ public final class EventMapper {
       return new Mapped(
           null, t, "no-row-image", lsn, commit, "no row image for op " + op + " at " + lsn);
     }
-    List<JsonNode> keyValues = new ArrayList<>();
+    List<KeyPart> keyValues = new ArrayList<>();
     if (m.key().isEmpty()) {
       Struct key = (Struct) record.key();
       if (key == null) {
@@ -168,15 +173,15 @@ public final class EventMapper {
             "table has no primary key and no key columns at " + lsn);
       }
       for (Field f : key.schema().fields()) {
-        keyValues.add(Values.toJson(f.schema(), key.get(f)));
+        keyValues.add(Values.keyPart(f.schema(), key.get(f)));
       }
     } else {
       for (String c : m.key()) {
         Field f = row.schema().field(c);
-        keyValues.add(f == null ? Values.JSON.nullNode() : Values.toJson(f.schema(), row.get(f)));
+        keyValues.add(f == null ? new KeyPart.Null() : Values.keyPart(f.schema(), row.get(f)));
       }
     }
-    String key = Values.canonicalKey(keyValues);
+    String key = KeyCodec.encode(keyValues);
     byte[] payload;
     String contentType;
     if (m.value() == ValueMode.PAYLOAD) {
@@ -214,16 +219,16 @@ public final class EventMapper {
     String type =
         kind.equals("inserted") && m.eventType().isPresent() ? m.eventType().get() : t + "." + kind;
     RecordHeaders h = new RecordHeaders();
-    ce(h, "ce_specversion", "1.0");
-    ce(h, "ce_id", t + ":" + key);
-    ce(h, "ce_source", "/unpoll/" + db + "/" + t);
-    ce(h, "ce_type", type);
+    ce(h, Headers.SPECVERSION, Headers.SPEC_VERSION_1_0);
+    ce(h, Headers.ID, t + ":" + key);
+    ce(h, Headers.SOURCE, Headers.source(db, t));
+    ce(h, Headers.TYPE, type);
     if (commit > 0) {
-      ce(h, "ce_time", Values.isoMillis(commit));
+      ce(h, Headers.TIME, Values.isoMillis(commit));
     }
-    ce(h, "ce_subject", key);
+    ce(h, Headers.SUBJECT, key);
     if (contentType != null) {
-      ce(h, "content-type", contentType);
+      ce(h, Headers.CONTENT_TYPE, contentType);
     }
     diag(h, lsn, txId);
     ProducerRecord<byte[], byte[]> pr =
@@ -263,17 +268,18 @@ public final class EventMapper {
     }
     Struct row = value.getStruct("after");
     try {
-      String id = text(row, "id");
-      String aggregateType = text(row, "aggregatetype");
-      String aggregateId = text(row, "aggregateid");
-      String type = text(row, "type");
-      Field pf = row.schema().field("payload");
+      RelayConfig.Outbox o = outbox.orElseThrow();
+      String id = text(row, o.column(OutboxFormat.ID));
+      String aggregateType = text(row, o.column(OutboxFormat.AGGREGATE_TYPE));
+      String aggregateId = text(row, o.column(OutboxFormat.AGGREGATE_ID));
+      String type = text(row, o.column(OutboxFormat.TYPE));
+      Field pf = row.schema().field(o.column(OutboxFormat.PAYLOAD));
       JsonNode payload =
           pf == null ? Values.JSON.nullNode() : Values.toJson(pf.schema(), row.get(pf));
-      Field hf = row.schema().field("headers");
+      Field hf = row.schema().field(o.column(OutboxFormat.HEADERS));
       JsonNode headers =
           hf == null ? Values.JSON.nullNode() : Values.toJson(hf.schema(), row.get(hf));
-      String contentType = headers.path("content-type").asText(JSON_CONTENT_TYPE);
+      String contentType = headers.path(Headers.CONTENT_TYPE).asText(JSON_CONTENT_TYPE);
       String encoding = headers.path(PAYLOAD_ENCODING_HEADER).asText("");
       return outboxEvent(
           id,
@@ -305,35 +311,33 @@ public final class EventMapper {
     if (outbox.isEmpty() || !outbox.get().walMessagePrefix().equals(prefix)) {
       return Mapped.skip("outbox", "foreign-message", lsn);
     }
+    WalMessage.Decoded m;
     try {
-      JsonNode content = Values.JSON.readTree(Values.bytes(message.get("content")));
-      if (content.path("v").asInt(-1) != 1) {
-        return new Mapped(
-            null,
-            "outbox",
-            "invalid-message",
-            lsn,
-            commit,
-            "outbox WAL message at "
-                + lsn
-                + " has version "
-                + content.path("v")
-                + "; this relay reads v=1");
-      }
+      m = WalMessage.decode(Values.bytes(message.get("content")));
+    } catch (WalMessage.InvalidException e) {
+      return new Mapped(
+          null,
+          "outbox",
+          "invalid-message",
+          lsn,
+          commit,
+          "outbox WAL message at " + lsn + " " + e.getMessage());
+    }
+    try {
       return outboxEvent(
-          required(content, "id"),
-          required(content, "aggregatetype"),
-          required(content, "aggregateid"),
-          required(content, "type"),
-          content.path("payload"),
-          content.path("headers"),
-          content.path("content_type").asText(JSON_CONTENT_TYPE),
-          content.path("payload_encoding").asText(""),
+          m.id(),
+          m.aggregateType(),
+          m.aggregateId(),
+          m.type(),
+          m.payload(),
+          m.headers(),
+          m.contentType(),
+          m.payloadEncoding(),
           lsn,
           commit,
           txId,
           db);
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return new Mapped(
           null,
           "outbox",
@@ -342,14 +346,6 @@ public final class EventMapper {
           commit,
           "invalid outbox WAL message at " + lsn + ": " + e.getMessage());
     }
-  }
-
-  private static String required(JsonNode content, String field) {
-    JsonNode n = content.get(field);
-    if (n == null || n.isNull() || !n.isValueNode()) {
-      throw new IllegalArgumentException("field \"" + field + "\" is missing");
-    }
-    return n.asText();
   }
 
   private static String text(Struct row, String column) {
@@ -392,19 +388,19 @@ public final class EventMapper {
             .topicPattern()
             .replace(ConfigReader.AGGREGATE_TYPE_PLACEHOLDER, aggregateType);
     RecordHeaders h = new RecordHeaders();
-    ce(h, "ce_specversion", "1.0");
-    ce(h, "ce_id", id);
-    ce(h, "ce_source", "/unpoll/" + db + "/outbox");
-    ce(h, "ce_type", type);
+    ce(h, Headers.SPECVERSION, Headers.SPEC_VERSION_1_0);
+    ce(h, Headers.ID, id);
+    ce(h, Headers.SOURCE, Headers.source(db, "outbox"));
+    ce(h, Headers.TYPE, type);
     if (commit > 0) {
-      ce(h, "ce_time", Values.isoMillis(commit));
+      ce(h, Headers.TIME, Values.isoMillis(commit));
     }
-    ce(h, "ce_subject", aggregateId);
-    ce(h, "content-type", contentType);
+    ce(h, Headers.SUBJECT, aggregateId);
+    ce(h, Headers.CONTENT_TYPE, contentType);
     diag(h, lsn, txId);
     if (headers != null && headers.isObject()) {
       for (Map.Entry<String, JsonNode> e : headers.properties()) {
-        if (e.getKey().equals("content-type") || e.getKey().equals(PAYLOAD_ENCODING_HEADER)) {
+        if (e.getKey().equals(Headers.CONTENT_TYPE) || e.getKey().equals(PAYLOAD_ENCODING_HEADER)) {
           continue;
         }
         ce(
@@ -425,10 +421,10 @@ public final class EventMapper {
 
   private static void diag(RecordHeaders h, String lsn, Long txId) {
     if (lsn != null) {
-      ce(h, "unpoll_lsn", lsn);
+      ce(h, Headers.LSN, lsn);
     }
     if (txId != null) {
-      ce(h, "unpoll_txid", Long.toString(txId));
+      ce(h, Headers.TXID, Long.toString(txId));
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.unpoll.relay.internal;
 
+import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.relay.Relay;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.OffsetStore;
@@ -34,8 +35,6 @@ import org.slf4j.LoggerFactory;
 public final class PreFlight {
 
   private static final Logger LOG = LoggerFactory.getLogger(PreFlight.class);
-  private static final List<String> OUTBOX_COLUMNS =
-      List.of("id", "aggregatetype", "aggregateid", "type", "payload", "headers");
 
   /** What the checks found. */
   public record Result(boolean slotExists, boolean offsetsExist, List<TableName> backlogTables) {}
@@ -237,7 +236,8 @@ public final class PreFlight {
                 + "\" does not exist; create it with outbox-core's DDL, or set"
                 + " table: none to relay WAL messages only");
       } else {
-        for (String col : OUTBOX_COLUMNS) {
+        for (String role : OutboxFormat.RELAY_COLUMNS) {
+          String col = config.outbox().get().column(role);
           if (!cols.containsKey(col)) {
             problems.add(
                 "outbox.table: column \""
@@ -246,7 +246,8 @@ public final class PreFlight {
                     + t
                     + " (columns: "
                     + String.join(", ", cols.keySet())
-                    + "); use outbox-core's DDL");
+                    + "); use outbox-core's DDL, or name the renamed column in outbox.columns."
+                    + role);
           }
         }
       }

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.contract.KeyCodec;
+import dev.unpoll.contract.KeyPart;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -18,6 +20,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
@@ -90,21 +93,9 @@ public final class Values {
               MILLIS.format(
                   LocalDateTime.ofInstant(Instant.ofEpochMilli((Long) value), ZoneOffset.UTC)));
         case "io.debezium.time.MicroTimestamp":
-          {
-            long micros = (Long) value;
-            Instant i =
-                Instant.ofEpochSecond(
-                    Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L);
-            return NODES.textNode(MICROS.format(LocalDateTime.ofInstant(i, ZoneOffset.UTC)));
-          }
+          return NODES.textNode(MICROS.format(utc(micros((Long) value))));
         case "io.debezium.time.NanoTimestamp":
-          {
-            long nanos = (Long) value;
-            Instant i =
-                Instant.ofEpochSecond(
-                    Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
-            return NODES.textNode(LocalDateTime.ofInstant(i, ZoneOffset.UTC).toString());
-          }
+          return NODES.textNode(utc(nanos((Long) value)).toString());
         case "io.debezium.time.Time":
           return NODES.textNode(LocalTime.ofNanoOfDay(((Integer) value) * 1_000_000L).toString());
         case "io.debezium.time.MicroTime":
@@ -162,6 +153,20 @@ public final class Values {
     }
   }
 
+  private static Instant micros(long micros) {
+    return Instant.ofEpochSecond(
+        Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L);
+  }
+
+  private static Instant nanos(long nanos) {
+    return Instant.ofEpochSecond(
+        Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
+  }
+
+  private static LocalDateTime utc(Instant i) {
+    return LocalDateTime.ofInstant(i, ZoneOffset.UTC);
+  }
+
   /** The bytes of a Connect BYTES value (byte[] or ByteBuffer). */
   public static byte[] bytes(Object value) {
     if (value instanceof byte[] b) {
@@ -203,20 +208,70 @@ public final class Values {
         + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase(java.util.Locale.ROOT);
   }
 
-  /** The canonical key: one value as text, several as a compact JSON array. */
-  public static String canonicalKey(List<JsonNode> values) {
-    if (values.size() == 1) {
-      JsonNode v = values.get(0);
-      if (v.isTextual()) {
-        return v.textValue();
-      }
-      if (v.isBigDecimal()) {
-        return v.decimalValue().toPlainString();
-      }
-      return v.isNull() ? "null" : writeString(v);
+  /**
+   * One key column's Connect value as a {@link KeyPart}, so the relay's key is {@link KeyCodec}'s,
+   * the same that {@code unpoll verify} computes from JDBC.
+   */
+  public static KeyPart keyPart(Schema schema, Object value) {
+    if (value == null) {
+      return new KeyPart.Null();
     }
-    ArrayNode a = NODES.arrayNode();
-    values.forEach(a::add);
-    return writeString(a);
+    String name = schema == null ? null : schema.name();
+    if (name != null) {
+      switch (name) {
+        case Decimal.LOGICAL_NAME:
+          return KeyPart.of((BigDecimal) value);
+        case "io.debezium.data.VariableScaleDecimal":
+          {
+            Struct s = (Struct) value;
+            return KeyPart.of(
+                new BigDecimal(new BigInteger(bytes(s.get("value"))), s.getInt32("scale")));
+          }
+        case "io.debezium.time.Date":
+        case org.apache.kafka.connect.data.Date.LOGICAL_NAME:
+          if (value instanceof Integer days) {
+            return KeyPart.date(LocalDate.ofEpochDay(days));
+          }
+          return KeyPart.date(
+              ((java.util.Date) value).toInstant().atOffset(ZoneOffset.UTC).toLocalDate());
+        case "io.debezium.time.Timestamp":
+          return KeyPart.timestamp(utc(Instant.ofEpochMilli((Long) value)));
+        case "io.debezium.time.MicroTimestamp":
+          return KeyPart.timestamp(utc(micros((Long) value)));
+        case "io.debezium.time.NanoTimestamp":
+          return KeyPart.timestamp(utc(nanos((Long) value)));
+        case "io.debezium.time.ZonedTimestamp":
+          return KeyPart.timestamptz(OffsetDateTime.parse((String) value).toInstant());
+        case "io.debezium.time.Time":
+          return KeyPart.time(LocalTime.ofNanoOfDay(((Integer) value) * 1_000_000L));
+        case "io.debezium.time.MicroTime":
+          return KeyPart.time(LocalTime.ofNanoOfDay(((Long) value) * 1000L));
+        case "io.debezium.time.NanoTime":
+          return KeyPart.time(LocalTime.ofNanoOfDay((Long) value));
+        default:
+          break;
+      }
+    }
+    if (schema == null) {
+      return KeyPart.text(String.valueOf(value));
+    }
+    switch (schema.type()) {
+      case INT8:
+      case INT16:
+      case INT32:
+      case INT64:
+        return KeyPart.of(((Number) value).longValue());
+      case FLOAT32:
+        // the float's shortest text (1.1, not 1.100000023841858), as JDBC reads a real
+        return KeyPart.of(Double.parseDouble(value.toString()));
+      case FLOAT64:
+        return KeyPart.of(((Number) value).doubleValue());
+      case BOOLEAN:
+        return KeyPart.of((boolean) (Boolean) value);
+      case BYTES:
+        return KeyPart.text(Base64.getEncoder().encodeToString(bytes(value)));
+      default:
+        return KeyPart.text(String.valueOf(value));
+    }
   }
 }

@@ -2,8 +2,8 @@ package dev.unpoll.relay.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.unpoll.contract.KeyPart;
 import java.math.BigDecimal;
-import java.util.List;
 import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -13,23 +13,21 @@ import org.junit.jupiter.api.Test;
 class ValuesTest {
 
   @Test
-  void canonicalKeys() {
-    assertThat(Values.canonicalKey(List.of(Values.JSON.getNodeFactory().numberNode(42L))))
-        .isEqualTo("42");
-    assertThat(Values.canonicalKey(List.of(Values.JSON.getNodeFactory().textNode("A-17"))))
-        .isEqualTo("A-17");
+  void keyColumnsBecomeTheContractsKeyParts() {
+    assertThat(Values.keyPart(Schema.INT64_SCHEMA, 42L)).isEqualTo(KeyPart.of(42L));
+    assertThat(Values.keyPart(Decimal.schema(2), new BigDecimal("1.50")))
+        .isEqualTo(KeyPart.of(new BigDecimal("1.50")));
     assertThat(
-            Values.canonicalKey(
-                List.of(
-                    Values.JSON.getNodeFactory().numberNode(42L),
-                    Values.JSON.getNodeFactory().textNode("EU"))))
-        .isEqualTo("[42,\"EU\"]");
+            Values.keyPart(
+                SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").build(),
+                "2026-11-21T14:56:52.1234-05:00"))
+        .isEqualTo(new KeyPart.Text("2026-11-21T19:56:52.1234Z"));
     assertThat(
-            Values.canonicalKey(
-                List.of(
-                    com.fasterxml.jackson.databind.node.DecimalNode.valueOf(
-                        new BigDecimal("1.50")))))
-        .isEqualTo("1.50");
+            Values.keyPart(
+                SchemaBuilder.int64().name("io.debezium.time.MicroTimestamp").build(),
+                1_795_291_012_000_000L))
+        .isEqualTo(new KeyPart.Text("2026-11-21T19:56:52"));
+    assertThat(Values.keyPart(Schema.STRING_SCHEMA, null)).isEqualTo(new KeyPart.Null());
   }
 
   @Test

@@ -1,12 +1,13 @@
 package dev.unpoll.cli.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.Phase;
 import dev.unpoll.cli.TransitionOptions;
+import dev.unpoll.contract.Headers;
+import dev.unpoll.contract.KeyCodec;
+import dev.unpoll.contract.KeyPart;
 import dev.unpoll.relay.TableName;
-import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -120,11 +121,7 @@ public final class Verifier {
       c.setAutoCommit(false);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          List<Object> values = new ArrayList<>();
-          for (int i = 1; i <= key.size(); i++) {
-            values.add(rs.getObject(i));
-          }
-          String ceId = t.dotted() + ":" + canonicalKey(values);
+          String ceId = t.dotted() + ":" + key(rs, key.size());
           Timestamp cr = rs.getTimestamp(key.size() + 1);
           Timestamp pr = rs.getTimestamp(key.size() + 3);
           rows.put(
@@ -153,11 +150,11 @@ public final class Verifier {
             m.topic(),
             created == null ? null : req.from(),
             r -> {
-              String id = Kafka.header(r, "ce_id");
+              String id = Kafka.header(r, Headers.ID);
               if (id != null && id.startsWith(prefix)) {
                 tableEvents[0]++;
                 eventCount.merge(id, 1, Integer::sum);
-                String time = Kafka.header(r, "ce_time");
+                String time = Kafka.header(r, Headers.TIME);
                 if (time != null && !eventTime.containsKey(id)) {
                   try {
                     eventTime.put(id, Instant.parse(time));
@@ -327,11 +324,7 @@ public final class Verifier {
         rep.backlog = 0;
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            List<Object> values = new ArrayList<>();
-            for (int k = 1; k <= key.size(); k++) {
-              values.add(rs.getObject(k));
-            }
-            rep.backlogKeys.add(t.dotted() + ":" + canonicalKey(values));
+            rep.backlogKeys.add(t.dotted() + ":" + key(rs, key.size()));
             rep.backlog = rs.getLong(key.size() + 1);
           }
         }
@@ -352,32 +345,13 @@ public final class Verifier {
     }
   }
 
-  /**
-   * The canonical key of the event format: one column's value as text, several as a JSON array
-   * without spaces (numbers stay numbers, text stays a string).
-   */
-  public static String canonicalKey(List<Object> values) {
-    if (values.size() == 1) {
-      Object v = values.get(0);
-      return v instanceof BigDecimal ? ((BigDecimal) v).toPlainString() : String.valueOf(v);
+  /** The canonical key of the current row's first {@code columns} columns (the key columns). */
+  private static String key(ResultSet rs, int columns) throws SQLException {
+    List<KeyPart> parts = new ArrayList<>(columns);
+    for (int i = 1; i <= columns; i++) {
+      parts.add(KeyCodec.fromJdbc(rs, i));
     }
-    ArrayNode array = JSON.createArrayNode();
-    for (Object v : values) {
-      if (v == null) {
-        array.addNull();
-      } else if (v instanceof Short || v instanceof Integer || v instanceof Long) {
-        array.add(((Number) v).longValue());
-      } else if (v instanceof BigDecimal) {
-        array.add((BigDecimal) v);
-      } else if (v instanceof Double || v instanceof Float) {
-        array.add(((Number) v).doubleValue());
-      } else if (v instanceof Boolean) {
-        array.add((Boolean) v);
-      } else {
-        array.add(v.toString());
-      }
-    }
-    return array.toString();
+    return KeyCodec.encode(parts);
   }
 
   private record Row(Instant created, String status, Instant processed) {}

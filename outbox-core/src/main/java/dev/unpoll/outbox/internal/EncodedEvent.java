@@ -1,5 +1,8 @@
 package dev.unpoll.outbox.internal;
 
+import dev.unpoll.contract.Headers;
+import dev.unpoll.contract.OutboxFormat;
+import dev.unpoll.contract.WalMessage;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -29,10 +32,10 @@ public record EncodedEvent(
     boolean base64) {
 
   /** Format version of the WAL message content. */
-  public static final int WAL_FORMAT_VERSION = 1;
+  public static final int WAL_FORMAT_VERSION = OutboxFormat.WAL_FORMAT_VERSION;
 
   /** Header carrying the payload's encoding in the table strategy. */
-  public static final String PAYLOAD_ENCODING_HEADER = "unpoll_payload_encoding";
+  public static final String PAYLOAD_ENCODING_HEADER = Headers.PAYLOAD_ENCODING;
 
   private static final DateTimeFormatter ISO_MILLIS =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -53,25 +56,17 @@ public record EncodedEvent(
     return Json.object(all);
   }
 
-  /** The WAL message content: one JSON object. */
+  /** The WAL message content: one JSON object ({@link WalMessage#encode}). */
   public String walMessageJson() {
-    StringBuilder out =
-        new StringBuilder(160 + (payloadJson == null ? 4 : payloadJson.length()))
-            .append("{\"v\":")
-            .append(WAL_FORMAT_VERSION)
-            .append(",\"id\":\"")
-            .append(id)
-            .append("\",\"aggregatetype\":");
-    Json.quote(out, aggregateType).append(",\"aggregateid\":");
-    Json.quote(out, aggregateId).append(",\"type\":");
-    Json.quote(out, type).append(",\"occurred_at\":\"");
-    out.append(ISO_MILLIS.format(occurredAt)).append("\",\"headers\":");
-    Json.appendObject(out, headers).append(",\"content_type\":");
-    Json.quote(out, contentType);
-    if (base64) {
-      out.append(",\"payload_encoding\":\"base64\"");
-    }
-    out.append(",\"payload\":").append(payloadJson == null ? "null" : payloadJson);
-    return out.append('}').toString();
+    return WalMessage.encode(
+        id,
+        aggregateType,
+        aggregateId,
+        type,
+        ISO_MILLIS.format(occurredAt),
+        headers,
+        contentType,
+        base64,
+        payloadJson);
   }
 }

@@ -9,25 +9,34 @@ import org.junit.jupiter.params.provider.ValueSource;
 class IdentifiersTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"unpoll_outbox", "Outbox", "order", "select", "_x", "t$1", "ÄÖÜ_tabelle"})
-  void acceptsPlainIdentifiersIncludingReservedWordsAndMixedCase(String name) {
+  @ValueSource(
+      strings = {
+        "unpoll_outbox",
+        "Outbox",
+        "order",
+        "select",
+        "_x",
+        "t$1",
+        "ÄÖÜ_tabelle",
+        "a b",
+        "1abc",
+        "$x",
+        "a-b",
+        "x\"; DROP TABLE users; --"
+      })
+  void acceptsWhatPostgresqlTakesQuotedSinceEveryNameIsQuoted(String name) {
     assertThat(Identifiers.problem(name)).isNull();
+    assertThat(Identifiers.quote(name)).startsWith("\"").endsWith("\"");
   }
 
   @ParameterizedTest
   @ValueSource(
       strings = {
         "",
-        "x\"; DROP TABLE users; --",
-        "a b",
-        "1abc",
-        "$x",
-        "public.outbox",
         "x\u0000",
-        "a-b",
         "very_long_name_that_is_longer_than_sixty_three_bytes_in_postgres_x"
       })
-  void rejectsIdentifiersThatAreNotPlainNames(String name) {
+  void rejectsWhatPostgresqlWouldRefuseOrTruncate(String name) {
     assertThat(Identifiers.problem(name)).isNotNull();
   }
 

@@ -9,6 +9,7 @@ import dev.unpoll.cli.internal.Kafka;
 import dev.unpoll.cli.internal.Names;
 import dev.unpoll.cli.internal.Replication;
 import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.contract.Headers;
 import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -219,7 +220,7 @@ public final class StatusCommand extends BaseCommand {
   }
 
   private static Instant time(ConsumerRecord<byte[], byte[]> r) {
-    String ce = Kafka.header(r, "ce_time");
+    String ce = Kafka.header(r, Headers.TIME);
     if (ce != null) {
       try {
         return Instant.parse(ce);
