@@ -295,9 +295,7 @@ public final class EventMapper {
           txId,
           db);
     } catch (RuntimeException e) {
-      return new Mapped(
-          null,
-          "outbox",
+      return invalidOutbox(
           "invalid-outbox-row",
           lsn,
           commit,
@@ -315,13 +313,8 @@ public final class EventMapper {
     try {
       m = WalMessage.decode(Values.bytes(message.get("content")));
     } catch (WalMessage.InvalidException e) {
-      return new Mapped(
-          null,
-          "outbox",
-          "invalid-message",
-          lsn,
-          commit,
-          "outbox WAL message at " + lsn + " " + e.getMessage());
+      return invalidOutbox(
+          "invalid-message", lsn, commit, "outbox WAL message at " + lsn + " " + e.getMessage());
     }
     try {
       return outboxEvent(
@@ -338,14 +331,17 @@ public final class EventMapper {
           txId,
           db);
     } catch (RuntimeException e) {
-      return new Mapped(
-          null,
-          "outbox",
+      return invalidOutbox(
           "invalid-message",
           lsn,
           commit,
           "invalid outbox WAL message at " + lsn + ": " + e.getMessage());
     }
+  }
+
+  /** An outbox event that cannot be published: counted under {@code kind}, logged, skipped. */
+  private static Mapped invalidOutbox(String kind, String lsn, long commit, String why) {
+    return new Mapped(null, "outbox", kind, lsn, commit, why);
   }
 
   private static String text(Struct row, String column) {
