@@ -11,35 +11,38 @@
  *   <li>{@link dev.unpoll.relay.ops.GracefulShutdown}: the stop action on SIGTERM, with a deadline.
  * </ul>
  *
- * <p>Wired together by the relay's entry point, roughly:
+ * <p>{@link dev.unpoll.relay.RelayRunner} wires them for {@code unpoll relay}; by hand it looks
+ * like this (compiled in {@code OpsWiringTest}):
  *
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+ * Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
+ * RelayConfig.Source src = config.source();
  * SlotMonitor slots = SlotMonitor.builder()
- *     .jdbcUrl(url).user(user).password(password)
- *     .slotName(slot)
- *     .retainedWalWarningBytes(threshold)
+ *     .jdbcUrl(src.jdbcUrl()).user(src.user()).password(src.password())
+ *     .slotName(src.slot())
+ *     .retainedWalWarningBytes(SlotMonitor.DEFAULT_RETAINED_WAL_WARNING_BYTES)
  *     .meterRegistry(registry)
- *     .listener(s -> { if (s.state().fatal()) relay.fail(s.message()); })
+ *     .listener(s -> { if (s.state().fatal()) relay.abort(); })
  *     .build();
  * RelayHttpServer http = RelayHttpServer.builder()
- *     .port(port)
+ *     .port(8080)
  *     .meterRegistry(registry)
- *     .health(HealthStatus.allOf(relay::health, slots::health))
- *     .readiness(HealthStatus.allOf(relay::streaming, slots::readiness))
+ *     .health(() -> relay.isHealthy() ? slots.health() : HealthStatus.down("relay failed"))
+ *     .readiness(() -> relay.isStreaming() ? slots.readiness() : HealthStatus.down("not streaming"))
  *     .build()
  *     .start();
  * LeaderElection election = LeaderElection.builder()
- *     .jdbcUrl(url).user(user).password(password)
- *     .lockName(lockName)
- *     .onLeadershipLost(relay::stopStreamingNow)
+ *     .jdbcUrl(src.jdbcUrl()).user(src.user()).password(src.password())
+ *     .lockName("orders-relay")
+ *     .onLeadershipLost(relay::abort)   // another replica may take the slot: stop at once
  *     .build();
  * GracefulShutdown.builder()
- *     .action(() -> { relay.stop(); slots.close(); http.close(); election.close(); })
+ *     .action(() -> { relay.close(); slots.close(); http.close(); election.close(); })
  *     .build()
  *     .registerShutdownHook();
  * election.awaitLeadership();   // standby until then; /ready is down
- * relay.startStreaming();
+ * relay.start();
  * slots.start();                // after the engine has created the slot on a first capture
  * }</pre>
  */
