@@ -1,12 +1,17 @@
 package dev.unpoll.cli;
 
+import dev.unpoll.migration.Migrations;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Gate;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.migration.TransitionOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.unpoll.cli.internal.Analyzer;
-import dev.unpoll.cli.internal.Mapping;
-import dev.unpoll.cli.internal.PlanWriter;
-import dev.unpoll.cli.internal.TableInfo;
+import dev.unpoll.migration.internal.Analyzer;
+import dev.unpoll.migration.internal.Mapping;
+import dev.unpoll.migration.internal.PlanWriter;
+import dev.unpoll.migration.internal.TableInfo;
 import dev.unpoll.consumer.ConsumerMetrics;
 import dev.unpoll.consumer.DualRunClaim;
 import dev.unpoll.consumer.IdempotencyStore;

@@ -1,5 +1,10 @@
 package dev.unpoll.cli;
 
+import dev.unpoll.migration.Migrations;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.migration.TransitionOptions;
+import dev.unpoll.migration.Reconciliation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

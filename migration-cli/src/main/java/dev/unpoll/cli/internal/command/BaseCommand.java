@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.CommonOptions;
-import dev.unpoll.cli.internal.Progress;
-import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.cli.internal.TerminalProgress;
+import dev.unpoll.migration.Progress;
+import dev.unpoll.migration.internal.Settings;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -50,11 +51,11 @@ public abstract class BaseCommand implements Callable<Integer> {
   }
 
   Settings settings() {
-    return Settings.resolve(common, env());
+    return Settings.resolve(common.given(), env());
   }
 
   Progress progress() {
-    return Progress.of(err(), root().terminal(), common.json);
+    return TerminalProgress.of(err(), root().terminal(), common.json);
   }
 
   void printJson(JsonNode node) {
