@@ -1,6 +1,5 @@
 package dev.unpoll.cli;
 
-import dev.unpoll.migration.MigrationException;
 import dev.unpoll.cli.internal.command.AnalyzeCommand;
 import dev.unpoll.cli.internal.command.BaseCommand;
 import dev.unpoll.cli.internal.command.DemoCommand;
@@ -12,6 +11,7 @@ import dev.unpoll.cli.internal.command.RelayCommand;
 import dev.unpoll.cli.internal.command.StatusCommand;
 import dev.unpoll.cli.internal.command.TailCommand;
 import dev.unpoll.cli.internal.command.VerifyCommand;
+import dev.unpoll.migration.MigrationException;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.Objects;

@@ -1,23 +1,23 @@
 package dev.unpoll.cli;
 
-import dev.unpoll.migration.Migrations;
-import dev.unpoll.migration.Phase;
-import dev.unpoll.migration.Gate;
-import dev.unpoll.migration.Transition;
-import dev.unpoll.migration.TransitionOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.unpoll.migration.internal.Analyzer;
-import dev.unpoll.migration.internal.Mapping;
-import dev.unpoll.migration.internal.PlanWriter;
-import dev.unpoll.migration.internal.TableInfo;
 import dev.unpoll.consumer.ConsumerMetrics;
 import dev.unpoll.consumer.DualRunClaim;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.consumer.LegacyRows;
+import dev.unpoll.migration.Gate;
+import dev.unpoll.migration.Migrations;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.migration.TransitionOptions;
+import dev.unpoll.migration.internal.Analyzer;
+import dev.unpoll.migration.internal.Mapping;
+import dev.unpoll.migration.internal.PlanWriter;
+import dev.unpoll.migration.internal.TableInfo;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayRunner;
 import dev.unpoll.relay.TableName;

@@ -806,8 +806,7 @@ public final class Migrations {
 
     /** Resolves the settings; problems are {@link MigrationException}s naming the option. */
     public Migrations build() {
-      Settings.Given o =
-          new Settings.Given(jdbcUrl, user, passwordEnv, kafkaBootstrap, configFile);
+      Settings.Given o = new Settings.Given(jdbcUrl, user, passwordEnv, kafkaBootstrap, configFile);
       Settings s = Settings.resolve(o, slot, publication, environment);
       if (password != null) {
         s =

@@ -24,7 +24,9 @@ class NamesTest {
         .hasMessageStartingWith("--table: 'orders; drop table users' is not a valid table name: ")
         .hasMessageContaining("plain identifier")
         .satisfies(
-            e -> assertThat(((MigrationException) e).kind()).isEqualTo(MigrationException.Kind.USAGE));
+            e ->
+                assertThat(((MigrationException) e).kind())
+                    .isEqualTo(MigrationException.Kind.USAGE));
     assertThatThrownBy(() -> Names.table("a".repeat(64)))
         .isInstanceOf(MigrationException.class)
         .hasMessageContaining("63 bytes");
@@ -36,7 +38,9 @@ class NamesTest {
         .isInstanceOf(MigrationException.class)
         .hasMessage("--table: a table name is required (schema.table)")
         .satisfies(
-            e -> assertThat(((MigrationException) e).kind()).isEqualTo(MigrationException.Kind.USAGE));
+            e ->
+                assertThat(((MigrationException) e).kind())
+                    .isEqualTo(MigrationException.Kind.USAGE));
   }
 
   @Test

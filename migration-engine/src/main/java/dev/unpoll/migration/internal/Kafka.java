@@ -1,7 +1,7 @@
 package dev.unpoll.migration.internal;
 
-import dev.unpoll.migration.Progress;
 import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.Progress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -80,7 +80,9 @@ public record Settings(
       }
     }
     String kafka =
-        o.kafka() != null ? o.kafka() : file.map(f -> f.text("kafka.bootstrap-servers")).orElse(null);
+        o.kafka() != null
+            ? o.kafka()
+            : file.map(f -> f.text("kafka.bootstrap-servers")).orElse(null);
     Map<String, String> props = new LinkedHashMap<>();
     file.ifPresent(
         f -> {

@@ -1,14 +1,14 @@
 package dev.unpoll.migration.internal;
 
-import dev.unpoll.migration.Progress;
-import dev.unpoll.migration.MigrationException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.migration.Phase;
-import dev.unpoll.migration.TransitionOptions;
 import dev.unpoll.contract.Headers;
 import dev.unpoll.contract.KeyCodec;
 import dev.unpoll.contract.KeyPart;
+import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Progress;
+import dev.unpoll.migration.TransitionOptions;
 import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,6 +1,5 @@
 package dev.unpoll.migration.internal;
 
-import dev.unpoll.migration.Reconciliation;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

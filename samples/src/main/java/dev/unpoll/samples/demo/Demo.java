@@ -1,19 +1,19 @@
 package dev.unpoll.samples.demo;
 
-import dev.unpoll.migration.Gate;
-import dev.unpoll.migration.Migrations;
-import dev.unpoll.migration.Phase;
-import dev.unpoll.migration.Reconciliation;
-import dev.unpoll.migration.TablePlan;
-import dev.unpoll.migration.Transition;
-import dev.unpoll.migration.TransitionOptions;
-import dev.unpoll.migration.MigrationException;
 import dev.unpoll.consumer.ConsumerMetrics;
 import dev.unpoll.consumer.DualRunClaim;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.consumer.LegacyRows;
+import dev.unpoll.migration.Gate;
+import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.Migrations;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Reconciliation;
+import dev.unpoll.migration.TablePlan;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.migration.TransitionOptions;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayRunner;
 import dev.unpoll.relay.TableName;

@@ -1,8 +1,8 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.ExitCode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.ExitCode;
 import dev.unpoll.migration.internal.Analyzer;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Mapping;

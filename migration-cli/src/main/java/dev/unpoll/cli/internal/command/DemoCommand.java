@@ -1,11 +1,10 @@
 package dev.unpoll.cli.internal.command;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.ExitCode;
 import dev.unpoll.cli.internal.DurationConverter;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.migration.Gate;
 import dev.unpoll.migration.Transition;
-import dev.unpoll.migration.internal.Durations;
 import dev.unpoll.samples.demo.Demo;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,10 +1,10 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.ExitCode;
-import dev.unpoll.migration.MigrationException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.ExitCode;
+import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Kafka;
 import dev.unpoll.migration.internal.Names;

@@ -1,15 +1,14 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.ExitCode;
-import dev.unpoll.cli.internal.DurationConverter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.ExitCode;
+import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.migration.Gate;
 import dev.unpoll.migration.Migrations;
 import dev.unpoll.migration.Phase;
 import dev.unpoll.migration.Transition;
 import dev.unpoll.migration.TransitionOptions;
-import dev.unpoll.migration.internal.Durations;
 import dev.unpoll.migration.internal.Names;
 import java.time.Duration;
 import picocli.CommandLine.Command;

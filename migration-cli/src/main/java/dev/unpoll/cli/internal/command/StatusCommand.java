@@ -1,16 +1,16 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.ExitCode;
-import dev.unpoll.migration.MigrationException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.ExitCode;
+import dev.unpoll.contract.Headers;
+import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.internal.ControlSchema;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Kafka;
 import dev.unpoll.migration.internal.Names;
 import dev.unpoll.migration.internal.Replication;
 import dev.unpoll.migration.internal.Settings;
-import dev.unpoll.contract.Headers;
 import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,12 +1,11 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.ExitCode;
-import dev.unpoll.cli.internal.DurationConverter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.ExitCode;
+import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.migration.internal.Durations;
 import dev.unpoll.migration.internal.Kafka;
 import dev.unpoll.migration.internal.Settings;
 import java.nio.charset.StandardCharsets;

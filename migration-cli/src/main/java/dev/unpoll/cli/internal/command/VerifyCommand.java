@@ -4,7 +4,6 @@ import dev.unpoll.cli.ExitCode;
 import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.migration.TransitionOptions;
 import dev.unpoll.migration.internal.Db;
-import dev.unpoll.migration.internal.Durations;
 import dev.unpoll.migration.internal.Names;
 import dev.unpoll.migration.internal.Settings;
 import dev.unpoll.migration.internal.Verifier;
