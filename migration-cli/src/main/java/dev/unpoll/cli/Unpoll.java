@@ -1,5 +1,7 @@
 package dev.unpoll.cli;
 
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.cli.internal.Invocation;
 import dev.unpoll.cli.internal.command.AnalyzeCommand;
 import dev.unpoll.cli.internal.command.BaseCommand;
 import dev.unpoll.cli.internal.command.DemoCommand;
@@ -55,7 +57,7 @@ import picocli.CommandLine.Spec;
       "",
       "Docs: docs/cli.md (commands, JSON fields), docs/playbook.md (one table, step by step)."
     })
-public final class Unpoll implements Runnable {
+public final class Unpoll implements Runnable, Invocation {
   private final Map<String, String> environment;
   private final boolean terminal;
   private final boolean ownsProcess;
@@ -115,11 +117,13 @@ public final class Unpoll implements Runnable {
   }
 
   /** The environment commands read. */
+  @Override
   public Map<String, String> environment() {
     return environment;
   }
 
   /** Whether progress may be shown. */
+  @Override
   public boolean terminal() {
     return terminal;
   }
@@ -127,6 +131,7 @@ public final class Unpoll implements Runnable {
   /**
    * Whether this command is the JVM's program (see {@link #commandLine(Map, boolean, boolean)}).
    */
+  @Override
   public boolean ownsProcess() {
     return ownsProcess;
   }

@@ -2,7 +2,7 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.ExitCode;
+import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.internal.Analyzer;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Mapping;

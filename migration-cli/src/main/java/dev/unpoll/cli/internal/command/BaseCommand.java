@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.CommonOptions;
+import dev.unpoll.cli.internal.Invocation;
 import dev.unpoll.cli.internal.TerminalProgress;
 import dev.unpoll.migration.Progress;
 import dev.unpoll.migration.internal.Settings;
@@ -34,8 +34,8 @@ public abstract class BaseCommand implements Callable<Integer> {
     return common.json;
   }
 
-  Unpoll root() {
-    return (Unpoll) spec.root().userObject();
+  Invocation root() {
+    return (Invocation) spec.root().userObject();
   }
 
   Map<String, String> env() {

@@ -1,8 +1,8 @@
 package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.ExitCode;
 import dev.unpoll.cli.internal.DurationConverter;
+import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.Gate;
 import dev.unpoll.migration.Transition;
 import dev.unpoll.samples.demo.Demo;

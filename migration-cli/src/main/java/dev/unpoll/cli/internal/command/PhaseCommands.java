@@ -2,8 +2,8 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.ExitCode;
 import dev.unpoll.cli.internal.DurationConverter;
+import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.Gate;
 import dev.unpoll.migration.Migrations;
 import dev.unpoll.migration.Phase;

@@ -1,6 +1,6 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.ExitCode;
+import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.relay.RelayMain;
 import java.io.ByteArrayOutputStream;

@@ -1,7 +1,7 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.ExitCode;
 import dev.unpoll.cli.internal.DurationConverter;
+import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.TransitionOptions;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Names;

@@ -1,4 +1,4 @@
-package dev.unpoll.cli;
+package dev.unpoll.cli.internal;
 
 import dev.unpoll.migration.MigrationException;
 import java.util.LinkedHashMap;
@@ -52,7 +52,7 @@ public enum ExitCode {
   }
 
   /** The exit code list of the help: code → text, in order. */
-  static Map<String, String> helpList() {
+  public static Map<String, String> helpList() {
     Map<String, String> list = new LinkedHashMap<>();
     for (ExitCode c : values()) {
       list.put(String.valueOf(c.code), c.help);
