@@ -1,17 +1,19 @@
 package dev.unpoll.cli;
 
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.cli.internal.Invocation;
 import dev.unpoll.cli.internal.command.AnalyzeCommand;
 import dev.unpoll.cli.internal.command.BaseCommand;
 import dev.unpoll.cli.internal.command.DemoCommand;
 import dev.unpoll.cli.internal.command.DevCommand;
 import dev.unpoll.cli.internal.command.DoctorCommand;
-import dev.unpoll.cli.internal.command.ExitCodes;
 import dev.unpoll.cli.internal.command.PhaseCommands;
 import dev.unpoll.cli.internal.command.PlanCommand;
 import dev.unpoll.cli.internal.command.RelayCommand;
 import dev.unpoll.cli.internal.command.StatusCommand;
 import dev.unpoll.cli.internal.command.TailCommand;
 import dev.unpoll.cli.internal.command.VerifyCommand;
+import dev.unpoll.migration.MigrationException;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.Objects;
@@ -51,25 +53,11 @@ import picocli.CommandLine.Spec;
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     footer = {
       "",
       "Docs: docs/cli.md (commands, JSON fields), docs/playbook.md (one table, step by step)."
     })
-public final class Unpoll implements Runnable {
-  /** Exit code: success. */
-  public static final int EXIT_OK = 0;
-
-  /** Exit code: anything that is neither a usage error nor a failed check. */
-  public static final int EXIT_FAILURE = 1;
-
-  /** Exit code: bad usage (picocli's own code for parameter errors). */
-  public static final int EXIT_USAGE = 2;
-
-  /** Exit code: a check or a gate failed. */
-  public static final int EXIT_CHECK_FAILED = 3;
-
+public final class Unpoll implements Runnable, Invocation {
   private final Map<String, String> environment;
   private final boolean terminal;
   private final boolean ownsProcess;
@@ -114,15 +102,28 @@ public final class Unpoll implements Runnable {
     cl.setExecutionExceptionHandler(Unpoll::handleException);
     cl.setParameterExceptionHandler(Unpoll::handleParameterException);
     cl.setUsageHelpAutoWidth(true);
+    documentExitCodes(cl);
     return cl;
   }
 
+  /** Every command without its own list prints the one declared in {@link ExitCode}. */
+  private static void documentExitCodes(CommandLine cl) {
+    var usage = cl.getCommandSpec().usageMessage();
+    if (usage.exitCodeList().isEmpty()) {
+      usage.exitCodeListHeading(ExitCode.HEADING);
+      usage.exitCodeList(ExitCode.helpList());
+    }
+    cl.getSubcommands().values().forEach(Unpoll::documentExitCodes);
+  }
+
   /** The environment commands read. */
+  @Override
   public Map<String, String> environment() {
     return environment;
   }
 
   /** Whether progress may be shown. */
+  @Override
   public boolean terminal() {
     return terminal;
   }
@@ -130,6 +131,7 @@ public final class Unpoll implements Runnable {
   /**
    * Whether this command is the JVM's program (see {@link #commandLine(Map, boolean, boolean)}).
    */
+  @Override
   public boolean ownsProcess() {
     return ownsProcess;
   }
@@ -149,10 +151,10 @@ public final class Unpoll implements Runnable {
       verbose = b.verbose();
       json = b.json();
     }
-    int code = EXIT_FAILURE;
+    int code = ExitCode.FAILURE.code();
     String message;
-    if (ex instanceof UnpollCliException) {
-      code = ((UnpollCliException) ex).exitCode();
+    if (ex instanceof MigrationException) {
+      code = ExitCode.of(((MigrationException) ex).kind()).code();
       message = ex.getMessage();
     } else {
       message = "unexpected " + ex.getClass().getSimpleName() + ": " + ex.getMessage();
@@ -161,7 +163,7 @@ public final class Unpoll implements Runnable {
     err.println("unpoll " + cmd.getCommandName() + ": " + message);
     if (verbose) {
       ex.printStackTrace(err);
-    } else if (!(ex instanceof UnpollCliException)) {
+    } else if (!(ex instanceof MigrationException)) {
       err.println("(run with --verbose for the stack trace)");
     }
     err.flush();
@@ -186,11 +188,11 @@ public final class Unpoll implements Runnable {
     if (java.util.Arrays.asList(args).contains("--json")) {
       var node = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
       node.put("error", ex.getMessage());
-      node.put("exitCode", EXIT_USAGE);
+      node.put("exitCode", ExitCode.USAGE.code());
       cmd.getOut().println(node.toString());
       cmd.getOut().flush();
     }
-    return EXIT_USAGE;
+    return ExitCode.USAGE.code();
   }
 
   /** The version from the jar's manifest. */

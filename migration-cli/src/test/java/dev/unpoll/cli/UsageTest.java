@@ -2,7 +2,7 @@ package dev.unpoll.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.unpoll.cli.internal.Durations;
+import dev.unpoll.migration.internal.Durations;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,13 +1,11 @@
 package dev.unpoll.cli.internal;
 
+import dev.unpoll.migration.internal.Settings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** Connection and output options shared by every command that talks to a server. */
 public final class CommonOptions {
-  /** The environment variable read for the password when {@code --password-env} is not given. */
-  public static final String DEFAULT_PASSWORD_ENV = "PGPASSWORD";
-
   @Option(
       names = "--db",
       paramLabel = "<jdbc-url>",
@@ -46,4 +44,9 @@ public final class CommonOptions {
       names = {"-v", "--verbose"},
       description = "Show stack traces of errors.")
   public boolean verbose;
+
+  /** The connection options as the engine reads them. */
+  public Settings.Given given() {
+    return new Settings.Given(db, user, passwordEnv, kafka, config);
+  }
 }

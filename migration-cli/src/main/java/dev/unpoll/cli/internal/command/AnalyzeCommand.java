@@ -2,15 +2,15 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.internal.Analyzer;
-import dev.unpoll.cli.internal.Db;
-import dev.unpoll.cli.internal.Mapping;
-import dev.unpoll.cli.internal.Names;
-import dev.unpoll.cli.internal.PlanWriter;
-import dev.unpoll.cli.internal.Replication;
-import dev.unpoll.cli.internal.Settings;
-import dev.unpoll.cli.internal.TableInfo;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.internal.Analyzer;
+import dev.unpoll.migration.internal.Db;
+import dev.unpoll.migration.internal.Mapping;
+import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.internal.PlanWriter;
+import dev.unpoll.migration.internal.Replication;
+import dev.unpoll.migration.internal.Settings;
+import dev.unpoll.migration.internal.TableInfo;
 import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -29,9 +29,7 @@ import picocli.CommandLine.Option;
           + " proposed mapping as the relay's YAML.",
       "Exit 3 when the verdict is not-ready."
     },
-    mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
+    mixinStandardHelpOptions = true)
 public final class AnalyzeCommand extends BaseCommand {
   @Option(
       names = "--table",
@@ -64,8 +62,8 @@ public final class AnalyzeCommand extends BaseCommand {
       text(info, mapping);
     }
     return info.verdict() == TableInfo.Verdict.NOT_READY
-        ? Unpoll.EXIT_CHECK_FAILED
-        : Unpoll.EXIT_OK;
+        ? ExitCode.CHECK_FAILED.code()
+        : ExitCode.OK.code();
   }
 
   static ObjectNode json(TableInfo info, Mapping mapping) {

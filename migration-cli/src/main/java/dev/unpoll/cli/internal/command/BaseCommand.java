@@ -4,10 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.unpoll.cli.Unpoll;
 import dev.unpoll.cli.internal.CommonOptions;
-import dev.unpoll.cli.internal.Progress;
-import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.cli.internal.Invocation;
+import dev.unpoll.cli.internal.TerminalProgress;
+import dev.unpoll.migration.Progress;
+import dev.unpoll.migration.internal.Settings;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,8 +34,8 @@ public abstract class BaseCommand implements Callable<Integer> {
     return common.json;
   }
 
-  Unpoll root() {
-    return (Unpoll) spec.root().userObject();
+  Invocation root() {
+    return (Invocation) spec.root().userObject();
   }
 
   Map<String, String> env() {
@@ -50,11 +51,11 @@ public abstract class BaseCommand implements Callable<Integer> {
   }
 
   Settings settings() {
-    return Settings.resolve(common, env());
+    return Settings.resolve(common.given(), env());
   }
 
   Progress progress() {
-    return Progress.of(err(), root().terminal(), common.json);
+    return TerminalProgress.of(err(), root().terminal(), common.json);
   }
 
   void printJson(JsonNode node) {

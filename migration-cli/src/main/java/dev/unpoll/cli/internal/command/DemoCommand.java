@@ -1,11 +1,11 @@
 package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Gate;
-import dev.unpoll.cli.Transition;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.internal.Durations;
-import dev.unpoll.cli.internal.demo.Demo;
+import dev.unpoll.cli.internal.DurationConverter;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.Gate;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.samples.demo.Demo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeListHeading = ExitCode.HEADING,
     exitCodeList = {
       " 0:every row was handled exactly once",
       " 1:the demo could not run (see the message)",
@@ -45,7 +45,7 @@ public final class DemoCommand extends BaseCommand {
       names = "--phase-time",
       paramLabel = "<duration>",
       defaultValue = "8s",
-      converter = Durations.class,
+      converter = DurationConverter.class,
       description = "How long each phase runs before the next gate (default: ${DEFAULT-VALUE}).")
   Duration phaseTime;
 
@@ -89,7 +89,7 @@ public final class DemoCommand extends BaseCommand {
     } else {
       text(summary);
     }
-    return summary.ok() ? Unpoll.EXIT_OK : Unpoll.EXIT_CHECK_FAILED;
+    return summary.ok() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
   }
 
   private Demo.Narrator narrator() {

@@ -1,8 +1,8 @@
 package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.MigrationException;
 import dev.unpoll.testkit.EmbeddedKafkaBroker;
 import dev.unpoll.testkit.EmbeddedPostgresServer;
 import dev.unpoll.testkit.TestKafka;
@@ -18,8 +18,6 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "dev",
     mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = "Local sandbox commands.",
     subcommands = {DevCommand.Up.class})
 public final class DevCommand implements Runnable {
@@ -35,8 +33,6 @@ public final class DevCommand implements Runnable {
   @Command(
       name = "up",
       mixinStandardHelpOptions = true,
-      exitCodeListHeading = ExitCodes.HEADING,
-      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "Start a PostgreSQL 17 with logical decoding and a Kafka broker on this machine (no"
             + " Docker), print how to connect (--json: jdbcUrl, user, password, bootstrapServers),"
@@ -68,7 +64,7 @@ public final class DevCommand implements Runnable {
           pg = EmbeddedPostgresServer.builder().baseDirectory(base).start();
           kafka = EmbeddedKafkaBroker.builder().baseDirectory(base).start();
         } catch (RuntimeException e) {
-          throw new UnpollCliException("cannot start the sandbox: " + e.getMessage(), e);
+          throw new MigrationException("cannot start the sandbox: " + e.getMessage(), e);
         } finally {
           System.setOut(stdout);
         }
@@ -98,10 +94,10 @@ public final class DevCommand implements Runnable {
         }
         out().flush();
         new CountDownLatch(1).await();
-        return Unpoll.EXIT_OK;
+        return ExitCode.OK.code();
       } catch (InterruptedException e) {
         interrupted = true;
-        return Unpoll.EXIT_OK;
+        return ExitCode.OK.code();
       } finally {
         // Close with the interrupt flag clear: an interrupted close leaves the broker half-stopped
         // (and Kafka may then halt the JVM). The flag is restored afterwards.

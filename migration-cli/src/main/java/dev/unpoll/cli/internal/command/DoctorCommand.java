@@ -3,12 +3,13 @@ package dev.unpoll.cli.internal.command;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.internal.Db;
-import dev.unpoll.cli.internal.Kafka;
-import dev.unpoll.cli.internal.Names;
-import dev.unpoll.cli.internal.Replication;
-import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.internal.Db;
+import dev.unpoll.migration.internal.Kafka;
+import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.internal.Replication;
+import dev.unpoll.migration.internal.Settings;
 import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -30,9 +31,7 @@ import picocli.CommandLine.Option;
           + " PostgreSQL version. Each check passes, warns or fails with the SQL that fixes it.",
       "Exit 3 when any check fails."
     },
-    mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
+    mixinStandardHelpOptions = true)
 public final class DoctorCommand extends BaseCommand {
   /** Retained WAL above which an inactive slot is flagged as a failure rather than a warning. */
   public static final long INACTIVE_SLOT_FAIL_BYTES = 1L << 30;
@@ -59,7 +58,7 @@ public final class DoctorCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    Settings s = Settings.resolve(common, slot, null, env());
+    Settings s = Settings.resolve(common.given(), slot, null, env());
     Set<TableName> toCheck = new LinkedHashSet<>();
     for (String t : tables) {
       toCheck.add(Names.table(t));
@@ -88,7 +87,7 @@ public final class DoctorCommand extends BaseCommand {
                 Status.PASS,
                 brokers + " broker(s) answer at " + s.kafkaBootstrap(),
                 null));
-      } catch (dev.unpoll.cli.UnpollCliException e) {
+      } catch (MigrationException e) {
         checks.add(
             new Check(
                 "kafka",
@@ -130,7 +129,7 @@ public final class DoctorCommand extends BaseCommand {
               + fails
               + " failed");
     }
-    return fails > 0 ? Unpoll.EXIT_CHECK_FAILED : Unpoll.EXIT_OK;
+    return fails > 0 ? ExitCode.CHECK_FAILED.code() : ExitCode.OK.code();
   }
 
   private static List<Check> run(Connection c, Settings s, Set<TableName> tables)

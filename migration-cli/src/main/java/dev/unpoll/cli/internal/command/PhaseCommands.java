@@ -2,14 +2,14 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Gate;
-import dev.unpoll.cli.Migrations;
-import dev.unpoll.cli.Phase;
-import dev.unpoll.cli.Transition;
-import dev.unpoll.cli.TransitionOptions;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.internal.Durations;
-import dev.unpoll.cli.internal.Names;
+import dev.unpoll.cli.internal.DurationConverter;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.Gate;
+import dev.unpoll.migration.Migrations;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.migration.TransitionOptions;
+import dev.unpoll.migration.internal.Names;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -110,7 +110,7 @@ public final class PhaseCommands {
         }
         t.notes().forEach(note -> line("  - " + note));
       }
-      return t.applied() ? Unpoll.EXIT_OK : Unpoll.EXIT_CHECK_FAILED;
+      return t.applied() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
     }
   }
 
@@ -128,7 +128,7 @@ public final class PhaseCommands {
     @Option(
         names = "--since",
         paramLabel = "<duration>",
-        converter = Durations.class,
+        converter = DurationConverter.class,
         description =
             "How far back the gate looks, within the time since capture (default "
                 + TransitionOptions.DEFAULT_WINDOW_TEXT
@@ -138,7 +138,7 @@ public final class PhaseCommands {
     @Option(
         names = "--settle",
         paramLabel = "<duration>",
-        converter = Durations.class,
+        converter = DurationConverter.class,
         description =
             "Ignore rows younger than this (default "
                 + TransitionOptions.DEFAULT_SETTLE_TEXT
@@ -159,8 +159,6 @@ public final class PhaseCommands {
   @Command(
       name = "capture",
       mixinStandardHelpOptions = true,
-      exitCodeListHeading = ExitCodes.HEADING,
-      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "Start change data capture of the table: control schema unpoll, heartbeat table,"
             + " publication membership and the replication slot. Gate: wal_level, replica"
@@ -194,8 +192,6 @@ public final class PhaseCommands {
   @Command(
       name = "shadow",
       mixinStandardHelpOptions = true,
-      exitCodeListHeading = ExitCodes.HEADING,
-      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "capturing → shadow. Gate: every row in the window has its event in the topic.",
         "Exit 3 when a gate fails."
@@ -211,8 +207,6 @@ public final class PhaseCommands {
   @Command(
       name = "dual",
       mixinStandardHelpOptions = true,
-      exitCodeListHeading = ExitCodes.HEADING,
-      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "shadow → dual. Gates: no missing event; every row the poller handled is in the shadow"
             + " ledger; latency figures (informational).",
@@ -229,8 +223,6 @@ public final class PhaseCommands {
   @Command(
       name = "cutover",
       mixinStandardHelpOptions = true,
-      exitCodeListHeading = ExitCodes.HEADING,
-      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "dual → cutover. Gates: no missing event; no row in the window handled by the poller;"
             + " no pending backlog; nothing double-handled.",
@@ -247,8 +239,6 @@ public final class PhaseCommands {
   @Command(
       name = "retire",
       mixinStandardHelpOptions = true,
-      exitCodeListHeading = ExitCodes.HEADING,
-      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "cutover → retired. Gates: cutover has held for --hold; no missing event, nothing"
             + " unhandled or double-handled.",
@@ -258,7 +248,7 @@ public final class PhaseCommands {
     @Option(
         names = "--hold",
         paramLabel = "<duration>",
-        converter = Durations.class,
+        converter = DurationConverter.class,
         description =
             "How long cutover must have held (default "
                 + TransitionOptions.DEFAULT_HOLD_TEXT
@@ -275,8 +265,6 @@ public final class PhaseCommands {
   @Command(
       name = "rollback",
       mixinStandardHelpOptions = true,
-      exitCodeListHeading = ExitCodes.HEADING,
-      exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
       description = {
         "Move the table back one phase (capturing → analyzed removes it from the publication and"
             + " drops the slot when nothing else uses it). No gate; logged with --reason.",

@@ -1,14 +1,14 @@
 package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.UnpollCliException;
-import dev.unpoll.cli.internal.Analyzer;
-import dev.unpoll.cli.internal.Db;
-import dev.unpoll.cli.internal.Mapping;
-import dev.unpoll.cli.internal.Names;
-import dev.unpoll.cli.internal.PlanWriter;
-import dev.unpoll.cli.internal.TableInfo;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.internal.Analyzer;
+import dev.unpoll.migration.internal.Db;
+import dev.unpoll.migration.internal.Mapping;
+import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.internal.PlanWriter;
+import dev.unpoll.migration.internal.TableInfo;
 import dev.unpoll.relay.TableName;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,9 +29,7 @@ import picocli.CommandLine.Option;
           + " line, comments included, stays as it was.",
       "Exit 3 when the table is not ready (see analyze)."
     },
-    mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK})
+    mixinStandardHelpOptions = true)
 public final class PlanCommand extends BaseCommand {
   /** The file written when neither --out nor --config is given. */
   public static final String DEFAULT_FILE = "unpoll.yaml";
@@ -64,14 +62,14 @@ public final class PlanCommand extends BaseCommand {
     }
     if (info.verdict() == TableInfo.Verdict.NOT_READY) {
       err().println("unpoll plan: " + t.display() + " is not ready: " + info.notes().get(0));
-      return Unpoll.EXIT_CHECK_FAILED;
+      return ExitCode.CHECK_FAILED.code();
     }
     Mapping mapping = Mapping.propose(info, topic);
     String before;
     try {
       before = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
     } catch (IOException e) {
-      throw new UnpollCliException("cannot read " + file + ": " + e.getMessage(), e);
+      throw new MigrationException("cannot read " + file + ": " + e.getMessage(), e);
     }
     PlanWriter.Result result = PlanWriter.merge(before, t, mapping.node());
     try {
@@ -80,7 +78,7 @@ public final class PlanCommand extends BaseCommand {
       Files.writeString(tmp, result.text(), StandardCharsets.UTF_8);
       Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new UnpollCliException("cannot write " + file + ": " + e.getMessage(), e);
+      throw new MigrationException("cannot write " + file + ": " + e.getMessage(), e);
     }
     if (common.json) {
       ObjectNode n = JSON.createObjectNode();
@@ -110,6 +108,6 @@ public final class PlanCommand extends BaseCommand {
               + file
               + "`");
     }
-    return Unpoll.EXIT_OK;
+    return ExitCode.OK.code();
   }
 }

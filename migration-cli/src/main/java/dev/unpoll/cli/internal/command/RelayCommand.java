@@ -1,6 +1,7 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.UnpollCliException;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.MigrationException;
 import dev.unpoll.relay.RelayMain;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "relay",
     mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
+    exitCodeListHeading = ExitCode.HEADING,
     exitCodeList = {
       " 0:the relay stopped cleanly (SIGTERM, Ctrl-C)",
       " 1:the relay failed (engine error, Kafka unreachable past the delivery timeout, ...)",
@@ -29,7 +30,7 @@ public final class RelayCommand extends BaseCommand {
   @Override
   public Integer call() {
     if (common.config == null) {
-      throw UnpollCliException.usage("relay needs --config <unpoll.yaml> (docs/relay.md)");
+      throw MigrationException.usage("relay needs --config <unpoll.yaml> (docs/relay.md)");
     }
     // The relay narrates its own coordinates (slot, LSN, tables) at INFO; other commands keep
     // library logs quiet.

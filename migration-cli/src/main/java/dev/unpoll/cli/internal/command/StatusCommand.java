@@ -2,14 +2,15 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.internal.ControlSchema;
-import dev.unpoll.cli.internal.Db;
-import dev.unpoll.cli.internal.Kafka;
-import dev.unpoll.cli.internal.Names;
-import dev.unpoll.cli.internal.Replication;
-import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.contract.Headers;
+import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.internal.ControlSchema;
+import dev.unpoll.migration.internal.Db;
+import dev.unpoll.migration.internal.Kafka;
+import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.internal.Replication;
+import dev.unpoll.migration.internal.Settings;
 import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -31,8 +32,6 @@ import picocli.CommandLine.Option;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = {
       "Every migrated table's phase and when it changed, the relay slot's retained WAL and lag,"
           + " and the time of the last event in each table's topic (when --kafka is given)."
@@ -52,7 +51,7 @@ public final class StatusCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    Settings s = Settings.resolve(common, slot, null, env());
+    Settings s = Settings.resolve(common.given(), slot, null, env());
     List<ControlSchema.State> states;
     Optional<Replication.Slot> sl;
     TableName logTable = table == null ? null : Names.table(table);
@@ -170,12 +169,12 @@ public final class StatusCommand extends BaseCommand {
                 + (e.reason() == null ? "" : "  reason: " + e.reason()));
       }
     }
-    return Unpoll.EXIT_OK;
+    return ExitCode.OK.code();
   }
 
   private static String ago(Instant t) {
     Duration d = Duration.between(t, Instant.now());
-    return d.isNegative() ? "0s" : dev.unpoll.cli.internal.Durations.format(d.withNanos(0));
+    return d.isNegative() ? "0s" : dev.unpoll.migration.internal.Durations.format(d.withNanos(0));
   }
 
   /** The largest ce_time among the last record of each partition. */
@@ -183,7 +182,7 @@ public final class StatusCommand extends BaseCommand {
     List<TopicPartition> parts;
     try {
       parts = Kafka.partitions(s, topic);
-    } catch (dev.unpoll.cli.UnpollCliException e) {
+    } catch (MigrationException e) {
       if (e.getMessage().contains("does not exist")) {
         return null;
       }

@@ -3,11 +3,11 @@ package dev.unpoll.cli.internal.command;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.UnpollCliException;
-import dev.unpoll.cli.internal.Durations;
-import dev.unpoll.cli.internal.Kafka;
-import dev.unpoll.cli.internal.Settings;
+import dev.unpoll.cli.internal.DurationConverter;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.internal.Kafka;
+import dev.unpoll.migration.internal.Settings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,8 +23,6 @@ import picocli.CommandLine.Option;
 @Command(
     name = "tail",
     mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = {
       "Print a topic's events with partition, offset, key, headers and value; from the end"
           + " (new events only) unless --from-beginning. Runs until --max events, --idle-timeout"
@@ -45,14 +43,14 @@ public final class TailCommand extends BaseCommand {
   @Option(
       names = "--idle-timeout",
       paramLabel = "<duration>",
-      converter = Durations.class,
+      converter = DurationConverter.class,
       description = "Stop when no event arrives for this long.")
   Duration idleTimeout;
 
   @Override
   public Integer call() {
     if (max != null && max < 1) {
-      throw UnpollCliException.usage("--max must be at least 1, was " + max);
+      throw MigrationException.usage("--max must be at least 1, was " + max);
     }
     Settings s = settings();
     List<TopicPartition> parts = Kafka.partitions(s, topic);
@@ -92,7 +90,7 @@ public final class TailCommand extends BaseCommand {
     if (!common.json) {
       err().println(printed + " event(s)");
     }
-    return Unpoll.EXIT_OK;
+    return ExitCode.OK.code();
   }
 
   private void print(ConsumerRecord<byte[], byte[]> r) {

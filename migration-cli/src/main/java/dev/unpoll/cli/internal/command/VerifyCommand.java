@@ -1,13 +1,13 @@
 package dev.unpoll.cli.internal.command;
 
-import dev.unpoll.cli.TransitionOptions;
-import dev.unpoll.cli.Unpoll;
-import dev.unpoll.cli.internal.Db;
-import dev.unpoll.cli.internal.Durations;
-import dev.unpoll.cli.internal.Names;
-import dev.unpoll.cli.internal.Settings;
-import dev.unpoll.cli.internal.Verifier;
-import dev.unpoll.cli.internal.VerifyReport;
+import dev.unpoll.cli.internal.DurationConverter;
+import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.migration.TransitionOptions;
+import dev.unpoll.migration.internal.Db;
+import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.internal.Settings;
+import dev.unpoll.migration.internal.Verifier;
+import dev.unpoll.migration.internal.VerifyReport;
 import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -19,8 +19,6 @@ import picocli.CommandLine.Option;
 @Command(
     name = "verify",
     mixinStandardHelpOptions = true,
-    exitCodeListHeading = ExitCodes.HEADING,
-    exitCodeList = {ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE, ExitCodes.CHECK},
     description = {
       "Reconcile the table with the topic and the consumer: rows inserted in the window vs."
           + " events in the topic by ce_id (missing, duplicated); rows the poller handled vs. what"
@@ -41,7 +39,7 @@ public final class VerifyCommand extends BaseCommand {
   @Option(
       names = "--since",
       paramLabel = "<duration>",
-      converter = Durations.class,
+      converter = DurationConverter.class,
       description =
           "The window: rows created this long ago until now (default "
               + TransitionOptions.DEFAULT_WINDOW_TEXT
@@ -51,7 +49,7 @@ public final class VerifyCommand extends BaseCommand {
   @Option(
       names = "--settle",
       paramLabel = "<duration>",
-      converter = Durations.class,
+      converter = DurationConverter.class,
       description =
           "Ignore rows younger than this (default " + TransitionOptions.DEFAULT_SETTLE_TEXT + ").")
   Duration settle;
@@ -90,6 +88,6 @@ public final class VerifyCommand extends BaseCommand {
     } else {
       report.text().forEach(this::line);
     }
-    return report.failures().isEmpty() ? Unpoll.EXIT_OK : Unpoll.EXIT_CHECK_FAILED;
+    return report.failures().isEmpty() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
   }
 }

@@ -1,0 +1,189 @@
+package dev.unpoll.migration.internal;
+
+import dev.unpoll.relay.TableName;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Slots, publications and server settings that change data capture depends on. */
+public final class Replication {
+  private Replication() {}
+
+  /** One replication slot with the WAL it holds back. */
+  public record Slot(
+      String name,
+      String plugin,
+      String type,
+      String database,
+      boolean active,
+      Long retainedBytes,
+      Long lagBytes,
+      String walStatus) {}
+
+  /** All slots of the server. */
+  public static List<Slot> slots(Connection c) throws SQLException {
+    List<Slot> list = new ArrayList<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT slot_name, plugin, slot_type, database, active,"
+                    + " pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint,"
+                    + " pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint,"
+                    + " wal_status FROM pg_replication_slots ORDER BY slot_name");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        list.add(
+            new Slot(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getBoolean(5),
+                (Long) rs.getObject(6),
+                (Long) rs.getObject(7),
+                rs.getString(8)));
+      }
+    }
+    return list;
+  }
+
+  /** The slot named {@code name}, if it exists. */
+  public static Optional<Slot> slot(Connection c, String name) throws SQLException {
+    return slots(c).stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+
+  /** A server setting ({@code SHOW}-style), by name. */
+  public static String setting(Connection c, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT current_setting(?, true)")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /** One boolean query with string parameters. */
+  public static boolean test(Connection c, String sql, String... params) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        ps.setString(i + 1, params[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** One long query with string parameters. */
+  public static long number(Connection c, String sql, String... params) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        ps.setString(i + 1, params[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** Whether the publication exists. */
+  public static boolean publicationExists(Connection c, String publication) throws SQLException {
+    return test(c, "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = ?)", publication);
+  }
+
+  /** Whether {@code t} is in the publication. */
+  public static boolean inPublication(Connection c, String publication, TableName t)
+      throws SQLException {
+    return test(
+        c,
+        "SELECT EXISTS (SELECT 1 FROM pg_publication_tables"
+            + " WHERE pubname = ? AND schemaname = ? AND tablename = ?)",
+        publication,
+        t.schema(),
+        t.table());
+  }
+
+  /** Adds {@code t} to the publication, creating it (with the heartbeat table) if needed. */
+  public static String addToPublication(Connection c, String publication, TableName t)
+      throws SQLException {
+    String pub = Names.quote(publication);
+    try (Statement s = c.createStatement()) {
+      if (!publicationExists(c, publication)) {
+        s.execute(
+            "CREATE PUBLICATION "
+                + pub
+                + " FOR TABLE "
+                + ControlSchema.HEARTBEAT.quoted()
+                + ", "
+                + t.quoted());
+        return "created publication "
+            + publication
+            + " for "
+            + ControlSchema.HEARTBEAT.display()
+            + " and "
+            + t.display();
+      }
+      StringBuilder done = new StringBuilder();
+      if (!inPublication(c, publication, ControlSchema.HEARTBEAT)) {
+        s.execute("ALTER PUBLICATION " + pub + " ADD TABLE " + ControlSchema.HEARTBEAT.quoted());
+      }
+      if (!inPublication(c, publication, t)) {
+        s.execute("ALTER PUBLICATION " + pub + " ADD TABLE " + t.quoted());
+        done.append("added ").append(t.display()).append(" to publication ").append(publication);
+      } else {
+        done.append(t.display()).append(" already in publication ").append(publication);
+      }
+      return done.toString();
+    }
+  }
+
+  /** Removes {@code t} from the publication if it is a member. */
+  public static boolean removeFromPublication(Connection c, String publication, TableName t)
+      throws SQLException {
+    if (!publicationExists(c, publication) || !inPublication(c, publication, t)) {
+      return false;
+    }
+    try (Statement s = c.createStatement()) {
+      s.execute("ALTER PUBLICATION " + Names.quote(publication) + " DROP TABLE " + t.quoted());
+    }
+    return true;
+  }
+
+  /** Creates a logical slot with pgoutput (must run outside a transaction that wrote). */
+  public static void createSlot(Connection c, String slot) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
+      ps.setString(1, slot);
+      ps.execute();
+    }
+  }
+
+  /** Drops a slot. */
+  public static void dropSlot(Connection c, String slot) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+      ps.setString(1, slot);
+      ps.execute();
+    }
+  }
+
+  /** Human-readable bytes. */
+  public static String bytes(Long b) {
+    if (b == null) {
+      return "n/a";
+    }
+    double v = b;
+    String[] units = {"B", "kB", "MB", "GB", "TB"};
+    int u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return u == 0 ? b + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+  }
+}

@@ -1,0 +1,49 @@
+package dev.unpoll.migration;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine is a library: no command line, no logging binding, no test servers, no demo, and no
+ * package cycles. These rules run in {@code ./mvnw verify}.
+ */
+class EngineArchitectureTest {
+  private static final JavaClasses ENGINE =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("dev.unpoll.migration");
+
+  @Test
+  void engineDependsOnNoCommandLineLoggingBindingTestkitOrSamples() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.unpoll.migration..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "picocli..",
+            "ch.qos.logback..",
+            "dev.unpoll.testkit..",
+            "dev.unpoll.samples..",
+            "dev.unpoll.cli..")
+        .because(
+            "the engine is a library: the unpoll command, the logging binding, the embedded"
+                + " servers and the demo sit on top of it, never under it")
+        .check(ENGINE);
+  }
+
+  @Test
+  void enginePackagesHaveNoCycles() {
+    slices()
+        .matching("dev.unpoll.migration.(**)")
+        .should()
+        .beFreeOfCycles()
+        .because("a package cycle makes the engine one knot that cannot be split or reasoned about")
+        .check(ENGINE);
+  }
+}
