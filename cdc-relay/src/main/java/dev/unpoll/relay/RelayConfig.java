@@ -58,8 +58,9 @@ public record RelayConfig(
     return slot != null && SLOT_NAME.matcher(slot).matches();
   }
 
-  /** Default retained-WAL warning threshold: 1 GB. */
-  public static final long DEFAULT_RETAINED_WAL_WARNING = 1024L * 1024 * 1024;
+  /** Default retained-WAL warning threshold: 1 GiB (the slot monitor's default, written once). */
+  public static final long DEFAULT_RETAINED_WAL_WARNING =
+      dev.unpoll.relay.ops.SlotMonitor.DEFAULT_RETAINED_WAL_WARNING_BYTES;
 
   /** Copies the lists. */
   public RelayConfig {
