@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.contract.KeyCodec;
-import dev.unpoll.contract.KeyPart;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -13,7 +12,6 @@ import dev.unpoll.testkit.UnpollStackExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,12 +151,9 @@ class KeyCodecGoldenIT {
         int n = cols.split(", ").length;
         try (ResultSet rs =
             c.createStatement().executeQuery("select " + cols + " from " + v.table())) {
+          KeyCodec.JdbcKeys keys = KeyCodec.jdbcKeys(rs.getMetaData(), n);
           while (rs.next()) {
-            List<KeyPart> parts = new ArrayList<>();
-            for (int i = 1; i <= n; i++) {
-              parts.add(KeyCodec.fromJdbc(rs, i));
-            }
-            jdbcIds.add("public." + v.table() + ":" + KeyCodec.encode(parts));
+            jdbcIds.add("public." + v.table() + ":" + keys.key(rs));
           }
         }
       }

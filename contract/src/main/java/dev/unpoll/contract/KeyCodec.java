@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -76,27 +77,73 @@ public final class KeyCodec {
   }
 
   /**
-   * Column {@code column} of the current row, read by its PostgreSQL type (so a {@code timestamptz}
-   * is read as an instant and written in UTC whatever the JVM's time zone).
+   * A reader of the canonical key of each row of a result set whose first {@code columns} columns
+   * are the key columns, in key order. Each column is read by its PostgreSQL type (a {@code
+   * timestamptz} as an instant, whatever the JVM's time zone), looked up once here, not per row.
    */
-  public static KeyPart fromJdbc(ResultSet rs, int column) throws SQLException {
-    String type = rs.getMetaData().getColumnTypeName(column).toLowerCase(Locale.ROOT);
-    if (rs.getObject(column) == null) {
-      return new KeyPart.Null();
+  public static JdbcKeys jdbcKeys(ResultSetMetaData metaData, int columns) throws SQLException {
+    if (columns < 1) {
+      throw new IllegalArgumentException("a key needs at least one column");
     }
-    return switch (type) {
-      case "int2", "int4", "int8", "smallint", "integer", "bigint", "oid" ->
-          KeyPart.of(rs.getLong(column));
-      case "numeric" -> KeyPart.of(rs.getBigDecimal(column));
-      case "float4", "float8" -> KeyPart.of(rs.getDouble(column));
-      case "bool" -> KeyPart.of(rs.getBoolean(column));
-      case "date" -> KeyPart.date(rs.getObject(column, LocalDate.class));
-      case "timestamp" -> KeyPart.timestamp(rs.getObject(column, LocalDateTime.class));
-      case "timestamptz" ->
-          KeyPart.timestamptz(rs.getObject(column, OffsetDateTime.class).toInstant());
-      case "time" -> KeyPart.time(rs.getObject(column, LocalTime.class));
-      default -> KeyPart.text(rs.getString(column));
-    };
+    String[] types = new String[columns];
+    for (int i = 0; i < columns; i++) {
+      types[i] = metaData.getColumnTypeName(i + 1).toLowerCase(Locale.ROOT);
+    }
+    return new JdbcKeys(types);
+  }
+
+  /** See {@link #jdbcKeys}. */
+  public static final class JdbcKeys {
+    private final String[] types;
+
+    private JdbcKeys(String[] types) {
+      this.types = types;
+    }
+
+    /** The canonical key of the result set's current row. */
+    public String key(ResultSet rs) throws SQLException {
+      List<KeyPart> parts = new ArrayList<>(types.length);
+      for (int i = 0; i < types.length; i++) {
+        parts.add(part(rs, i + 1, types[i]));
+      }
+      return encode(parts);
+    }
+
+    private static KeyPart part(ResultSet rs, int column, String type) throws SQLException {
+      switch (type) {
+        case "int2", "int4", "int8", "smallint", "integer", "bigint", "oid" -> {
+          long v = rs.getLong(column);
+          return rs.wasNull() ? new KeyPart.Null() : KeyPart.of(v);
+        }
+        case "float4", "float8" -> {
+          double v = rs.getDouble(column);
+          return rs.wasNull() ? new KeyPart.Null() : KeyPart.of(v);
+        }
+        case "bool" -> {
+          boolean v = rs.getBoolean(column);
+          return rs.wasNull() ? new KeyPart.Null() : KeyPart.of(v);
+        }
+        case "numeric" -> {
+          return KeyPart.of(rs.getBigDecimal(column));
+        }
+        case "date" -> {
+          return KeyPart.date(rs.getObject(column, LocalDate.class));
+        }
+        case "timestamp" -> {
+          return KeyPart.timestamp(rs.getObject(column, LocalDateTime.class));
+        }
+        case "timestamptz" -> {
+          OffsetDateTime v = rs.getObject(column, OffsetDateTime.class);
+          return v == null ? new KeyPart.Null() : KeyPart.timestamptz(v.toInstant());
+        }
+        case "time" -> {
+          return KeyPart.time(rs.getObject(column, LocalTime.class));
+        }
+        default -> {
+          return KeyPart.text(rs.getString(column));
+        }
+      }
+    }
   }
 
   /**

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.contract.Headers;
 import dev.unpoll.contract.KeyCodec;
-import dev.unpoll.contract.KeyPart;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.Phase;
 import dev.unpoll.migration.Progress;
@@ -122,8 +121,9 @@ public final class Verifier {
       ps.setFetchSize(5000);
       c.setAutoCommit(false);
       try (ResultSet rs = ps.executeQuery()) {
+        KeyCodec.JdbcKeys keys = KeyCodec.jdbcKeys(rs.getMetaData(), key.size());
         while (rs.next()) {
-          String ceId = t.dotted() + ":" + key(rs, key.size());
+          String ceId = t.dotted() + ":" + keys.key(rs);
           Timestamp cr = rs.getTimestamp(key.size() + 1);
           Timestamp pr = rs.getTimestamp(key.size() + 3);
           rows.put(
@@ -325,8 +325,9 @@ public final class Verifier {
         }
         rep.backlog = 0;
         try (ResultSet rs = ps.executeQuery()) {
+          KeyCodec.JdbcKeys keys = KeyCodec.jdbcKeys(rs.getMetaData(), key.size());
           while (rs.next()) {
-            rep.backlogKeys.add(t.dotted() + ":" + key(rs, key.size()));
+            rep.backlogKeys.add(t.dotted() + ":" + keys.key(rs));
             rep.backlog = rs.getLong(key.size() + 1);
           }
         }
@@ -345,15 +346,6 @@ public final class Verifier {
         return rs.getBoolean(1);
       }
     }
-  }
-
-  /** The canonical key of the current row's first {@code columns} columns (the key columns). */
-  private static String key(ResultSet rs, int columns) throws SQLException {
-    List<KeyPart> parts = new ArrayList<>(columns);
-    for (int i = 1; i <= columns; i++) {
-      parts.add(KeyCodec.fromJdbc(rs, i));
-    }
-    return KeyCodec.encode(parts);
   }
 
   private record Row(Instant created, String status, Instant processed) {}
