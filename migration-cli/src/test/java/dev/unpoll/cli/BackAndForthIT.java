@@ -21,6 +21,7 @@ import dev.unpoll.migration.internal.TableInfo;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayRunner;
 import dev.unpoll.relay.TableName;
+import dev.unpoll.samples.orders.HandlingLog;
 import dev.unpoll.samples.orders.IntegrationRow;
 import dev.unpoll.samples.orders.LegacySchema;
 import dev.unpoll.samples.orders.OrderService;
@@ -311,24 +312,15 @@ class BackAndForthIT {
   }
 
   long missing(DataSource ds) throws SQLException {
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT count(*) FROM unnest(?::bigint[]) AS p(id) WHERE NOT EXISTS"
-                    + " (SELECT 1 FROM shipping.handling_log h WHERE h.integration_id = p.id)")) {
-      ps.setArray(1, c.createArrayOf("bigint", produced.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+    try (Connection c = ds.getConnection()) {
+      return HandlingLog.unhandled(c, produced);
     }
   }
 
   static long doubleHandled(DataSource ds) throws SQLException {
-    return number(
-        ds,
-        "SELECT count(*) FROM (SELECT integration_id FROM shipping.handling_log"
-            + " GROUP BY integration_id HAVING count(*) > 1) d");
+    try (Connection c = ds.getConnection()) {
+      return HandlingLog.handledMoreThanOnce(c);
+    }
   }
 
   static long number(DataSource ds, String sql) throws SQLException {

@@ -18,6 +18,7 @@ import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayRunner;
 import dev.unpoll.relay.TableName;
 import dev.unpoll.samples.orders.CleanupJob;
+import dev.unpoll.samples.orders.HandlingLog;
 import dev.unpoll.samples.orders.IntegrationRow;
 import dev.unpoll.samples.orders.LegacySchema;
 import dev.unpoll.samples.orders.OrderService;
@@ -508,23 +509,16 @@ public final class Demo implements AutoCloseable {
   }
 
   private long doubleHandled() {
-    return number(
-        "SELECT count(*) FROM (SELECT integration_id FROM shipping.handling_log"
-            + " GROUP BY integration_id HAVING count(*) > 1) d",
-        null);
+    try (Connection c = db.connect()) {
+      return HandlingLog.handledMoreThanOnce(c);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot count rows handled twice: " + e.getMessage(), e);
+    }
   }
 
   private long missing() {
-    try (Connection c = db.connect();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT count(*) FROM unnest(?::bigint[]) AS p(id) WHERE NOT EXISTS"
-                    + " (SELECT 1 FROM shipping.handling_log h WHERE h.integration_id = p.id)")) {
-      ps.setArray(1, c.createArrayOf("bigint", producedIds.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+    try (Connection c = db.connect()) {
+      return HandlingLog.unhandled(c, producedIds);
     } catch (SQLException e) {
       throw new IllegalStateException("cannot count missing rows: " + e.getMessage(), e);
     }
