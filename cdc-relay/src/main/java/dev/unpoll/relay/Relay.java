@@ -1,5 +1,6 @@
 package dev.unpoll.relay;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.internal.BacklogLedger;
 import dev.unpoll.relay.internal.DebeziumProperties;
 import dev.unpoll.relay.internal.KafkaPublisher;
@@ -67,20 +68,6 @@ public final class Relay implements AutoCloseable {
     this.config = b.config;
     this.registry = b.registry;
     this.afterBatch = b.afterBatch;
-  }
-
-  /**
-   * The table the relay's heartbeats write to. It belongs in the relay's publication: its writes
-   * move the slot forward while the captured tables are idle, so an idle table does not pin WAL.
-   * The relay creates it when missing; {@code unpoll capture} creates it ahead of the relay.
-   */
-  public static final TableName HEARTBEAT_TABLE = new TableName("public", "unpoll_relay_heartbeat");
-
-  /** DDL of {@link #HEARTBEAT_TABLE} (idempotent). */
-  public static String heartbeatTableDdl() {
-    return "CREATE TABLE IF NOT EXISTS "
-        + HEARTBEAT_TABLE.quoted()
-        + " (slot text PRIMARY KEY, beat_at timestamptz NOT NULL)";
   }
 
   /** A builder; {@link Builder#config(RelayConfig)} is required. */

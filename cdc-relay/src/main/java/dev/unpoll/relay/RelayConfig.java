@@ -1,6 +1,7 @@
 package dev.unpoll.relay;
 
 import dev.unpoll.contract.OutboxFormat;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.internal.ConfigReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The relay's configuration: one YAML file, one typed record per concern. The format is {@code
@@ -42,21 +42,6 @@ public record RelayConfig(
 
   /** Default HTTP port of /health, /ready, /metrics. */
   public static final int DEFAULT_HTTP_PORT = 8080;
-
-  /**
-   * What a replication slot name must be: the relay names its offsets table {@code
-   * unpoll_relay_offsets_<slot>}, which must fit PostgreSQL's 63-byte identifiers.
-   */
-  public static final String SLOT_NAME_RULE =
-      "1 to 42 characters of a-z, 0-9 and _ (the offsets table unpoll_relay_offsets_<slot> must"
-          + " fit in 63)";
-
-  private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,42}");
-
-  /** Whether {@code slot} follows {@link #SLOT_NAME_RULE}. */
-  public static boolean isValidSlotName(String slot) {
-    return slot != null && SLOT_NAME.matcher(slot).matches();
-  }
 
   /** Default retained-WAL warning threshold: 1 GiB (the slot monitor's default, written once). */
   public static final long DEFAULT_RETAINED_WAL_WARNING =

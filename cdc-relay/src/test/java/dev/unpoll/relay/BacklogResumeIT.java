@@ -260,7 +260,7 @@ class BacklogResumeIT {
     String topic = kafka.createUniqueTopic("captured", 3);
     sql(
         db,
-        Relay.heartbeatTableDdl(),
+        dev.unpoll.contract.RelayNames.heartbeatTableDdl(),
         "create table captured_q (id bigserial primary key, body text,"
             + " status text not null default 'NEW')",
         "insert into captured_q (body) select 'before-' || g from generate_series(1, 40) g",
@@ -296,7 +296,7 @@ class BacklogResumeIT {
     String topic = kafka.createUniqueTopic("captured-plain", 3);
     sql(
         db,
-        Relay.heartbeatTableDdl(),
+        dev.unpoll.contract.RelayNames.heartbeatTableDdl(),
         "create table captured_plain_q (id bigserial primary key, body text,"
             + " status text not null default 'NEW')",
         "insert into captured_plain_q (body) select 'before-' || g from generate_series(1, 10) g",

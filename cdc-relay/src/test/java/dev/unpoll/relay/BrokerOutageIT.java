@@ -209,7 +209,10 @@ class BrokerOutageIT {
     try (var c = db.connect();
         var s = c.createStatement()) {
       c.setAutoCommit(false);
-      s.execute("lock table " + Relay.HEARTBEAT_TABLE.quoted() + " in share row exclusive mode");
+      s.execute(
+          "lock table "
+              + dev.unpoll.contract.RelayNames.HEARTBEAT_TABLE.quoted()
+              + " in share row exclusive mode");
       s.execute("insert into outage_q select g, 'during' from generate_series(51, 100) g");
       c.commit();
     }

@@ -42,11 +42,12 @@ class UndecodableSlotIT {
     String topic = kafka.createUniqueTopic("undecodable", 1);
     sql(
         db,
-        Relay.heartbeatTableDdl(),
+        dev.unpoll.contract.RelayNames.heartbeatTableDdl(),
         "CREATE TABLE early_q (id int PRIMARY KEY, note text)",
         "SELECT pg_create_logical_replication_slot('undecodable', 'pgoutput')",
         "INSERT INTO early_q VALUES (1, 'after the slot, before the publication')",
-        "CREATE PUBLICATION undecodable FOR TABLE early_q, " + Relay.HEARTBEAT_TABLE.quoted());
+        "CREATE PUBLICATION undecodable FOR TABLE early_q, "
+            + dev.unpoll.contract.RelayNames.HEARTBEAT_TABLE.quoted());
     RelayConfig config =
         RelayFixtures.config(
             db,

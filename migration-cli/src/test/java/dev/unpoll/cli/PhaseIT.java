@@ -3,12 +3,12 @@ package dev.unpoll.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.Migrations;
 import dev.unpoll.migration.Phase;
 import dev.unpoll.migration.Reconciliation;
 import dev.unpoll.migration.Transition;
 import dev.unpoll.migration.TransitionOptions;
-import dev.unpoll.relay.TableName;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;

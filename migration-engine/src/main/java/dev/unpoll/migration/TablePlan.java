@@ -1,10 +1,10 @@
 package dev.unpoll.migration;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.internal.Analyzer;
 import dev.unpoll.migration.internal.Mapping;
 import dev.unpoll.migration.internal.PlanWriter;
 import dev.unpoll.migration.internal.TableInfo;
-import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Objects;

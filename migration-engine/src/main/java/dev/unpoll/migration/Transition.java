@@ -1,6 +1,6 @@
 package dev.unpoll.migration;
 
-import dev.unpoll.relay.TableName;
+import dev.unpoll.contract.TableName;
 import java.util.List;
 
 /**

@@ -9,8 +9,8 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine is a library: no command line, no logging binding, no test servers, no demo, and no
- * package cycles. These rules run in {@code ./mvnw verify}.
+ * The engine is a library: no command line, no logging binding, no test servers, no demo, no relay
+ * (Debezium), and no package cycles. These rules run in {@code ./mvnw verify}.
  */
 class EngineArchitectureTest {
   private static final JavaClasses ENGINE =
@@ -30,10 +30,14 @@ class EngineArchitectureTest {
             "ch.qos.logback..",
             "dev.unpoll.testkit..",
             "dev.unpoll.samples..",
-            "dev.unpoll.cli..")
+            "dev.unpoll.cli..",
+            "dev.unpoll.relay..",
+            "io.debezium..")
         .because(
             "the engine is a library: the unpoll command, the logging binding, the embedded"
-                + " servers and the demo sit on top of it, never under it")
+                + " servers and the demo sit on top of it, never under it; it reads the database"
+                + " and Kafka and shares only the contract with the relay, so it does not pull"
+                + " Debezium into a service that embeds it")
         .check(ENGINE);
   }
 

@@ -3,8 +3,8 @@ package dev.unpoll.migration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.internal.Names;
-import dev.unpoll.relay.TableName;
 import org.junit.jupiter.api.Test;
 
 /** The CLI's side of table names: the relay's parser, with usage errors (exit 2). */

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.internal.PlanWriter;
-import dev.unpoll.relay.TableName;
 import org.junit.jupiter.api.Test;
 
 class PlanWriterTest {

@@ -1,7 +1,7 @@
 package dev.unpoll.relay.internal;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.unpoll.contract.OutboxFormat;
+import dev.unpoll.contract.RelayNames;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.Ha;
 import dev.unpoll.relay.RelayConfig.Http;
@@ -18,7 +20,6 @@ import dev.unpoll.relay.RelayConfig.Status;
 import dev.unpoll.relay.RelayConfig.TableMapping;
 import dev.unpoll.relay.RelayConfig.ValueMode;
 import dev.unpoll.relay.RelayConfigException;
-import dev.unpoll.relay.TableName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,7 +44,6 @@ public final class ConfigReader {
 
   private static final Pattern ENV =
       Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-  private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KB|MB|GB|TB)?");
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
@@ -138,16 +138,16 @@ public final class ConfigReader {
     String user = required(node, "source", "user", "a user with the REPLICATION attribute");
     String password = string(node, "source", "password", false).orElse("");
     String slot = required(node, "source", "slot", "a replication slot name, e.g. unpoll_orders");
-    if (slot != null && !RelayConfig.isValidSlotName(slot)) {
-      problem("source.slot", "\"" + slot + "\"", "use " + RelayConfig.SLOT_NAME_RULE);
+    if (slot != null && !RelayNames.isValidSlotName(slot)) {
+      problem("source.slot", "\"" + slot + "\"", "use " + RelayNames.SLOT_NAME_RULE);
     }
     String publication =
         required(node, "source", "publication", "a publication name, e.g. unpoll_orders");
-    if (publication != null && !IDENT.matcher(publication).matches()) {
+    if (publication != null && !RelayNames.isValidPublicationName(publication)) {
       problem(
           "source.publication",
           "\"" + publication + "\"",
-          "use 1 to 63 characters of a-z, 0-9 and _, starting with a letter or _");
+          "use " + RelayNames.PUBLICATION_NAME_RULE);
     }
     Duration heartbeat =
         duration(node, "source", "heartbeat-interval", RelayConfig.DEFAULT_HEARTBEAT_INTERVAL);

@@ -1,9 +1,9 @@
 package dev.unpoll.relay.internal;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.OffsetStore;
 import dev.unpoll.relay.RelayConfig.TableMapping;
-import dev.unpoll.relay.TableName;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

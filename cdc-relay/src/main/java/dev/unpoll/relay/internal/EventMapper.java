@@ -5,12 +5,11 @@ import dev.unpoll.contract.Headers;
 import dev.unpoll.contract.KeyCodec;
 import dev.unpoll.contract.KeyPart;
 import dev.unpoll.contract.OutboxFormat;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.contract.WalMessage;
-import dev.unpoll.relay.Relay;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.TableMapping;
 import dev.unpoll.relay.RelayConfig.ValueMode;
-import dev.unpoll.relay.TableName;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -33,7 +32,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 public final class EventMapper {
 
   /** The heartbeat table the relay writes to and skips. */
-  public static final TableName HEARTBEAT_TABLE = Relay.HEARTBEAT_TABLE;
+  public static final TableName HEARTBEAT_TABLE = dev.unpoll.contract.RelayNames.HEARTBEAT_TABLE;
 
   static final String JSON_CONTENT_TYPE = "application/json";
   static final String PAYLOAD_ENCODING_HEADER = Headers.PAYLOAD_ENCODING;

@@ -1,14 +1,14 @@
 package dev.unpoll.relay.internal;
 
 import dev.unpoll.contract.OutboxFormat;
-import dev.unpoll.relay.Relay;
+import dev.unpoll.contract.RelayNames;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayConfig.OffsetStore;
 import dev.unpoll.relay.RelayConfig.TableMapping;
 import dev.unpoll.relay.RelayConfigException;
 import dev.unpoll.relay.RelayException;
 import dev.unpoll.relay.RelaySlotException;
-import dev.unpoll.relay.TableName;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -57,7 +57,7 @@ public final class PreFlight {
 
   /** The table holding this relay's offsets in the source database. */
   public static String offsetTable(RelayConfig config) {
-    return "unpoll_relay_offsets_" + config.source().slot();
+    return RelayNames.offsetsTable(config.source().slot());
   }
 
   /**
@@ -323,7 +323,7 @@ public final class PreFlight {
 
   /** DDL of the heartbeat table. */
   public static String heartbeatDdl() {
-    return Relay.heartbeatTableDdl();
+    return RelayNames.heartbeatTableDdl();
   }
 
   /** The heartbeat statement Debezium runs. */

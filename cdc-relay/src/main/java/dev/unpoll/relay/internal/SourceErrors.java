@@ -1,7 +1,7 @@
 package dev.unpoll.relay.internal;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.TableName;
 import java.sql.SQLException;
 import java.util.Optional;
 import java.util.Set;

@@ -2,8 +2,8 @@ package dev.unpoll.relay.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.TableName;
 import io.debezium.engine.RecordChangeEvent;
 import java.util.List;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package dev.unpoll.migration.internal;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.internal.TableInfo.Column;
 import dev.unpoll.migration.internal.TableInfo.Roles;
 import dev.unpoll.migration.internal.TableInfo.StatusColumn;
 import dev.unpoll.migration.internal.TableInfo.Verdict;
-import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -2,8 +2,8 @@ package dev.unpoll.migration.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.Phase;
-import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,10 +25,10 @@ public final class ControlSchema {
   public static final String SCHEMA = "unpoll";
 
   /**
-   * The relay's heartbeat table ({@link dev.unpoll.relay.Relay#HEARTBEAT_TABLE}), created and added
-   * to the publication at capture so the relay finds its publication complete.
+   * The relay's heartbeat table ({@link dev.unpoll.contract.RelayNames#HEARTBEAT_TABLE}), created
+   * and added to the publication at capture so the relay finds its publication complete.
    */
-  public static final TableName HEARTBEAT = dev.unpoll.relay.Relay.HEARTBEAT_TABLE;
+  public static final TableName HEARTBEAT = dev.unpoll.contract.RelayNames.HEARTBEAT_TABLE;
 
   static final List<String> DDL =
       List.of(
@@ -48,7 +48,7 @@ public final class ControlSchema {
               + " gate_results jsonb NOT NULL DEFAULT '[]'::jsonb,"
               + " reason text)",
           "CREATE INDEX IF NOT EXISTS migration_log_table_at ON unpoll.migration_log (table_name, at)",
-          dev.unpoll.relay.Relay.heartbeatTableDdl());
+          dev.unpoll.contract.RelayNames.heartbeatTableDdl());
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -1,7 +1,7 @@
 package dev.unpoll.migration.internal;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.relay.TableName;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.Connection;

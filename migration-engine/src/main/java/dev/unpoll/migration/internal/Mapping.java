@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.relay.TableName;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,8 +2,8 @@ package dev.unpoll.migration.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package dev.unpoll.migration.internal;
 
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.relay.TableName;
 
 /** Table names and identifiers from the user, read with the relay's {@link TableName}. */
 public final class Names {

@@ -1,6 +1,6 @@
 package dev.unpoll.migration.internal;
 
-import dev.unpoll.relay.TableName;
+import dev.unpoll.contract.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,9 +1,9 @@
 package dev.unpoll.migration.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.contract.RelayNames;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.TableName;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -95,13 +95,13 @@ public record Settings(
         });
     String slot =
         slotFlag != null ? slotFlag : file.map(f -> f.text("source.slot")).orElse(DEFAULT_SLOT);
-    if (slot != null && !RelayConfig.isValidSlotName(slot)) {
+    if (slot != null && !RelayNames.isValidSlotName(slot)) {
       throw MigrationException.usage(
           (slotFlag != null ? "--slot" : "source.slot")
               + ": '"
               + slot
               + "' is not a slot name the relay accepts; use "
-              + RelayConfig.SLOT_NAME_RULE);
+              + RelayNames.SLOT_NAME_RULE);
     }
     String publication =
         publicationFlag != null

@@ -1,6 +1,6 @@
 package dev.unpoll.migration.internal;
 
-import dev.unpoll.relay.TableName;
+import dev.unpoll.contract.TableName;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -2,6 +2,7 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.internal.Analyzer;
 import dev.unpoll.migration.internal.Db;
@@ -9,7 +10,6 @@ import dev.unpoll.migration.internal.Mapping;
 import dev.unpoll.migration.internal.Names;
 import dev.unpoll.migration.internal.PlanWriter;
 import dev.unpoll.migration.internal.TableInfo;
-import dev.unpoll.relay.TableName;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,13 +2,13 @@ package dev.unpoll.cli.internal.command;
 
 import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.cli.internal.ExitCode;
+import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.TransitionOptions;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Names;
 import dev.unpoll.migration.internal.Settings;
 import dev.unpoll.migration.internal.Verifier;
 import dev.unpoll.migration.internal.VerifyReport;
-import dev.unpoll.relay.TableName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -1,6 +1,5 @@
-package dev.unpoll.relay;
+package dev.unpoll.contract;
 
-import dev.unpoll.contract.Identifiers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.unpoll.relay;
+package dev.unpoll.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
