@@ -4,8 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.KafkaConsumerRunner;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
-import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.samples.orders.LegacySchema;
 import dev.unpoll.samples.orders.OrderService;
 import dev.unpoll.samples.orders.ShippingPoller;
@@ -289,7 +289,7 @@ final class RelayPollerBench implements AutoCloseable {
     }
   }
 
-  private RelayConfig relayConfig() {
+  private UnpollConfig relayConfig() {
     Map<String, String> env =
         Map.of(
             "ORDERS_DB_URL", pg.jdbcUrl(),

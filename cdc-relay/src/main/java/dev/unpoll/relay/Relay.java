@@ -1,6 +1,7 @@
 package dev.unpoll.relay;
 
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.internal.BacklogLedger;
 import dev.unpoll.relay.internal.DebeziumProperties;
 import dev.unpoll.relay.internal.KafkaPublisher;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * publishing legacy-table inserts and outbox events to Kafka, at-least-once and in order per key.
  *
  * <pre>{@code
- * try (Relay relay = Relay.builder().config(RelayConfig.load(path)).build()) {
+ * try (Relay relay = Relay.builder().config(UnpollConfig.load(path)).build()) {
  *   relay.start();
  *   relay.awaitTermination();
  * }
@@ -49,7 +50,7 @@ public final class Relay implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
-  private final RelayConfig config;
+  private final UnpollConfig config;
   private final MeterRegistry registry;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean taskStarted = new AtomicBoolean();
@@ -70,7 +71,7 @@ public final class Relay implements AutoCloseable {
     this.afterBatch = b.afterBatch;
   }
 
-  /** A builder; {@link Builder#config(RelayConfig)} is required. */
+  /** A builder; {@link Builder#config(UnpollConfig)} is required. */
   public static Builder builder() {
     return new Builder();
   }
@@ -289,7 +290,7 @@ public final class Relay implements AutoCloseable {
   }
 
   /** The configuration. */
-  public RelayConfig config() {
+  public UnpollConfig config() {
     return config;
   }
 
@@ -394,7 +395,7 @@ public final class Relay implements AutoCloseable {
 
   /** Builds a {@link Relay}. */
   public static final class Builder {
-    private RelayConfig config;
+    private UnpollConfig config;
     private MeterRegistry registry = new SimpleMeterRegistry();
     private Consumer<List<SourceRecord>> afterBatch = batch -> {};
 
@@ -410,7 +411,7 @@ public final class Relay implements AutoCloseable {
     }
 
     /** The validated configuration (required). */
-    public Builder config(RelayConfig config) {
+    public Builder config(UnpollConfig config) {
       this.config = config;
       return this;
     }
@@ -429,7 +430,7 @@ public final class Relay implements AutoCloseable {
     public Relay build() {
       List<String> problems = new ArrayList<>();
       if (config == null) {
-        problems.add("config: missing; pass RelayConfig.load(path)");
+        problems.add("config: missing; pass UnpollConfig.load(path)");
       }
       if (registry == null) {
         problems.add("meterRegistry: null; pass a MeterRegistry or leave the default");

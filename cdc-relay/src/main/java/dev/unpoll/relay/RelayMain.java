@@ -1,5 +1,7 @@
 package dev.unpoll.relay;
 
+import dev.unpoll.contract.config.ConfigException;
+import dev.unpoll.contract.config.UnpollConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
@@ -64,10 +66,10 @@ public final class RelayMain {
    * JVM's signal status 143.
    */
   public static int run(Path config, PrintStream err, boolean exitOnSignal) {
-    RelayConfig cfg;
+    UnpollConfig cfg;
     try {
-      cfg = RelayConfig.load(config);
-    } catch (RelayConfigException e) {
+      cfg = UnpollConfig.load(config);
+    } catch (ConfigException e) {
       err.println(e.getMessage());
       return EXIT_CONFIG;
     }

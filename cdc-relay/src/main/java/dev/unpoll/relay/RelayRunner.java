@@ -1,5 +1,6 @@
 package dev.unpoll.relay;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.internal.PreFlight;
 import dev.unpoll.relay.ops.HealthStatus;
 import dev.unpoll.relay.ops.LeaderElection;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay as a process runs it: the {@link Relay} plus its operations around it, from one {@link
- * RelayConfig}:
+ * UnpollConfig}:
  *
  * <ul>
  *   <li>{@code http.port} &gt; 0: {@code /health}, {@code /ready}, {@code /metrics} (Prometheus);
@@ -54,7 +55,7 @@ public final class RelayRunner implements AutoCloseable {
 
   private static final Duration SLOT_RELEASE_LOG = Duration.ofSeconds(10);
 
-  private final RelayConfig config;
+  private final UnpollConfig config;
   private final PrometheusMeterRegistry registry;
   private final AtomicReference<Relay> current = new AtomicReference<>();
   private final AtomicReference<String> role = new AtomicReference<>("starting");
@@ -66,13 +67,13 @@ public final class RelayRunner implements AutoCloseable {
   private volatile SlotMonitor slots;
   private volatile RelayHttpServer http;
 
-  private RelayRunner(RelayConfig config) {
+  private RelayRunner(UnpollConfig config) {
     this.config = Objects.requireNonNull(config, "config");
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   }
 
   /** A runner for {@code config}; nothing starts before {@link #run()}. */
-  public static RelayRunner of(RelayConfig config) {
+  public static RelayRunner of(UnpollConfig config) {
     return new RelayRunner(config);
   }
 

@@ -4,6 +4,7 @@ import static dev.unpoll.relay.RelayFixtures.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -48,7 +49,7 @@ class BacklogResumeIT {
             + ") g");
     Set<String> expected = ids("select id from resume_q where status = 'NEW'");
     assertThat(expected).hasSize(PENDING);
-    RelayConfig config =
+    UnpollConfig config =
         RelayFixtures.config(
             db,
             RelayFixtures.baseYaml(db, kafka, "backlog_resume_it")
@@ -115,7 +116,7 @@ class BacklogResumeIT {
             topic: %s
         """
             .formatted(topicA);
-    RelayConfig before = RelayFixtures.config(db, base + "tables:\n" + tableA);
+    UnpollConfig before = RelayFixtures.config(db, base + "tables:\n" + tableA);
     try (TopicReader readerA = new TopicReader(kafka, topicA)) {
       try (Relay relay = Relay.builder().config(before).build()) {
         relay.start();
@@ -126,7 +127,7 @@ class BacklogResumeIT {
 
       // the operator adds the table: publication first, then the config
       sql(db, "alter publication backlog_added_it add table added_b");
-      RelayConfig after =
+      UnpollConfig after =
           RelayFixtures.config(
               db,
               base
@@ -192,7 +193,7 @@ class BacklogResumeIT {
             topic: %s
         """
             .formatted(topicA);
-    RelayConfig before = RelayFixtures.config(db, base + "tables:\n" + tableA);
+    UnpollConfig before = RelayFixtures.config(db, base + "tables:\n" + tableA);
     try (TopicReader readerA = new TopicReader(kafka, topicA)) {
       try (Relay relay = Relay.builder().config(before).build()) {
         relay.start();
@@ -207,7 +208,7 @@ class BacklogResumeIT {
         db,
         "insert into catchup_a select g, 'a' from generate_series(2, 50) g",
         "alter publication backlog_catchup_it add table catchup_b");
-    RelayConfig after =
+    UnpollConfig after =
         RelayFixtures.config(
             db,
             base
@@ -276,7 +277,7 @@ class BacklogResumeIT {
     Set<String> expected =
         ids("select id from captured_q where status = 'NEW' or body like 'after-%'");
     assertThat(expected).hasSize(38 + 30);
-    RelayConfig config =
+    UnpollConfig config =
         RelayFixtures.config(
             db,
             RelayFixtures.baseYaml(db, kafka, "backlog_captured_it")
@@ -306,7 +307,7 @@ class BacklogResumeIT {
         "insert into captured_plain_q (body) select 'after-' || g from generate_series(1, 30) g",
         "update captured_plain_q set status = 'DONE' where body in ('after-1', 'after-2')");
     Set<String> expected = ids("select id from captured_plain_q where body like 'after-%'");
-    RelayConfig config =
+    UnpollConfig config =
         RelayFixtures.config(
             db,
             RelayFixtures.baseYaml(db, kafka, "captured_plain_it")
@@ -322,7 +323,7 @@ class BacklogResumeIT {
 
   /** Starts a relay with {@code config} and asserts the topic gets exactly the keys expected. */
   private static void assertPublishesExactly(
-      TestKafka kafka, String topic, RelayConfig config, Set<String> expected) {
+      TestKafka kafka, String topic, UnpollConfig config, Set<String> expected) {
     try (TopicReader reader = new TopicReader(kafka, topic);
         Relay relay = Relay.builder().config(config).build()) {
       relay.start();

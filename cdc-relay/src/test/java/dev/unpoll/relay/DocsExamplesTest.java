@@ -2,6 +2,7 @@ package dev.unpoll.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,11 +23,11 @@ class DocsExamplesTest {
       at = end + 3;
     }
     assertThat(blocks).hasSize(2);
-    RelayConfig legacy = RelayConfig.parse(blocks.get(0), Map.of("UNPOLL_DB_PASSWORD", "x"));
+    UnpollConfig legacy = UnpollConfig.parse(blocks.get(0), Map.of("UNPOLL_DB_PASSWORD", "x"));
     assertThat(legacy.tables().get(0).backlog()).isTrue();
-    RelayConfig outbox = RelayConfig.parse(blocks.get(1), Map.of());
+    UnpollConfig outbox = UnpollConfig.parse(blocks.get(1), Map.of());
     assertThat(outbox.outbox().orElseThrow().table()).isEmpty();
-    assertThat(outbox.offsets().store()).isEqualTo(RelayConfig.OffsetStore.FILE);
+    assertThat(outbox.offsets().store()).isEqualTo(UnpollConfig.OffsetStore.FILE);
     assertThat(outbox.source().password()).isEqualTo("postgres");
   }
 }

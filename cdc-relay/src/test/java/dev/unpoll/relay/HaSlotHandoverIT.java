@@ -4,6 +4,7 @@ import static dev.unpoll.relay.RelayFixtures.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -39,7 +40,7 @@ class HaSlotHandoverIT {
   void aNewLeaderWaitsWhileTheOldWalsenderHoldsTheSlotThenStreams(TestKafka kafka)
       throws Exception {
     String topic = kafka.createUniqueTopic("handover", 1);
-    RelayConfig config =
+    UnpollConfig config =
         RelayFixtures.config(
             db,
             RelayFixtures.baseYaml(db, kafka, "handover")

@@ -1,5 +1,6 @@
 package dev.unpoll.relay;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +36,8 @@ final class RelayFixtures {
     return Map.of("TEST_DB_PASSWORD", db.password());
   }
 
-  static RelayConfig config(TestPostgres db, String yaml) {
-    return RelayConfig.parse(yaml, env(db));
+  static UnpollConfig config(TestPostgres db, String yaml) {
+    return UnpollConfig.parse(yaml, env(db));
   }
 
   /**

@@ -4,6 +4,7 @@ import static dev.unpoll.relay.RelayFixtures.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -44,7 +45,7 @@ class RelayRunnerIT {
     sql(db, "create table ha_q (id int primary key, note text)");
   }
 
-  private static RelayConfig replica(TestKafka kafka, String topic, int httpPort) {
+  private static UnpollConfig replica(TestKafka kafka, String topic, int httpPort) {
     return RelayFixtures.config(
         db,
         RelayFixtures.baseYaml(db, kafka, "runner_it")

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -52,7 +53,7 @@ class RestartAndSlotIT {
   @Test
   void aRestartResumesFromTheStoredOffsetsWithNothingLost(TestKafka kafka) {
     String topic = kafka.createUniqueTopic("restart", 1);
-    RelayConfig config = RelayFixtures.config(db, yaml(kafka, "restart_it", "restart_q", topic));
+    UnpollConfig config = RelayFixtures.config(db, yaml(kafka, "restart_it", "restart_q", topic));
     try (Relay relay = Relay.builder().config(config).build()) {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
@@ -81,7 +82,7 @@ class RestartAndSlotIT {
       TestKafka kafka, @TempDir Path dir) throws Exception {
     String topic = kafka.createUniqueTopic("slot", 1);
     String yaml = yaml(kafka, "slot_it", "slot_q", topic);
-    RelayConfig config = RelayFixtures.config(db, yaml);
+    UnpollConfig config = RelayFixtures.config(db, yaml);
     try (Relay relay = Relay.builder().config(config).build()) {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
@@ -191,7 +192,7 @@ class RestartAndSlotIT {
   void aSlotRecreatedBehindTheOffsetsStopsTheRelayInsteadOfStreamingOverTheGap(TestKafka kafka)
       throws Exception {
     String topic = kafka.createUniqueTopic("recreated", 1);
-    RelayConfig config =
+    UnpollConfig config =
         RelayFixtures.config(db, yaml(kafka, "recreated_it", "recreated_q", topic));
     try (Relay relay = Relay.builder().config(config).build()) {
       relay.start();

@@ -4,6 +4,7 @@ import static dev.unpoll.relay.RelayFixtures.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -57,7 +58,7 @@ class SharedLsnRestartIT {
   void aStopAfterABatchThatEndsInsideOneWalRecordLosesNoRow(TestKafka kafka) throws Exception {
     int rows = 5_000;
     String topic = kafka.createUniqueTopic("copy-r", 3);
-    RelayConfig config =
+    UnpollConfig config =
         RelayFixtures.config(
             db,
             RelayFixtures.baseYaml(db, kafka, "shared_lsn_stop")

@@ -3,6 +3,7 @@ package dev.unpoll.relay;
 import static dev.unpoll.relay.RelayFixtures.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
@@ -48,7 +49,7 @@ class UndecodableSlotIT {
         "INSERT INTO early_q VALUES (1, 'after the slot, before the publication')",
         "CREATE PUBLICATION undecodable FOR TABLE early_q, "
             + dev.unpoll.contract.RelayNames.HEARTBEAT_TABLE.quoted());
-    RelayConfig config =
+    UnpollConfig config =
         RelayFixtures.config(
             db,
             RelayFixtures.baseYaml(db, kafka, "undecodable")

@@ -10,6 +10,7 @@ import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.consumer.LegacyRows;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.migration.Gate;
 import dev.unpoll.migration.Migrations;
 import dev.unpoll.migration.Phase;
@@ -19,7 +20,6 @@ import dev.unpoll.migration.internal.Analyzer;
 import dev.unpoll.migration.internal.Mapping;
 import dev.unpoll.migration.internal.PlanWriter;
 import dev.unpoll.migration.internal.TableInfo;
-import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayRunner;
 import dev.unpoll.samples.orders.HandlingLog;
 import dev.unpoll.samples.orders.IntegrationRow;
@@ -136,7 +136,7 @@ class BackAndForthIT {
           });
 
       assertApplied(migrations.capture(TABLE, options().build()));
-      relay = RelayRunner.of(RelayConfig.parse(Files.readString(config), env));
+      relay = RelayRunner.of(UnpollConfig.parse(Files.readString(config), env));
       RelayRunner r = relay;
       Future<Integer> relayExit = relayThread.submit(r::run);
       await()

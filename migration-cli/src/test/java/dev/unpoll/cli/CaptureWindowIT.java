@@ -3,8 +3,8 @@ package dev.unpoll.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
-import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -232,8 +232,8 @@ class CaptureWindowIT {
     }
   }
 
-  private static RelayConfig relayConfig(Path config) {
-    return RelayConfig.load(config, Map.of("DB_PASSWORD", db.password()));
+  private static UnpollConfig relayConfig(Path config) {
+    return UnpollConfig.load(config, Map.of("DB_PASSWORD", db.password()));
   }
 
   private Path configFile(String name) throws Exception {

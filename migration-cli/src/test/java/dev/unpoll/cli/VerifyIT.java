@@ -3,8 +3,8 @@ package dev.unpoll.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
-import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
@@ -72,7 +72,7 @@ class VerifyIT {
         """
             .formatted(db.jdbcUrl(), db.user(), kafka.bootstrapServers(), topic, topic);
     try (Relay relay =
-        Relay.builder().config(RelayConfig.parse(yaml, Map.of("PW", db.password()))).build()) {
+        Relay.builder().config(UnpollConfig.parse(yaml, Map.of("PW", db.password()))).build()) {
       relay.start();
       Awaitility.await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
       Fixtures.sql(

@@ -1,7 +1,7 @@
 package dev.unpoll.relay.internal;
 
 import dev.unpoll.contract.TableName;
-import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.contract.config.UnpollConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,7 +22,7 @@ public final class BacklogLedger {
   private final String table;
 
   /** The ledger of {@code config}'s slot. */
-  public BacklogLedger(RelayConfig config) {
+  public BacklogLedger(UnpollConfig config) {
     this(config.source().slot());
   }
 
@@ -32,7 +32,7 @@ public final class BacklogLedger {
   }
 
   /** Name of the ledger table of {@code config}'s slot. */
-  public static String table(RelayConfig config) {
+  public static String table(UnpollConfig config) {
     return new BacklogLedger(config).table;
   }
 

@@ -1,9 +1,10 @@
 package dev.unpoll.relay.internal;
 
 import dev.unpoll.contract.TableName;
-import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.RelayConfig.OffsetStore;
-import dev.unpoll.relay.RelayConfig.TableMapping;
+import dev.unpoll.contract.config.JdbcUrl;
+import dev.unpoll.contract.config.TableMapping;
+import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.contract.config.UnpollConfig.OffsetStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +37,8 @@ public final class DebeziumProperties {
    * streams from the stored position after the snapshot; otherwise Debezium's {@code initial}
    * snapshot reads the backlog in the snapshot exported by the slot it creates.
    */
-  public static Properties of(RelayConfig config, List<TableName> backlog, boolean slotInUse) {
-    RelayConfig.Source s = config.source();
+  public static Properties of(UnpollConfig config, List<TableName> backlog, boolean slotInUse) {
+    UnpollConfig.Source s = config.source();
     JdbcUrl url = JdbcUrl.parse(s.jdbcUrl()).orElseThrow();
     Properties p = new Properties();
     p.setProperty("name", "unpoll-relay-" + s.slot());

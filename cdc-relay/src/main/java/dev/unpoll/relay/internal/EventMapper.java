@@ -7,9 +7,9 @@ import dev.unpoll.contract.KeyPart;
 import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.contract.WalMessage;
-import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.RelayConfig.TableMapping;
-import dev.unpoll.relay.RelayConfig.ValueMode;
+import dev.unpoll.contract.config.TableMapping;
+import dev.unpoll.contract.config.TableMapping.ValueMode;
+import dev.unpoll.contract.config.UnpollConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -60,10 +60,10 @@ public final class EventMapper {
   }
 
   private final Map<TableName, TableMapping> tables = new HashMap<>();
-  private final Optional<RelayConfig.Outbox> outbox;
+  private final Optional<UnpollConfig.Outbox> outbox;
 
   /** A mapper for the given configuration. */
-  public EventMapper(RelayConfig config) {
+  public EventMapper(UnpollConfig config) {
     for (TableMapping m : config.tables()) {
       tables.put(m.table(), m);
     }
@@ -267,7 +267,7 @@ public final class EventMapper {
     }
     Struct row = value.getStruct("after");
     try {
-      RelayConfig.Outbox o = outbox.orElseThrow();
+      UnpollConfig.Outbox o = outbox.orElseThrow();
       String id = text(row, o.column(OutboxFormat.ID));
       String aggregateType = text(row, o.column(OutboxFormat.AGGREGATE_TYPE));
       String aggregateId = text(row, o.column(OutboxFormat.AGGREGATE_ID));
@@ -381,7 +381,7 @@ public final class EventMapper {
         outbox
             .orElseThrow()
             .topicPattern()
-            .replace(ConfigReader.AGGREGATE_TYPE_PLACEHOLDER, aggregateType);
+            .replace(UnpollConfig.AGGREGATE_TYPE_PLACEHOLDER, aggregateType);
     RecordHeaders h = new RecordHeaders();
     ce(h, Headers.SPECVERSION, Headers.SPEC_VERSION_1_0);
     ce(h, Headers.ID, id);

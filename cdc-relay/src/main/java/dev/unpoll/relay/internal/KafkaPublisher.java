@@ -1,6 +1,6 @@
 package dev.unpoll.relay.internal;
 
-import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.RelayException;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -84,7 +84,7 @@ public final class KafkaPublisher
    * each batch once it is acknowledged and marked (tests stop the relay there).
    */
   public KafkaPublisher(
-      RelayConfig config,
+      UnpollConfig config,
       MeterRegistry registry,
       Consumer<String> ackedLsn,
       BooleanSupplier snapshotAcknowledged,

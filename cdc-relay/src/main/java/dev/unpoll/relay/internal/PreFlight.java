@@ -3,9 +3,9 @@ package dev.unpoll.relay.internal;
 import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
-import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.RelayConfig.OffsetStore;
-import dev.unpoll.relay.RelayConfig.TableMapping;
+import dev.unpoll.contract.config.TableMapping;
+import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.contract.config.UnpollConfig.OffsetStore;
 import dev.unpoll.relay.RelayConfigException;
 import dev.unpoll.relay.RelayException;
 import dev.unpoll.relay.RelaySlotException;
@@ -39,15 +39,15 @@ public final class PreFlight {
   /** What the checks found. */
   public record Result(boolean slotExists, boolean offsetsExist, List<TableName> backlogTables) {}
 
-  private final RelayConfig config;
+  private final UnpollConfig config;
 
   /** Checks for this configuration. */
-  public PreFlight(RelayConfig config) {
+  public PreFlight(UnpollConfig config) {
     this.config = config;
   }
 
   /** Opens a plain JDBC connection to the source. */
-  public static Connection connect(RelayConfig.Source source) throws SQLException {
+  public static Connection connect(UnpollConfig.Source source) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", source.user());
     p.setProperty("password", source.password());
@@ -56,7 +56,7 @@ public final class PreFlight {
   }
 
   /** The table holding this relay's offsets in the source database. */
-  public static String offsetTable(RelayConfig config) {
+  public static String offsetTable(UnpollConfig config) {
     return RelayNames.offsetsTable(config.source().slot());
   }
 
@@ -336,10 +336,10 @@ public final class PreFlight {
   }
 
   /** Every table the publication must cover, in a stable order. */
-  public static Set<TableName> capturedTables(RelayConfig config) {
+  public static Set<TableName> capturedTables(UnpollConfig config) {
     Set<TableName> all = new LinkedHashSet<>();
     config.tables().forEach(m -> all.add(m.table()));
-    config.outbox().flatMap(RelayConfig.Outbox::table).ifPresent(all::add);
+    config.outbox().flatMap(UnpollConfig.Outbox::table).ifPresent(all::add);
     all.add(EventMapper.HEARTBEAT_TABLE);
     return all;
   }
@@ -524,7 +524,7 @@ public final class PreFlight {
 
   /** The pending-condition select that feeds the backlog snapshot. */
   public static String backlogSelect(TableMapping m) {
-    RelayConfig.Status s = m.status().orElseThrow();
+    TableMapping.Status s = m.status().orElseThrow();
     List<String> values = new ArrayList<>();
     for (String v : s.pending()) {
       values.add("'" + v.replace("'", "''") + "'");

@@ -1,7 +1,7 @@
 package dev.unpoll.relay.internal;
 
 import dev.unpoll.contract.TableName;
-import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.contract.config.UnpollConfig;
 import java.sql.SQLException;
 import java.util.Optional;
 import java.util.Set;
@@ -55,7 +55,7 @@ public final class SourceErrors {
   }
 
   /** What happened and what to do, for the relay's log and exit message. */
-  public static String explain(SQLException e, RelayConfig config) {
+  public static String explain(SQLException e, UnpollConfig config) {
     String slot = config.source().slot();
     String pub = config.source().publication();
     String server = oneLine(e.getMessage()) + " (SQLSTATE " + e.getSQLState() + ")";

@@ -44,7 +44,8 @@ public final class SlotMonitor implements AutoCloseable {
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(10);
 
   /** Default retained-WAL warning threshold: 1 GiB. */
-  public static final long DEFAULT_RETAINED_WAL_WARNING_BYTES = 1L << 30;
+  public static final long DEFAULT_RETAINED_WAL_WARNING_BYTES =
+      dev.unpoll.contract.config.UnpollConfig.DEFAULT_RETAINED_WAL_WARNING;
 
   /** Default connect, socket and query timeout of the monitor's session. */
   public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(5);

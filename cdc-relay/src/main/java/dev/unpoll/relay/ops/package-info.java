@@ -17,7 +17,7 @@
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
  * Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
- * RelayConfig.Source src = config.source();
+ * UnpollConfig.Source src = config.source();
  * SlotMonitor slots = SlotMonitor.builder()
  *     .jdbcUrl(src.jdbcUrl()).user(src.user()).password(src.password())
  *     .slotName(src.slot())

@@ -3,7 +3,7 @@ package dev.unpoll.relay.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.unpoll.contract.TableName;
-import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.contract.config.UnpollConfig;
 import io.debezium.engine.RecordChangeEvent;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class BacklogSnapshotModeTest {
 
-  static final RelayConfig CONFIG =
-      RelayConfig.parse(
+  static final UnpollConfig CONFIG =
+      UnpollConfig.parse(
           """
           source:
             jdbc-url: jdbc:postgresql://db:5432/orders

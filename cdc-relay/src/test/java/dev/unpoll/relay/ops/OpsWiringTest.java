@@ -2,8 +2,8 @@ package dev.unpoll.relay.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
-import dev.unpoll.relay.RelayConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
@@ -17,8 +17,8 @@ class OpsWiringTest {
 
   @Test
   void thePackageDocsWiringCompilesAndBuilds() {
-    RelayConfig config =
-        RelayConfig.parse(
+    UnpollConfig config =
+        UnpollConfig.parse(
             """
             source:
               jdbc-url: jdbc:postgresql://localhost:5432/orders
@@ -35,7 +35,7 @@ class OpsWiringTest {
             Map.of("PW", "secret"));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
-    RelayConfig.Source src = config.source();
+    UnpollConfig.Source src = config.source();
     SlotMonitor slots =
         SlotMonitor.builder()
             .jdbcUrl(src.jdbcUrl())

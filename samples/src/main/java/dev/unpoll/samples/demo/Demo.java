@@ -7,6 +7,7 @@ import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.consumer.LegacyRows;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.migration.Gate;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.Migrations;
@@ -15,7 +16,6 @@ import dev.unpoll.migration.Reconciliation;
 import dev.unpoll.migration.TablePlan;
 import dev.unpoll.migration.Transition;
 import dev.unpoll.migration.TransitionOptions;
-import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.relay.RelayRunner;
 import dev.unpoll.samples.orders.CleanupJob;
 import dev.unpoll.samples.orders.HandlingLog;
@@ -286,7 +286,7 @@ public final class Demo implements AutoCloseable {
     say.gates(t);
     requireApplied(t);
     relay =
-        RelayRunner.of(RelayConfig.parse(Files.readString(config, StandardCharsets.UTF_8), env()));
+        RelayRunner.of(UnpollConfig.parse(Files.readString(config, StandardCharsets.UTF_8), env()));
     resources.add(relay);
     ExecutorService relayThread = Executors.newSingleThreadExecutor(r -> daemon(r, "demo-relay"));
     Future<Integer> exit = relayThread.submit(relay::run);

@@ -1,6 +1,6 @@
 package dev.unpoll.samples.orders.migrated;
 
-import dev.unpoll.relay.RelayConfig;
+import dev.unpoll.contract.config.UnpollConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -28,12 +28,12 @@ public final class RelayConfigs {
   private RelayConfigs() {}
 
   /** Loads and validates one of the configurations. */
-  public static RelayConfig load(String name, Map<String, String> env) {
+  public static UnpollConfig load(String name, Map<String, String> env) {
     try (InputStream in = RelayConfigs.class.getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalArgumentException(name + " missing from the classpath");
       }
-      return RelayConfig.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), env);
+      return UnpollConfig.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), env);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -12,8 +12,8 @@ import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.consumer.RetryPolicy;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
-import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.testkit.EmbeddedPostgresServer;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
@@ -202,8 +202,8 @@ class CommitVisibilityRaceIT {
             "http:",
             "  port: 0",
             "");
-    RelayConfig config =
-        RelayConfig.parse(
+    UnpollConfig config =
+        UnpollConfig.parse(
             yaml,
             Map.of(
                 "DB_URL", db.jdbcUrl(),

@@ -10,8 +10,8 @@ import static org.awaitility.Awaitility.await;
 import dev.unpoll.consumer.ConsumerMetrics;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.KafkaConsumerRunner;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
-import dev.unpoll.relay.RelayConfig;
 import dev.unpoll.samples.orders.CleanupJob;
 import dev.unpoll.samples.orders.LegacySchema;
 import dev.unpoll.samples.orders.OrderService;
@@ -286,7 +286,7 @@ class LegacyTableMigrationIT {
             "ORDERS_DB_USER", db.user(),
             "ORDERS_DB_PASSWORD", db.password(),
             "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-    RelayConfig config = RelayConfigs.load(RelayConfigs.LEGACY, env); // lists every problem
+    UnpollConfig config = RelayConfigs.load(RelayConfigs.LEGACY, env); // lists every problem
     Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
     relay.start(); // pre-flight checks, publication, slot; then streams in the background
     // end::relay[]

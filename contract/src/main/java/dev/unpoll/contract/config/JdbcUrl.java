@@ -1,4 +1,4 @@
-package dev.unpoll.relay.internal;
+package dev.unpoll.contract.config;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.unpoll.relay.internal;
+package dev.unpoll.contract.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,19 +7,16 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
-import dev.unpoll.relay.RelayConfig;
-import dev.unpoll.relay.RelayConfig.Ha;
-import dev.unpoll.relay.RelayConfig.Http;
-import dev.unpoll.relay.RelayConfig.Kafka;
-import dev.unpoll.relay.RelayConfig.Monitoring;
-import dev.unpoll.relay.RelayConfig.OffsetStore;
-import dev.unpoll.relay.RelayConfig.Offsets;
-import dev.unpoll.relay.RelayConfig.Outbox;
-import dev.unpoll.relay.RelayConfig.Source;
-import dev.unpoll.relay.RelayConfig.Status;
-import dev.unpoll.relay.RelayConfig.TableMapping;
-import dev.unpoll.relay.RelayConfig.ValueMode;
-import dev.unpoll.relay.RelayConfigException;
+import dev.unpoll.contract.config.TableMapping.Status;
+import dev.unpoll.contract.config.TableMapping.ValueMode;
+import dev.unpoll.contract.config.UnpollConfig.Ha;
+import dev.unpoll.contract.config.UnpollConfig.Http;
+import dev.unpoll.contract.config.UnpollConfig.Kafka;
+import dev.unpoll.contract.config.UnpollConfig.Monitoring;
+import dev.unpoll.contract.config.UnpollConfig.OffsetStore;
+import dev.unpoll.contract.config.UnpollConfig.Offsets;
+import dev.unpoll.contract.config.UnpollConfig.Outbox;
+import dev.unpoll.contract.config.UnpollConfig.Source;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,13 +31,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the YAML configuration into {@link RelayConfig}, collecting every problem (path, bad value,
- * fix) before failing. Unknown keys are problems too.
+ * Reads the YAML configuration into {@link UnpollConfig}, collecting every problem (path, bad
+ * value, fix) before failing. Unknown keys are problems too.
  */
 public final class ConfigReader {
 
-  /** The one placeholder that is not an environment variable. */
-  static final String AGGREGATE_TYPE_PLACEHOLDER = "${aggregatetype}";
+  private static final String AGGREGATE_TYPE_PLACEHOLDER = UnpollConfig.AGGREGATE_TYPE_PLACEHOLDER;
 
   private static final Pattern ENV =
       Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
@@ -60,19 +56,19 @@ public final class ConfigReader {
   /**
    * Parses and validates.
    *
-   * @throws RelayConfigException listing every problem
+   * @throws ConfigException listing every problem
    */
-  public RelayConfig read(String yaml) {
+  public UnpollConfig read(String yaml) {
     JsonNode root;
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
     } catch (Exception e) {
-      throw new RelayConfigException(
+      throw new ConfigException(
           List.of(
               "config: not valid YAML (" + e.getMessage().lines().findFirst().orElse("") + ")"));
     }
     if (root == null || !root.isObject()) {
-      throw new RelayConfigException(
+      throw new ConfigException(
           List.of(
               "config: expected a YAML mapping with source, kafka and tables; got an empty or scalar document"));
     }
@@ -92,7 +88,7 @@ public final class ConfigReader {
     ObjectNode httpNode = object(top, "http", false);
     keys(httpNode, "http", Set.of("port"));
     Http http =
-        new Http(intValue(httpNode, "http", "port", RelayConfig.DEFAULT_HTTP_PORT, 0, 65535));
+        new Http(intValue(httpNode, "http", "port", UnpollConfig.DEFAULT_HTTP_PORT, 0, 65535));
     ObjectNode haNode = object(top, "ha", false);
     keys(haNode, "ha", Set.of("enabled", "lock-name"));
     String slot = source == null ? "relay" : source.slot();
@@ -108,11 +104,11 @@ public final class ConfigReader {
                 monNode,
                 "monitoring",
                 "retained-wal-warning",
-                RelayConfig.DEFAULT_RETAINED_WAL_WARNING));
+                UnpollConfig.DEFAULT_RETAINED_WAL_WARNING));
     if (!problems.isEmpty()) {
-      throw new RelayConfigException(problems);
+      throw new ConfigException(problems);
     }
-    return new RelayConfig(source, kafka, offsets, outbox, tables, http, ha, monitoring);
+    return new UnpollConfig(source, kafka, offsets, outbox, tables, http, ha, monitoring);
   }
 
   private Source source(ObjectNode node) {
@@ -150,7 +146,7 @@ public final class ConfigReader {
           "use " + RelayNames.PUBLICATION_NAME_RULE);
     }
     Duration heartbeat =
-        duration(node, "source", "heartbeat-interval", RelayConfig.DEFAULT_HEARTBEAT_INTERVAL);
+        duration(node, "source", "heartbeat-interval", UnpollConfig.DEFAULT_HEARTBEAT_INTERVAL);
     if (heartbeat != null && heartbeat.compareTo(Duration.ofMillis(100)) < 0) {
       problem("source.heartbeat-interval", heartbeat.toMillis() + "ms", "use at least 100ms");
     }
@@ -249,7 +245,7 @@ public final class ConfigReader {
         Set.of("enabled", "table", "topic-pattern", "wal-message-prefix", "columns"));
     boolean enabled = bool(node, "outbox", "enabled", true);
     String tableText =
-        string(node, "outbox", "table", false).orElse(RelayConfig.DEFAULT_OUTBOX_TABLE);
+        string(node, "outbox", "table", false).orElse(UnpollConfig.DEFAULT_OUTBOX_TABLE);
     Optional<TableName> table = Optional.empty();
     if (!tableText.equals("none")) {
       try {
@@ -262,7 +258,7 @@ public final class ConfigReader {
       }
     }
     String pattern =
-        string(node, "outbox", "topic-pattern", false).orElse(RelayConfig.DEFAULT_TOPIC_PATTERN);
+        string(node, "outbox", "topic-pattern", false).orElse(UnpollConfig.DEFAULT_TOPIC_PATTERN);
     if (!TOPIC.matcher(pattern.replace(AGGREGATE_TYPE_PLACEHOLDER, "x")).matches()) {
       problem(
           "outbox.topic-pattern",
@@ -271,7 +267,7 @@ public final class ConfigReader {
     }
     String prefix =
         string(node, "outbox", "wal-message-prefix", false)
-            .orElse(RelayConfig.DEFAULT_WAL_MESSAGE_PREFIX);
+            .orElse(UnpollConfig.DEFAULT_WAL_MESSAGE_PREFIX);
     if (prefix.isEmpty() || prefix.contains(",")) {
       problem(
           "outbox.wal-message-prefix",
@@ -294,7 +290,7 @@ public final class ConfigReader {
       }
     }
     return enabled
-        ? Optional.of(new RelayConfig.Outbox(table, pattern, prefix, columns))
+        ? Optional.of(new UnpollConfig.Outbox(table, pattern, prefix, columns))
         : Optional.empty();
   }
 

@@ -1,8 +1,7 @@
-package dev.unpoll.relay;
+package dev.unpoll.contract.config;
 
 import dev.unpoll.contract.OutboxFormat;
 import dev.unpoll.contract.TableName;
-import dev.unpoll.relay.internal.ConfigReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,9 +15,9 @@ import java.util.Optional;
 /**
  * The relay's configuration: one YAML file, one typed record per concern. The format is {@code
  * docs/reference/configuration.md}; {@link #load(Path)} validates it and reports every problem at
- * once in a {@link RelayConfigException}.
+ * once in a {@link ConfigException}.
  */
-public record RelayConfig(
+public record UnpollConfig(
     Source source,
     Kafka kafka,
     Offsets offsets,
@@ -34,6 +33,9 @@ public record RelayConfig(
   /** Default outbox table. */
   public static final String DEFAULT_OUTBOX_TABLE = "public." + OutboxFormat.DEFAULT_TABLE;
 
+  /** The one placeholder in the outbox topic pattern that is not an environment variable. */
+  public static final String AGGREGATE_TYPE_PLACEHOLDER = "${aggregatetype}";
+
   /** Default outbox topic pattern; {@code ${aggregatetype}} is replaced per event. */
   public static final String DEFAULT_TOPIC_PATTERN = "outbox.${aggregatetype}";
 
@@ -43,12 +45,11 @@ public record RelayConfig(
   /** Default HTTP port of /health, /ready, /metrics. */
   public static final int DEFAULT_HTTP_PORT = 8080;
 
-  /** Default retained-WAL warning threshold: 1 GiB (the slot monitor's default, written once). */
-  public static final long DEFAULT_RETAINED_WAL_WARNING =
-      dev.unpoll.relay.ops.SlotMonitor.DEFAULT_RETAINED_WAL_WARNING_BYTES;
+  /** Default retained-WAL warning threshold: 1 GiB (also the slot monitor's default). */
+  public static final long DEFAULT_RETAINED_WAL_WARNING = 1L << 30;
 
   /** Copies the lists. */
-  public RelayConfig {
+  public UnpollConfig {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(offsets, "offsets");
@@ -62,23 +63,23 @@ public record RelayConfig(
   /**
    * Reads and validates a YAML file, substituting {@code ${ENV}} from the process environment.
    *
-   * @throws RelayConfigException listing every problem
+   * @throws ConfigException listing every problem
    */
-  public static RelayConfig load(Path file) {
+  public static UnpollConfig load(Path file) {
     return load(file, System.getenv());
   }
 
   /**
    * Reads and validates a YAML file, substituting {@code ${NAME}} from {@code env}.
    *
-   * @throws RelayConfigException listing every problem
+   * @throws ConfigException listing every problem
    */
-  public static RelayConfig load(Path file, Map<String, String> env) {
+  public static UnpollConfig load(Path file, Map<String, String> env) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new RelayConfigException(
+      throw new ConfigException(
           List.of(
               "config file "
                   + file
@@ -94,9 +95,9 @@ public record RelayConfig(
   /**
    * Parses and validates YAML text, substituting {@code ${NAME}} from {@code env}.
    *
-   * @throws RelayConfigException listing every problem
+   * @throws ConfigException listing every problem
    */
-  public static RelayConfig parse(String yaml, Map<String, String> env) {
+  public static UnpollConfig parse(String yaml, Map<String, String> env) {
     return new ConfigReader(env).read(yaml);
   }
 
@@ -208,78 +209,6 @@ public record RelayConfig(
         throw new IllegalArgumentException("not an outbox column: " + defaultName);
       }
       return c;
-    }
-  }
-
-  /** What a legacy row's Kafka value is. */
-  public enum ValueMode {
-    /** A JSON object of the row's columns minus its bookkeeping columns. */
-    ROW,
-    /** The payload column alone: JSON as JSON, text as text, bytea as bytes. */
-    PAYLOAD
-  }
-
-  /**
-   * The poller's status column.
-   *
-   * @param column the column
-   * @param pending values that mean "not yet handled" (the backlog condition)
-   * @param done values that mean "handled"
-   * @param inProgress values the poller sets while it works on a row (e.g. PROCESSING)
-   * @param failed values the poller sets when handling failed and it may re-queue the row
-   */
-  public record Status(
-      String column,
-      List<String> pending,
-      List<String> done,
-      List<String> inProgress,
-      List<String> failed) {
-    /** Copies the lists. */
-    public Status {
-      pending = List.copyOf(pending);
-      done = List.copyOf(done);
-      inProgress = List.copyOf(inProgress);
-      failed = List.copyOf(failed);
-    }
-
-    /** A status without in-progress or failed values. */
-    public Status(String column, List<String> pending, List<String> done) {
-      this(column, pending, done, List.of(), List.of());
-    }
-  }
-
-  /**
-   * One captured legacy table.
-   *
-   * @param table the table
-   * @param topic its topic
-   * @param key key columns; empty means the primary key
-   * @param value row or payload
-   * @param payloadColumn the payload column, with {@link ValueMode#PAYLOAD}
-   * @param eventType {@code ce_type}; empty means {@code <schema>.<table>.inserted}
-   * @param bookkeepingColumns the poller's columns: left out of row values, and updates touching
-   *     only them emit nothing
-   * @param status the poller's status column, if any
-   * @param backlog publish rows still pending when capture starts, once
-   * @param emitUpdates updates of business columns as events
-   * @param emitDeletes deletes as events
-   */
-  public record TableMapping(
-      TableName table,
-      String topic,
-      List<String> key,
-      ValueMode value,
-      Optional<String> payloadColumn,
-      Optional<String> eventType,
-      List<String> bookkeepingColumns,
-      Optional<Status> status,
-      boolean backlog,
-      boolean emitUpdates,
-      boolean emitDeletes) {
-    /** Copies the lists. */
-    public TableMapping {
-      key = List.copyOf(key);
-      bookkeepingColumns = List.copyOf(bookkeepingColumns);
     }
   }
 

@@ -1,21 +1,17 @@
-package dev.unpoll.relay;
+package dev.unpoll.contract.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.unpoll.contract.TableName;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class RelayConfigTest {
+class UnpollConfigTest {
 
   static final String MINIMAL =
       """
@@ -38,17 +34,17 @@ class RelayConfigTest {
     String yaml =
         page.substring(
             page.indexOf("```yaml") + 7, page.indexOf("```", page.indexOf("```yaml") + 7));
-    RelayConfig c =
-        RelayConfig.parse(yaml, Map.of("UNPOLL_DB_PASSWORD", "s3cret", "KAFKA_JAAS", "jaas"));
+    UnpollConfig c =
+        UnpollConfig.parse(yaml, Map.of("UNPOLL_DB_PASSWORD", "s3cret", "KAFKA_JAAS", "jaas"));
     assertThat(c.source().password()).isEqualTo("s3cret");
     assertThat(c.source().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.kafka().properties()).containsEntry("sasl.jaas.config", "jaas");
     assertThat(c.outbox().orElseThrow().topicPattern()).isEqualTo("outbox.${aggregatetype}");
     assertThat(c.outbox().get().table()).contains(new TableName("public", "unpoll_outbox"));
-    RelayConfig.TableMapping t = c.tables().get(0);
+    TableMapping t = c.tables().get(0);
     assertThat(t.table()).isEqualTo(new TableName("public", "order_integration"));
     assertThat(t.key()).containsExactly("id");
-    assertThat(t.value()).isEqualTo(RelayConfig.ValueMode.ROW);
+    assertThat(t.value()).isEqualTo(TableMapping.ValueMode.ROW);
     assertThat(t.bookkeepingColumns())
         .containsExactly("status", "processed_at", "retry_count", "locked_by");
     assertThat(t.status().orElseThrow().pending()).containsExactly("NEW");
@@ -58,21 +54,21 @@ class RelayConfigTest {
     assertThat(c.http().port()).isEqualTo(8080);
     assertThat(c.ha().lockName()).isEqualTo("unpoll-relay-orders");
     assertThat(c.monitoring().retainedWalWarningBytes()).isEqualTo(1L << 30);
-    assertThat(c.offsets().store()).isEqualTo(RelayConfig.OffsetStore.JDBC);
+    assertThat(c.offsets().store()).isEqualTo(UnpollConfig.OffsetStore.JDBC);
     assertThat(c.source().toString()).doesNotContain("s3cret");
   }
 
   @Test
   void appliesDefaults() {
-    RelayConfig c = RelayConfig.parse(MINIMAL, Map.of("PW", "x"));
+    UnpollConfig c = UnpollConfig.parse(MINIMAL, Map.of("PW", "x"));
     assertThat(c.outbox()).isEmpty();
-    assertThat(c.source().heartbeatInterval()).isEqualTo(RelayConfig.DEFAULT_HEARTBEAT_INTERVAL);
+    assertThat(c.source().heartbeatInterval()).isEqualTo(UnpollConfig.DEFAULT_HEARTBEAT_INTERVAL);
     assertThat(c.tables().get(0).key()).isEmpty();
     assertThat(c.tables().get(0).backlog()).isFalse();
     assertThat(c.tables().get(0).emitUpdates()).isFalse();
     assertThat(c.ha().enabled()).isFalse();
     assertThat(c.ha().lockName()).isEqualTo("unpoll-relay-unpoll_orders");
-    assertThat(c.http().port()).isEqualTo(RelayConfig.DEFAULT_HTTP_PORT);
+    assertThat(c.http().port()).isEqualTo(UnpollConfig.DEFAULT_HTTP_PORT);
   }
 
   @Test
@@ -84,7 +80,7 @@ class RelayConfigTest {
                 topic: sales
                 key: ['"OrderNo"', region]
             """;
-    RelayConfig c = RelayConfig.parse(yaml, Map.of());
+    UnpollConfig c = UnpollConfig.parse(yaml, Map.of());
     assertThat(c.source().password()).isEqualTo("fallback");
     assertThat(c.tables().get(1).table()).isEqualTo(new TableName("Sales", "OrderQueue"));
     assertThat(c.tables().get(1).key()).containsExactly("OrderNo", "region");
@@ -124,9 +120,9 @@ class RelayConfigTest {
         monitoring:
           retained-wal-warning: lots
         """;
-    assertThatThrownBy(() -> RelayConfig.parse(yaml, Map.of()))
+    assertThatThrownBy(() -> UnpollConfig.parse(yaml, Map.of()))
         .isInstanceOfSatisfying(
-            RelayConfigException.class,
+            ConfigException.class,
             e -> {
               List<String> p = e.problems();
               assertThat(p)
@@ -151,26 +147,26 @@ class RelayConfigTest {
               assertThat(p)
                   .anyMatch(s -> s.startsWith("tables[0].backlog: true; set status.column"));
               assertThat(e.getMessage())
-                  .startsWith("invalid relay configuration (" + p.size() + " problems):");
+                  .startsWith("invalid configuration (" + p.size() + " problems):");
             });
   }
 
   @Test
   void aSlotNameLongerThanTheOffsetsTableAllowsIsAProblem() {
     String fits = "s".repeat(42);
-    RelayConfig c =
-        RelayConfig.parse(
+    UnpollConfig c =
+        UnpollConfig.parse(
             MINIMAL.replace("slot: unpoll_orders", "slot: " + fits), Map.of("PW", "x"));
     assertThat(c.source().slot()).isEqualTo(fits);
     // "unpoll_relay_offsets_" + 43 characters is 64 bytes: PostgreSQL would truncate it silently
     // and two such slots would share one offsets table.
     assertThatThrownBy(
             () ->
-                RelayConfig.parse(
+                UnpollConfig.parse(
                     MINIMAL.replace("slot: unpoll_orders", "slot: " + fits + "s"),
                     Map.of("PW", "x")))
         .isInstanceOfSatisfying(
-            RelayConfigException.class,
+            ConfigException.class,
             e -> assertThat(e.problems()).anyMatch(p -> p.startsWith("source.slot: ")));
   }
 
@@ -186,9 +182,9 @@ class RelayConfigTest {
               - table: '"unterminated'
                 topic: y
             """;
-    assertThatThrownBy(() -> RelayConfig.parse(yaml, Map.of("PW", "x")))
+    assertThatThrownBy(() -> UnpollConfig.parse(yaml, Map.of("PW", "x")))
         .isInstanceOfSatisfying(
-            RelayConfigException.class,
+            ConfigException.class,
             e ->
                 assertThat(e.problems())
                     .containsExactly(
@@ -204,8 +200,8 @@ class RelayConfigTest {
             + """
                 status: {column: status, pending: [NEW], done: [DONE], in-progress: [PROCESSING, LOCKED], failed: FAILED}
             """;
-    RelayConfig.Status s =
-        RelayConfig.parse(ok, Map.of("PW", "x")).tables().get(0).status().orElseThrow();
+    TableMapping.Status s =
+        UnpollConfig.parse(ok, Map.of("PW", "x")).tables().get(0).status().orElseThrow();
     assertThat(s.inProgress()).containsExactly("PROCESSING", "LOCKED");
     assertThat(s.failed()).containsExactly("FAILED");
     String twice =
@@ -213,9 +209,9 @@ class RelayConfigTest {
             + """
                 status: {column: status, pending: [NEW], done: [DONE], failed: [NEW]}
             """;
-    assertThatThrownBy(() -> RelayConfig.parse(twice, Map.of("PW", "x")))
+    assertThatThrownBy(() -> UnpollConfig.parse(twice, Map.of("PW", "x")))
         .isInstanceOfSatisfying(
-            RelayConfigException.class,
+            ConfigException.class,
             e ->
                 assertThat(e.problems())
                     .containsExactly(
@@ -225,30 +221,11 @@ class RelayConfigTest {
 
   @Test
   void notYamlAndEmptyDocumentsAreReportedNotThrownRaw() {
-    assertThatThrownBy(() -> RelayConfig.parse("source: [unclosed", Map.of()))
-        .isInstanceOf(RelayConfigException.class)
+    assertThatThrownBy(() -> UnpollConfig.parse("source: [unclosed", Map.of()))
+        .isInstanceOf(ConfigException.class)
         .hasMessageContaining("not valid YAML");
-    assertThatThrownBy(() -> RelayConfig.parse("", Map.of()))
-        .isInstanceOf(RelayConfigException.class)
+    assertThatThrownBy(() -> UnpollConfig.parse("", Map.of()))
+        .isInstanceOf(ConfigException.class)
         .hasMessageContaining("expected a YAML mapping");
-  }
-
-  @Test
-  void mainExitsWithTwoAndPrintsEveryProblem(@TempDir Path dir) throws Exception {
-    Path file = dir.resolve("bad.yaml");
-    Files.writeString(file, "source:\n  slot: UPPER\nkafka:\n  bootstrap-servers: k:9092\n");
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = RelayMain.run(file, new PrintStream(err, true, StandardCharsets.UTF_8));
-    String out = err.toString(StandardCharsets.UTF_8);
-    assertThat(code).isEqualTo(RelayMain.EXIT_CONFIG);
-    assertThat(out)
-        .contains("source.jdbc-url: missing")
-        .contains("source.user: missing")
-        .contains("source.slot: \"UPPER\"")
-        .contains("source.publication: missing");
-    assertThat(
-            RelayMain.run(
-                dir.resolve("absent.yaml"), new PrintStream(err, true, StandardCharsets.UTF_8)))
-        .isEqualTo(RelayMain.EXIT_CONFIG);
   }
 }
