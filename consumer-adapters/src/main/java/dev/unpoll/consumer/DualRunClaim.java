@@ -3,6 +3,7 @@ package dev.unpoll.consumer;
 import dev.unpoll.consumer.internal.Sql;
 import dev.unpoll.consumer.internal.Validation;
 import dev.unpoll.contract.KeyCodec;
+import dev.unpoll.contract.config.TableMapping;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -151,6 +152,21 @@ public final class DualRunClaim {
   /** The legacy table's qualified, quoted name. */
   public String qualifiedTable() {
     return Sql.qualified(schema, table);
+  }
+
+  /** The statuses that mean "handled", the first being the one the claim sets. */
+  public List<String> doneValues() {
+    return doneValues;
+  }
+
+  /** The statuses the poller sets while it works on a row: never counted as its win. */
+  public List<String> inProgressValues() {
+    return inProgressValues;
+  }
+
+  /** The statuses the poller sets after a failure: never counted as its win. */
+  public List<String> failedValues() {
+    return failedValues;
   }
 
   /**
@@ -317,8 +333,44 @@ public final class DualRunClaim {
     }
   }
 
+  /**
+   * A builder filled from the table's mapping in {@code unpoll.yaml}, so the table, its key columns
+   * and the status values are written once, where the relay and {@code unpoll verify} read them
+   * too: the status column, its pending values, its first done value (the one the claim sets; the
+   * others count as the poller's win), its in-progress and failed values. What the mapping does not
+   * hold, such as {@link Builder#processedAtColumn}, is added on the builder.
+   *
+   * <pre>{@code
+   * TableMapping mapping = UnpollConfig.loadMapping(Path.of("unpoll.yaml"), "shop.order_integration");
+   * DualRunClaim claim = DualRunClaim.from(mapping).processedAtColumn("processed_at").build();
+   * }</pre>
+   *
+   * <p>{@link Builder#build()} reports a mapping without {@code key} columns or without a {@code
+   * status} with pending and done values, naming the setting to add.
+   */
+  public static Builder from(TableMapping mapping) {
+    Builder b = new Builder();
+    b.schema = mapping.table().schema();
+    b.table = mapping.table().table();
+    b.keyColumns = mapping.key();
+    b.fromMapping = mapping.table().display();
+    if (mapping.status().isPresent()) {
+      TableMapping.Status st = mapping.status().get();
+      b.statusColumn = st.column();
+      b.pendingValues = st.pending();
+      b.doneValue = st.done().isEmpty() ? null : st.done().get(0);
+      b.otherDoneValues = st.done().isEmpty() ? List.of() : st.done().subList(1, st.done().size());
+      b.inProgressValues = st.inProgress();
+      b.failedValues = st.failed();
+    } else {
+      b.statusColumn = null;
+    }
+    return b;
+  }
+
   /** Builds a {@link DualRunClaim}. */
   public static final class Builder {
+    private String fromMapping;
     private String schema;
     private String table;
     private List<String> keyColumns = List.of();
@@ -416,8 +468,23 @@ public final class DualRunClaim {
       } else if (!Sql.isValidIdentifier(table)) {
         problems.add(invalid("table", table));
       }
+      if (fromMapping != null && statusColumn == null) {
+        problems.add(
+            "status: the mapping of "
+                + fromMapping
+                + " has no status section; the claim takes the poller's transition from it:"
+                + " add status: {column: .., pending: [..], done: [..]} to the mapping in"
+                + " unpoll.yaml");
+        Validation.throwIfAny("DualRunClaim", problems);
+      }
       if (keyColumns.isEmpty()) {
-        problems.add("keyColumns: missing; name the key columns in canonical key order, e.g. id");
+        problems.add(
+            fromMapping != null
+                ? "key: the mapping of "
+                    + fromMapping
+                    + " names no key columns (the relay keys by the primary key); write them as"
+                    + " key: [..] in unpoll.yaml, in the primary key's order, or call keyColumns(..)"
+                : "keyColumns: missing; name the key columns in canonical key order, e.g. id");
       }
       for (int i = 0; i < keyColumns.size(); i++) {
         if (!Sql.isValidIdentifier(keyColumns.get(i))) {
@@ -436,7 +503,12 @@ public final class DualRunClaim {
             "doneValue: '" + doneValue + "' is also a pending value; the claim would never stick");
       }
       if (doneValue == null) {
-        problems.add("doneValue: missing, e.g. DONE");
+        problems.add(
+            fromMapping != null
+                ? "status.done: the mapping of "
+                    + fromMapping
+                    + " has no done value; add the status the poller sets when it finished a row"
+                : "doneValue: missing, e.g. DONE");
       }
       checkDisjoint(problems, "otherDoneValues", otherDoneValues);
       checkDisjoint(problems, "inProgressValues", inProgressValues);

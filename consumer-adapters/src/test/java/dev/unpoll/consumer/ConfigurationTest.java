@@ -3,8 +3,18 @@ package dev.unpoll.consumer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.ConfigException;
+import dev.unpoll.contract.config.TableMapping;
+import dev.unpoll.contract.config.UnpollConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigurationTest {
   @Test
@@ -103,6 +113,72 @@ class ConfigurationTest {
         .hasMessageContaining("inProgressValues: 'NEW' is also a pending or the done value")
         .hasMessageContaining("inProgressValues: 'PROCESSING' is also a failed or done value")
         .hasMessageContaining("failedValues: 'FAILED' is also a done value");
+  }
+
+  /** The mapping is written once, in unpoll.yaml; the claim is built from it. */
+  @Test
+  void claimFromTheMappingInUnpollYaml(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("unpoll.yaml");
+    Files.writeString(
+        file,
+        """
+        source: {jdbc-url: "${NOT_SET_HERE}", password: "${NOR_THIS}"}
+        tables:
+          - table: '"Legacy"."Order Queue"'
+            topic: legacy.orders
+            key: [id, region]
+            status:
+              column: '"State"'  # quoted as in SQL: unquoted names fold to lower case
+              pending: [NEW, RETRY]
+              done: [DONE, SKIPPED]
+              in-progress: [WORKING]
+              failed: [FAILED]
+          - table: legacy.no_status
+            topic: legacy.no-status
+        """);
+    // only the tables section is read: the relay's secrets need not be set in the application
+    // tag::claim-from-mapping[]
+    TableMapping mapping = UnpollConfig.loadMapping(file, "\"Legacy\".\"Order Queue\"", Map.of());
+    DualRunClaim claim = DualRunClaim.from(mapping).processedAtColumn("Done At").build();
+    // end::claim-from-mapping[]
+    assertThat(claim.sql())
+        .isEqualTo(
+            "UPDATE \"Legacy\".\"Order Queue\" SET \"State\" = ?, \"Done At\" = now() WHERE"
+                + " \"id\" = ? AND \"region\" = ? AND \"State\" IN (?, ?)");
+    assertThat(claim.doneValues()).containsExactly("DONE", "SKIPPED");
+    assertThat(claim.inProgressValues()).containsExactly("WORKING");
+    assertThat(claim.failedValues()).containsExactly("FAILED");
+
+    TableMapping noStatus = UnpollConfig.loadMapping(file, "legacy.no_status", Map.of());
+    assertThatThrownBy(() -> DualRunClaim.from(noStatus).build())
+        .isInstanceOf(ConsumerException.class)
+        .hasMessageContaining("status: the mapping of legacy.no_status has no status section")
+        .hasMessageContaining("add status: {column: .., pending: [..], done: [..]}");
+    assertThatThrownBy(() -> UnpollConfig.loadMapping(file, "legacy.absent", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("does not map legacy.absent")
+        .hasMessageContaining("unpoll plan --table legacy.absent");
+  }
+
+  @Test
+  void claimFromAMappingWithoutKeyColumnsNamesTheSettingToAdd() {
+    TableMapping keyless =
+        new TableMapping(
+            TableName.parse("legacy.jobs"),
+            "jobs",
+            List.of(),
+            TableMapping.ValueMode.ROW,
+            Optional.empty(),
+            Optional.empty(),
+            List.of(),
+            Optional.of(new TableMapping.Status("status", List.of("NEW"), List.of())),
+            false,
+            false,
+            false);
+    assertThatThrownBy(() -> DualRunClaim.from(keyless).build())
+        .isInstanceOf(ConsumerException.class)
+        .hasMessageContaining("key: the mapping of legacy.jobs names no key columns")
+        .hasMessageContaining("status.done: the mapping of legacy.jobs has no done value");
   }
 
   @Test

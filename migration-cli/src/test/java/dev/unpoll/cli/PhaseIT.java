@@ -506,7 +506,7 @@ class PhaseIT {
     Fixtures.integrationTable(db, table);
     String topic = kafka.createUniqueTopic("quoted", 1);
     Path config = dir.resolve("q.yaml");
-    Files.writeString(config, "source:\n  slot: slot_quoted\n  publication: \"Pub Quoted\"\n");
+    Files.writeString(config, "source:\n  slot: slot_quoted\n  publication: pub_quoted\n");
     Map<String, String> env = Map.of("PGPASSWORD", db.password());
     String[] conn = {
       "--config",
@@ -526,7 +526,7 @@ class PhaseIT {
     assertThat(
             Fixtures.number(
                 db,
-                "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'Pub Quoted'"
+                "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'pub_quoted'"
                     + " AND schemaname = 'Sales Dept' AND tablename = 'Order \"Queue\"'"))
         .isEqualTo(1);
     List<Long> rows = Fixtures.insert(db, table, 2);
@@ -545,7 +545,7 @@ class PhaseIT {
     }
     assertThat(
             Fixtures.number(
-                db, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'Pub Quoted'"))
+                db, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'pub_quoted'"))
         .isEqualTo(1); // only the heartbeat table is left
     assertThat(
             Fixtures.number(

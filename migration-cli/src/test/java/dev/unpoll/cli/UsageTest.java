@@ -106,7 +106,27 @@ class UsageTest {
     Cli.Result r =
         Cli.run(Map.of("DB_URL", "jdbc:postgresql://h/d"), "status", "--config", file.toString());
     assertThat(r.exit()).isEqualTo(2);
-    assertThat(r.err()).contains("source.password", "DB_PW is not set").doesNotContain("DB_URL");
+    assertThat(r.err())
+        .contains("source.password", "set the environment variable DB_PW")
+        .doesNotContain("DB_URL");
+  }
+
+  /** The command reads the file with the relay's reader: what the relay refuses, it refuses. */
+  @Test
+  void aSettingTheRelayWouldRefuseIsRefusedWithTheRelaysMessage(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("unpoll.yaml");
+    Files.writeString(
+        file,
+        "source:\n  slot: Orders\n  publication: \"Pub Quoted\"\ntables:\n"
+            + "  - table: public.q\n    topic: q\n    backlog: true\n");
+    Cli.Result r = Cli.run(Map.of(), "status", "--config", file.toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("invalid configuration (3 problems)")
+        .contains("source.slot: \"Orders\"; use 1 to 42 characters")
+        .contains("source.publication: \"Pub Quoted\"")
+        .contains("tables[0].backlog: true; set status.column and status.pending");
   }
 
   @Test

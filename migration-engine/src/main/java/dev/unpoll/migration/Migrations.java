@@ -809,16 +809,7 @@ public final class Migrations {
       Settings.Given o = new Settings.Given(jdbcUrl, user, passwordEnv, kafkaBootstrap, configFile);
       Settings s = Settings.resolve(o, slot, publication, environment);
       if (password != null) {
-        s =
-            new Settings(
-                s.jdbcUrl(),
-                s.user(),
-                password,
-                s.kafkaBootstrap(),
-                s.kafkaProperties(),
-                s.slot(),
-                s.publication(),
-                s.config());
+        s = s.withPassword(password);
       }
       s.requireJdbcUrl();
       return new Migrations(s);

@@ -45,12 +45,95 @@ public final class ConfigReader {
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
   private static final Set<String> SECRET_KEYS = Set.of("password", "sasl.jaas.config");
 
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
   private final Map<String, String> env;
   private final List<String> problems = new ArrayList<>();
+  private boolean lenient;
 
   /** A reader substituting {@code ${NAME}} from {@code env}. */
   public ConfigReader(Map<String, String> env) {
     this.env = Map.copyOf(env);
+  }
+
+  /**
+   * Reads what the file says, for a tool that takes the rest from its own options (the {@code
+   * unpoll} command): every section and setting may be missing, and each one present is checked
+   * exactly as the relay checks it. Settings of {@code source} the file does not have are null in
+   * the returned {@link UnpollConfig.Source}.
+   *
+   * @throws ConfigException listing every problem
+   */
+  public UnpollConfig.Partial readPartial(String yaml) {
+    lenient = true;
+    ObjectNode top = root(yaml);
+    keys(
+        top,
+        "",
+        Set.of("source", "kafka", "offsets", "outbox", "tables", "http", "ha", "monitoring"));
+    Source source = source(object(top, "source", false));
+    Kafka kafka = kafka(object(top, "kafka", false));
+    List<TableMapping> tables = tables(top.get("tables"));
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new UnpollConfig.Partial(
+        Optional.ofNullable(source), Optional.ofNullable(kafka), tables);
+  }
+
+  /**
+   * Reads only the {@code tables} section: what an application needs to run a mapped table's
+   * consumer. Other sections, and the environment variables they name, are not read.
+   *
+   * @throws ConfigException listing every problem of the section
+   */
+  public List<TableMapping> readTables(String yaml) {
+    ObjectNode top = root(yaml);
+    List<TableMapping> tables = tables(top.get("tables"));
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return tables;
+  }
+
+  /**
+   * Reads one table mapping given as a tree (an entry of {@code tables}, or a mapping the migration
+   * engine recorded).
+   *
+   * @param where how to name the mapping in problems, e.g. {@code tables[public.orders]}
+   * @throws ConfigException listing every problem
+   */
+  public TableMapping readMapping(JsonNode node, String where) {
+    TableMapping m = null;
+    if (node == null || !node.isObject()) {
+      problem(
+          where, node == null ? "missing" : describe(node), "use a mapping with table and topic");
+    } else {
+      m = table(where, (ObjectNode) node);
+    }
+    if (!problems.isEmpty() || m == null) {
+      throw new ConfigException(problems);
+    }
+    return m;
+  }
+
+  private ObjectNode root(String yaml) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yaml);
+    } catch (Exception e) {
+      throw new ConfigException(
+          List.of(
+              "config: not valid YAML (" + e.getMessage().lines().findFirst().orElse("") + ")"));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return YAML.createObjectNode();
+    }
+    if (!root.isObject()) {
+      throw new ConfigException(
+          List.of("config: expected a YAML mapping at the top; got " + describe(root)));
+    }
+    return (ObjectNode) root;
   }
 
   /**
@@ -61,7 +144,7 @@ public final class ConfigReader {
   public UnpollConfig read(String yaml) {
     JsonNode root;
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+      root = YAML.readTree(yaml);
     } catch (Exception e) {
       throw new ConfigException(
           List.of(
@@ -132,7 +215,7 @@ public final class ConfigReader {
           "use jdbc:postgresql://host[:port]/database[?params]");
     }
     String user = required(node, "source", "user", "a user with the REPLICATION attribute");
-    String password = string(node, "source", "password", false).orElse("");
+    String password = string(node, "source", "password", false).orElse(lenient ? null : "");
     String slot = required(node, "source", "slot", "a replication slot name, e.g. unpoll_orders");
     if (slot != null && !RelayNames.isValidSlotName(slot)) {
       problem("source.slot", "\"" + slot + "\"", "use " + RelayNames.SLOT_NAME_RULE);
@@ -496,7 +579,10 @@ public final class ConfigReader {
 
   private String required(ObjectNode node, String path, String key, String what) {
     Optional<String> v = string(node, path, key, true);
-    if (v.isEmpty() && node != null && (node.get(key) == null || node.get(key).isNull())) {
+    if (v.isEmpty()
+        && node != null
+        && (node.get(key) == null || node.get(key).isNull())
+        && !(lenient && (path.equals("source") || path.equals("kafka")))) {
       problem(join(path, key), "missing", "set it to " + what);
     }
     return v.orElse(null);

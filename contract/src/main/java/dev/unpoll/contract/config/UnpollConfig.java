@@ -75,9 +75,17 @@ public record UnpollConfig(
    * @throws ConfigException listing every problem
    */
   public static UnpollConfig load(Path file, Map<String, String> env) {
-    String text;
+    return parse(read(file), env);
+  }
+
+  /**
+   * The text of a configuration file.
+   *
+   * @throws ConfigException when it cannot be read
+   */
+  static String read(Path file) {
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      return Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new ConfigException(
           List.of(
@@ -89,7 +97,6 @@ public record UnpollConfig(
                   + e.getMessage()
                   + "); pass an existing, readable file with --config"));
     }
-    return parse(text, env);
   }
 
   /**
@@ -99,6 +106,83 @@ public record UnpollConfig(
    */
   public static UnpollConfig parse(String yaml, Map<String, String> env) {
     return new ConfigReader(env).read(yaml);
+  }
+
+  /**
+   * Reads the mapping of one table from a configuration file's {@code tables}, substituting {@code
+   * ${NAME}} from the process environment in that section only: what an application needs to build
+   * a mapped table's consumer (for example {@code DualRunClaim.from(mapping)}) without the relay's
+   * secrets.
+   *
+   * @param table the table as written in the file or on the command line ({@code
+   *     public.order_integration}, {@code "Sales"."Order Queue"})
+   * @throws ConfigException when the file cannot be read, the section is invalid, or it does not
+   *     map the table
+   */
+  public static TableMapping loadMapping(Path file, String table) {
+    return loadMapping(file, table, System.getenv());
+  }
+
+  /** Like {@link #loadMapping(Path, String)}, substituting {@code ${NAME}} from {@code env}. */
+  public static TableMapping loadMapping(Path file, String table, Map<String, String> env) {
+    return parseMapping(read(file), table, env, file.toString());
+  }
+
+  /**
+   * Like {@link #loadMapping(Path, String, Map)}, from YAML text (a classpath resource, say).
+   *
+   * @param source how to name the text in messages (a file name or resource)
+   */
+  public static TableMapping parseMapping(
+      String yaml, String table, Map<String, String> env, String source) {
+    TableName name;
+    try {
+      name = TableName.parse(table);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(List.of("table \"" + table + "\": " + e.getMessage()));
+    }
+    List<TableMapping> tables = new ConfigReader(env).readTables(yaml);
+    for (TableMapping m : tables) {
+      if (m.table().equals(name)) {
+        return m;
+      }
+    }
+    throw new ConfigException(
+        List.of(
+            "tables: "
+                + source
+                + " does not map "
+                + name.display()
+                + (tables.isEmpty()
+                    ? " (it maps no table)"
+                    : " (it maps "
+                        + String.join(", ", tables.stream().map(m -> m.table().display()).toList())
+                        + ")")
+                + "; add it with `unpoll plan --table "
+                + name.display()
+                + " --out "
+                + source
+                + "`"));
+  }
+
+  /**
+   * What a configuration file says, every section optional (see {@link
+   * ConfigReader#readPartial(String)}).
+   *
+   * @param source the source section; settings the file does not have are null
+   * @param kafka the kafka section
+   * @param tables the table mappings, each checked as the relay checks it
+   */
+  public record Partial(Optional<Source> source, Optional<Kafka> kafka, List<TableMapping> tables) {
+    /** Copies the list. */
+    public Partial {
+      tables = List.copyOf(tables);
+    }
+
+    /** The mapping of {@code table}, if the file has one. */
+    public Optional<TableMapping> mapping(TableName table) {
+      return tables.stream().filter(m -> m.table().equals(table)).findFirst();
+    }
   }
 
   /**

@@ -5,43 +5,35 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.ConfigException;
+import dev.unpoll.contract.config.ConfigReader;
+import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.migration.MigrationException;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * One table's mapping as in the {@code tables:} section of the configuration file, with the parts
- * the CLI reads typed.
+ * One table's mapping as the engine handles it: the typed {@link TableMapping} the relay runs from,
+ * read by the relay's own reader, and the tree it was read from (key order kept) for writing it
+ * into {@code unpoll.yaml} and recording it at capture.
  *
- * @param node the mapping as written in the file (key order kept)
- * @param topic the topic the relay publishes the table's rows to
- * @param key key columns (empty: the primary key)
- * @param statusColumn the poller's status column, or null
- * @param pending the pending status values
- * @param done the done status values
- * @param inProgress the status values the poller sets while it works on a row
- * @param failed the status values the poller sets after a failure (it may re-queue the row)
+ * @param node the mapping as written (in the file, or as proposed)
+ * @param typed the mapping, checked as the relay checks it
  */
-public record Mapping(
-    ObjectNode node,
-    String topic,
-    List<String> key,
-    String statusColumn,
-    List<String> pending,
-    List<String> done,
-    List<String> inProgress,
-    List<String> failed) {
+public record Mapping(ObjectNode node, TableMapping typed) {
   static final ObjectMapper JSON = new ObjectMapper();
   private static final java.util.regex.Pattern TOPIC =
       java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");
 
-  /** Reads a mapping node; a mapping without a topic is an error naming the fix. */
+  /**
+   * Reads a mapping node with the relay's reader; a mapping the relay would refuse is a usage error
+   * listing every problem.
+   */
   public static Mapping of(JsonNode node, TableName table) {
     if (node == null || !node.isObject()) {
       throw new MigrationException("the mapping of " + table.display() + " is not an object");
     }
-    String topic = node.path("topic").asText(null);
-    if (topic == null || topic.isBlank()) {
+    if (!node.hasNonNull("topic")) {
       throw MigrationException.usage(
           "tables["
               + table.display()
@@ -49,16 +41,67 @@ public record Mapping(
               + table.display()
               + "` or add topic: to the mapping");
     }
-    JsonNode status = node.path("status");
-    return new Mapping(
-        (ObjectNode) node.deepCopy(),
-        topic,
-        texts(node.path("key")),
-        status.path("column").asText(null),
-        texts(status.path("pending")),
-        texts(status.path("done")),
-        texts(status.path("in-progress")),
-        texts(status.path("failed")));
+    try {
+      TableMapping typed =
+          new ConfigReader(Map.of()).readMapping(node, "tables[" + table.display() + "]");
+      return new Mapping((ObjectNode) node.deepCopy(), typed);
+    } catch (ConfigException e) {
+      throw MigrationException.usage(e.getMessage());
+    }
+  }
+
+  /** The mapping {@code typed} (from the configuration file), as a tree in the file's format. */
+  public static Mapping of(TableMapping typed) {
+    ObjectNode m = JSON.createObjectNode();
+    m.put("table", typed.table().display());
+    m.put("topic", typed.topic());
+    ArrayNode key = m.putArray("key");
+    typed.key().forEach(key::add);
+    m.put("value", typed.value() == TableMapping.ValueMode.PAYLOAD ? "payload" : "row");
+    typed.payloadColumn().ifPresent(p -> m.put("payload-column", p));
+    typed.eventType().ifPresent(t -> m.put("event-type", t));
+    ArrayNode bk = m.putArray("bookkeeping-columns");
+    typed.bookkeepingColumns().forEach(bk::add);
+    typed.status().ifPresent(st -> putStatus(m, st));
+    m.put("backlog", typed.backlog());
+    m.put("emit-updates", typed.emitUpdates());
+    m.put("emit-deletes", typed.emitDeletes());
+    return new Mapping(m, typed);
+  }
+
+  /** The topic the relay publishes the table's rows to. */
+  public String topic() {
+    return typed.topic();
+  }
+
+  /** Key columns (empty: the primary key). */
+  public List<String> key() {
+    return typed.key();
+  }
+
+  /** The poller's status column, or null. */
+  public String statusColumn() {
+    return typed.status().map(TableMapping.Status::column).orElse(null);
+  }
+
+  /** The pending status values. */
+  public List<String> pending() {
+    return typed.status().map(TableMapping.Status::pending).orElse(List.of());
+  }
+
+  /** The done status values. */
+  public List<String> done() {
+    return typed.status().map(TableMapping.Status::done).orElse(List.of());
+  }
+
+  /** The status values the poller sets while it works on a row. */
+  public List<String> inProgress() {
+    return typed.status().map(TableMapping.Status::inProgress).orElse(List.of());
+  }
+
+  /** The status values the poller sets after a failure (it may re-queue the row). */
+  public List<String> failed() {
+    return typed.status().map(TableMapping.Status::failed).orElse(List.of());
   }
 
   /** The mapping the analysis proposes, with {@code topic} if given. */
@@ -83,23 +126,14 @@ public record Mapping(
     info.roles()
         .status()
         .ifPresent(
-            s -> {
-              ObjectNode st = m.putObject("status");
-              st.put("column", s.column());
-              ArrayNode p = st.putArray("pending");
-              s.pending().forEach(p::add);
-              ArrayNode d = st.putArray("done");
-              s.done().forEach(d::add);
-              if (!s.inProgress().isEmpty()) {
-                ArrayNode ip = st.putArray("in-progress");
-                s.inProgress().forEach(ip::add);
-              }
-              if (!s.failed().isEmpty()) {
-                ArrayNode f = st.putArray("failed");
-                s.failed().forEach(f::add);
-              }
-            });
-    m.put("backlog", info.roles().status().isPresent());
+            st ->
+                putStatus(
+                    m,
+                    new TableMapping.Status(
+                        st.column(), st.pending(), st.done(), st.inProgress(), st.failed())));
+    // backlog needs the pending condition: with a status column but no pending value seen yet
+    // (an empty table) the relay would refuse backlog: true, so it is proposed only with both
+    m.put("backlog", info.roles().status().map(st -> !st.pending().isEmpty()).orElse(false));
     m.put("emit-updates", false);
     m.put("emit-deletes", false);
     return of(m, info.table());
@@ -120,16 +154,23 @@ public record Mapping(
 
   /** The key columns, falling back to the primary key. */
   public List<String> keyOr(List<String> primaryKey) {
-    return key.isEmpty() ? primaryKey : key;
+    return key().isEmpty() ? primaryKey : key();
   }
 
-  private static List<String> texts(JsonNode array) {
-    List<String> list = new ArrayList<>();
-    if (array.isArray()) {
-      array.forEach(n -> list.add(n.asText()));
-    } else if (array.isValueNode()) {
-      list.add(array.asText());
+  private static void putStatus(ObjectNode m, TableMapping.Status s) {
+    ObjectNode st = m.putObject("status");
+    st.put("column", s.column());
+    ArrayNode p = st.putArray("pending");
+    s.pending().forEach(p::add);
+    ArrayNode d = st.putArray("done");
+    s.done().forEach(d::add);
+    if (!s.inProgress().isEmpty()) {
+      ArrayNode ip = st.putArray("in-progress");
+      s.inProgress().forEach(ip::add);
     }
-    return List.copyOf(list);
+    if (!s.failed().isEmpty()) {
+      ArrayNode f = st.putArray("failed");
+      s.failed().forEach(f::add);
+    }
   }
 }

@@ -1,8 +1,8 @@
 package dev.unpoll.migration.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.migration.MigrationException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -21,9 +21,9 @@ public final class MappingResolver {
   /** The mapping to use for {@code info}'s table. */
   public static Mapping resolve(
       Settings s, Optional<ControlSchema.State> state, TableInfo info, String topic) {
-    Optional<JsonNode> fromFile = s.tableMapping(info.table());
+    Optional<TableMapping> fromFile = s.tableMapping(info.table());
     if (fromFile.isPresent()) {
-      Mapping m = Mapping.of(fromFile.get(), info.table());
+      Mapping m = Mapping.of(fromFile.get());
       if (topic != null && !topic.equals(m.topic())) {
         throw MigrationException.usage(
             "--topic "

@@ -1,13 +1,11 @@
 package dev.unpoll.migration.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.TableMapping;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.migration.MigrationException;
 import java.nio.file.Path;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,8 +18,9 @@ import java.util.Optional;
  * @param password database password, or null (trust / .pgpass authentication)
  * @param kafkaBootstrap Kafka bootstrap servers, or null
  * @param kafkaProperties pass-through client properties from {@code kafka.properties}
- * @param slot the relay's replication slot
- * @param publication the relay's publication
+ * @param slot the relay's replication slot; {@link #slot()} fails when neither flag nor file names
+ *     it
+ * @param publication the relay's publication; {@link #publication()} likewise
  * @param config the configuration file, if one was given
  */
 public record Settings(
@@ -33,12 +32,6 @@ public record Settings(
     String slot,
     String publication,
     Optional<ConfigFile> config) {
-
-  /** Slot name when the configuration file names none (the relay's default). */
-  public static final String DEFAULT_SLOT = "unpoll";
-
-  /** Publication name when the configuration file names none (the relay's default). */
-  public static final String DEFAULT_PUBLICATION = "unpoll";
 
   /** The environment variable read for the password when no other source names one. */
   public static final String DEFAULT_PASSWORD_ENV = "PGPASSWORD";
@@ -59,13 +52,18 @@ public record Settings(
     return resolve(o, null, null, env);
   }
 
-  /** Resolves, with {@code --slot} / {@code --publication} overriding the file when not null. */
+  /**
+   * Resolves, with {@code --slot} / {@code --publication} overriding the file when not null. The
+   * file is read by the relay's own reader: a setting the relay would refuse is refused here too.
+   */
   public static Settings resolve(
       Given o, String slotFlag, String publicationFlag, Map<String, String> env) {
     Optional<ConfigFile> file =
         o.config() == null ? Optional.empty() : Optional.of(ConfigFile.read(o.config(), env));
-    String url = o.db() != null ? o.db() : file.map(f -> f.text("source.jdbc-url")).orElse(null);
-    String user = o.user() != null ? o.user() : file.map(f -> f.text("source.user")).orElse(null);
+    Optional<UnpollConfig.Source> source = file.flatMap(f -> f.content().source());
+    Optional<UnpollConfig.Kafka> kafkaSection = file.flatMap(f -> f.content().kafka());
+    String url = o.db() != null ? o.db() : source.map(UnpollConfig.Source::jdbcUrl).orElse(null);
+    String user = o.user() != null ? o.user() : source.map(UnpollConfig.Source::user).orElse(null);
     String password;
     if (o.passwordEnv() != null) {
       password = env.get(o.passwordEnv());
@@ -74,7 +72,7 @@ public record Settings(
             "--password-env: environment variable " + o.passwordEnv() + " is not set");
       }
     } else {
-      password = file.map(f -> f.text("source.password")).orElse(null);
+      password = source.map(UnpollConfig.Source::password).orElse(null);
       if (password == null) {
         password = env.get(DEFAULT_PASSWORD_ENV);
       }
@@ -82,40 +80,69 @@ public record Settings(
     String kafka =
         o.kafka() != null
             ? o.kafka()
-            : file.map(f -> f.text("kafka.bootstrap-servers")).orElse(null);
-    Map<String, String> props = new LinkedHashMap<>();
-    file.ifPresent(
-        f -> {
-          Iterator<Map.Entry<String, JsonNode>> it =
-              f.node("kafka.properties").properties().iterator();
-          while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            props.put(e.getKey(), e.getValue().asText());
-          }
-        });
-    String slot =
-        slotFlag != null ? slotFlag : file.map(f -> f.text("source.slot")).orElse(DEFAULT_SLOT);
-    if (slot != null && !RelayNames.isValidSlotName(slot)) {
+            : kafkaSection.map(UnpollConfig.Kafka::bootstrapServers).orElse(null);
+    Map<String, String> props = kafkaSection.map(UnpollConfig.Kafka::properties).orElse(Map.of());
+    if (slotFlag != null && !RelayNames.isValidSlotName(slotFlag)) {
       throw MigrationException.usage(
-          (slotFlag != null ? "--slot" : "source.slot")
-              + ": '"
-              + slot
+          "--slot: '"
+              + slotFlag
               + "' is not a slot name the relay accepts; use "
               + RelayNames.SLOT_NAME_RULE);
     }
+    if (publicationFlag != null && !RelayNames.isValidPublicationName(publicationFlag)) {
+      throw MigrationException.usage(
+          "--publication: '"
+              + publicationFlag
+              + "' is not a publication name the relay accepts; use "
+              + RelayNames.PUBLICATION_NAME_RULE);
+    }
+    String slot = slotFlag != null ? slotFlag : source.map(UnpollConfig.Source::slot).orElse(null);
     String publication =
         publicationFlag != null
             ? publicationFlag
-            : file.map(f -> f.text("source.publication")).orElse(DEFAULT_PUBLICATION);
+            : source.map(UnpollConfig.Source::publication).orElse(null);
+    return new Settings(url, user, password, kafka, props, slot, publication, file);
+  }
+
+  /** These settings with {@code password}. */
+  public Settings withPassword(String password) {
     return new Settings(
-        url,
-        user,
-        password,
-        kafka,
-        Map.copyOf(props),
-        slot == null ? DEFAULT_SLOT : slot,
-        publication == null ? DEFAULT_PUBLICATION : publication,
-        file);
+        jdbcUrl, user, password, kafkaBootstrap, kafkaProperties, slot, publication, config);
+  }
+
+  /**
+   * The relay's replication slot, or a usage error saying how to name it. There is no default: a
+   * slot other than the relay's would pin WAL for nobody and leave the relay's own uncreated.
+   */
+  @Override
+  public String slot() {
+    if (slot == null) {
+      throw MigrationException.usage(
+          "no replication slot: pass --slot <the relay's slot> or --config unpoll.yaml with"
+              + " source.slot");
+    }
+    return slot;
+  }
+
+  /** The relay's publication, or a usage error saying how to name it. */
+  @Override
+  public String publication() {
+    if (publication == null) {
+      throw MigrationException.usage(
+          "no publication: pass --publication <the relay's publication> or --config unpoll.yaml"
+              + " with source.publication");
+    }
+    return publication;
+  }
+
+  /** Whether a publication was given (by flag or file). */
+  public boolean hasPublication() {
+    return publication != null;
+  }
+
+  /** Whether a slot was given (by flag or file). */
+  public boolean hasSlot() {
+    return slot != null;
   }
 
   /** The JDBC URL, or a usage error saying how to give one. */
@@ -144,24 +171,8 @@ public record Settings(
   }
 
   /** The mapping of {@code table} in the configuration file's {@code tables}, if any. */
-  public Optional<JsonNode> tableMapping(TableName table) {
-    if (config.isEmpty()) {
-      return Optional.empty();
-    }
-    List<JsonNode> tables = config.get().tables();
-    for (JsonNode t : tables) {
-      String name = t.path("table").asText(null);
-      if (name != null) {
-        try {
-          if (TableName.parse(name).equals(table)) {
-            return Optional.of(t);
-          }
-        } catch (IllegalArgumentException ignored) {
-          // an invalid entry is the relay's to report; it is not this table
-        }
-      }
-    }
-    return Optional.empty();
+  public Optional<TableMapping> tableMapping(TableName table) {
+    return config.flatMap(f -> f.mapping(table));
   }
 
   @Override

@@ -149,6 +149,7 @@ public final class Demo implements AutoCloseable {
   private KafkaConsumerRunner consumer;
   private Migrations migrations;
   private String topic;
+  private Path configFile;
   private TablePlan plan;
 
   public Demo(Settings settings, Narrator narrator) {
@@ -162,6 +163,7 @@ public final class Demo implements AutoCloseable {
     startServers();
     startLegacyWorld();
     Path config = analyzeAndPlan();
+    configFile = config;
     capture(config);
     shadow();
     dual();
@@ -321,17 +323,10 @@ public final class Demo implements AutoCloseable {
     requireApplied(t);
     consumer.close();
     ShipmentHandler handler = new ShipmentHandler("consumer");
+    // the table, its key and the status values (with what analyze found besides pending and
+    // done, never counted as the poller's win) come from the mapping plan wrote to unpoll.yaml
     DualRunClaim claim =
-        DualRunClaim.builder()
-            .schema(TABLE.schema())
-            .table(TABLE.table())
-            .keyColumns("id")
-            .statusColumn("status")
-            .pendingValues("NEW")
-            .doneValue("DONE")
-            // what analyze found besides pending and done: never counted as the poller's win
-            .inProgressValues(plan.inProgressValues().toArray(String[]::new))
-            .failedValues(plan.failedValues().toArray(String[]::new))
+        DualRunClaim.from(UnpollConfig.loadMapping(configFile, TABLE.display(), env()))
             .processedAtColumn("processed_at")
             .build();
     consumer =

@@ -1,10 +1,10 @@
 package dev.unpoll.cli.internal.command;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Kafka;
@@ -45,7 +45,7 @@ public final class DoctorCommand extends BaseCommand {
   @Option(
       names = "--slot",
       paramLabel = "<name>",
-      description = "The relay's slot (default: source.slot, else " + Settings.DEFAULT_SLOT + ").")
+      description = "The relay's slot (default: source.slot in --config).")
   String slot;
 
   enum Status {
@@ -66,10 +66,8 @@ public final class DoctorCommand extends BaseCommand {
     s.config()
         .ifPresent(
             f -> {
-              for (JsonNode t : f.tables()) {
-                if (t.hasNonNull("table")) {
-                  toCheck.add(Names.table(t.get("table").asText()));
-                }
+              for (TableMapping t : f.tables()) {
+                toCheck.add(t.table());
               }
             });
     List<Check> checks;
@@ -173,7 +171,7 @@ public final class DoctorCommand extends BaseCommand {
                 "ALTER SYSTEM SET wal_level = logical; -- then restart PostgreSQL"));
     List<Replication.Slot> slots = Replication.slots(c);
     long maxSlots = Long.parseLong(Replication.setting(c, "max_replication_slots"));
-    boolean ownSlot = slots.stream().anyMatch(sl -> sl.name().equals(s.slot()));
+    boolean ownSlot = s.hasSlot() && slots.stream().anyMatch(sl -> sl.name().equals(s.slot()));
     long freeSlots = maxSlots - slots.size();
     out.add(
         freeSlots > 0 || ownSlot
@@ -273,12 +271,15 @@ public final class DoctorCommand extends BaseCommand {
     }
     boolean createDb =
         Replication.test(c, "SELECT has_database_privilege(current_database(), 'CREATE')");
-    if (!Replication.publicationExists(c, s.publication()) && !createDb) {
+    if (!(s.hasPublication() && Replication.publicationExists(c, s.publication())) && !createDb) {
       out.add(
           new Check(
               "publication",
               Status.FAIL,
-              "publication " + s.publication() + " does not exist and the user cannot create it",
+              (s.hasPublication()
+                      ? "publication " + s.publication() + " does not exist and"
+                      : "no publication named, and")
+                  + " the user cannot create it",
               "GRANT CREATE ON DATABASE <db> TO " + user + ";"));
     }
     for (TableName t : tables) {

@@ -40,7 +40,7 @@ public final class StatusCommand extends BaseCommand {
   @Option(
       names = "--slot",
       paramLabel = "<name>",
-      description = "The relay's slot (default: source.slot, else " + Settings.DEFAULT_SLOT + ").")
+      description = "The relay's slot (default: source.slot in --config).")
   String slot;
 
   @Option(
@@ -58,7 +58,7 @@ public final class StatusCommand extends BaseCommand {
     List<ControlSchema.LogEntry> log = List.of();
     try (Connection c = Db.connect(s)) {
       states = ControlSchema.all(c);
-      sl = Replication.slot(c, s.slot());
+      sl = s.hasSlot() ? Replication.slot(c, s.slot()) : Optional.empty();
       if (logTable != null) {
         Db.requireTable(c, logTable);
         log = ControlSchema.log(c, logTable);
@@ -79,7 +79,7 @@ public final class StatusCommand extends BaseCommand {
     if (common.json) {
       ObjectNode n = JSON.createObjectNode();
       ObjectNode sn = n.putObject("slot");
-      sn.put("name", s.slot());
+      sn.put("name", s.hasSlot() ? s.slot() : null);
       sn.put("exists", sl.isPresent());
       sn.put("active", sl.map(Replication.Slot::active).orElse(false));
       sn.put("retainedWalBytes", sl.map(Replication.Slot::retainedBytes).orElse(null));
@@ -122,7 +122,10 @@ public final class StatusCommand extends BaseCommand {
                           + Replication.bytes(x.retainedBytes())
                           + ", lag "
                           + Replication.bytes(x.lagBytes()))
-              .orElse("slot " + s.slot() + ": does not exist"));
+              .orElse(
+                  s.hasSlot()
+                      ? "slot " + s.slot() + ": does not exist"
+                      : "slot: none named (pass --slot or --config unpoll.yaml with source.slot)"));
       if (states.isEmpty()) {
         line("no table is being migrated (run `unpoll capture --table ...`)");
       }

@@ -1,5 +1,6 @@
 package dev.unpoll.samples.orders.migrated;
 
+import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.contract.config.UnpollConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,11 +30,23 @@ public final class RelayConfigs {
 
   /** Loads and validates one of the configurations. */
   public static UnpollConfig load(String name, Map<String, String> env) {
+    return UnpollConfig.parse(text(name), env);
+  }
+
+  /**
+   * The mapping of {@code table} in one of the configurations: the table, key and status values the
+   * consumer's claim uses, written once in the YAML the relay runs from.
+   */
+  public static TableMapping mapping(String name, String table) {
+    return UnpollConfig.parseMapping(text(name), table, Map.of(), name);
+  }
+
+  private static String text(String name) {
     try (InputStream in = RelayConfigs.class.getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalArgumentException(name + " missing from the classpath");
       }
-      return UnpollConfig.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), env);
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -10,6 +10,7 @@ import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.consumer.LegacyRows;
 import dev.unpoll.consumer.NonRetryableException;
 import dev.unpoll.consumer.RetryPolicy;
+import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.samples.orders.IntegrationRow;
 import dev.unpoll.samples.orders.ShipmentHandler;
 import dev.unpoll.samples.orders.ShippingPoller;
@@ -80,18 +81,10 @@ public final class ShippingConsumer {
    * the cleanup job until the table is retired.
    */
   public static IdempotentConsumer claiming(DataSource dataSource, MeterRegistry registry) {
-    DualRunClaim claim =
-        DualRunClaim.builder()
-            .schema("shop")
-            .table("order_integration")
-            .keyColumns("id") // the relay's record key: the primary key
-            .statusColumn("status")
-            .pendingValues("NEW")
-            .doneValue("DONE")
-            .inProgressValues("PROCESSING") // the schema's CHECK names them: never "won"
-            .failedValues("FAILED")
-            .processedAtColumn("processed_at")
-            .build();
+    // table, key and status values (NEW → DONE; PROCESSING and FAILED never count as the
+    // poller's win) come from the mapping the relay runs from: written once, in the YAML
+    TableMapping mapping = RelayConfigs.mapping(RelayConfigs.LEGACY, "shop.order_integration");
+    DualRunClaim claim = DualRunClaim.from(mapping).processedAtColumn("processed_at").build();
     return IdempotentConsumer.builder()
         .dataSource(dataSource)
         .consumerGroup(GROUP)
