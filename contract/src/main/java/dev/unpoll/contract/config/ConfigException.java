@@ -14,7 +14,7 @@ public final class ConfigException extends RuntimeException {
 
   /** Creates the exception from the collected problems (at least one). */
   public ConfigException(List<String> problems) {
-    super(format(problems));
+    super(format("invalid configuration", problems));
     this.problems = List.copyOf(problems);
   }
 
@@ -23,9 +23,14 @@ public final class ConfigException extends RuntimeException {
     return problems;
   }
 
-  private static String format(List<String> problems) {
+  /**
+   * {@code heading (N problems):} and one indented line per problem: how every unpoll module lists
+   * what is wrong with its settings.
+   */
+  public static String format(String heading, List<String> problems) {
     StringBuilder sb =
-        new StringBuilder("invalid configuration (")
+        new StringBuilder(heading)
+            .append(" (")
             .append(problems.size())
             .append(problems.size() == 1 ? " problem" : " problems")
             .append("):");
