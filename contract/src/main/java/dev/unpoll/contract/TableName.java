@@ -174,6 +174,15 @@ public record TableName(String schema, String table) {
     return displayPart(schema) + '.' + displayPart(table);
   }
 
+  /**
+   * A column name as a user writes it in {@code unpoll.yaml}, quoted only where needed ({@code
+   * status}, {@code "OrderNo"}, {@code "Batch Id"}); {@link #parseColumn} reads it back to {@code
+   * column}.
+   */
+  public static String displayColumn(String column) {
+    return displayPart(column);
+  }
+
   private static String displayPart(String part) {
     return PLAIN.matcher(part).matches() ? part : quote(part);
   }

@@ -56,12 +56,12 @@ public record Mapping(ObjectNode node, TableMapping typed) {
     m.put("table", typed.table().display());
     m.put("topic", typed.topic());
     ArrayNode key = m.putArray("key");
-    typed.key().forEach(key::add);
+    typed.key().forEach(k -> key.add(TableName.displayColumn(k)));
     m.put("value", typed.value() == TableMapping.ValueMode.PAYLOAD ? "payload" : "row");
-    typed.payloadColumn().ifPresent(p -> m.put("payload-column", p));
+    typed.payloadColumn().ifPresent(p -> m.put("payload-column", TableName.displayColumn(p)));
     typed.eventType().ifPresent(t -> m.put("event-type", t));
     ArrayNode bk = m.putArray("bookkeeping-columns");
-    typed.bookkeepingColumns().forEach(bk::add);
+    typed.bookkeepingColumns().forEach(c -> bk.add(TableName.displayColumn(c)));
     typed.status().ifPresent(st -> putStatus(m, st));
     m.put("backlog", typed.backlog());
     m.put("emit-updates", typed.emitUpdates());
@@ -113,16 +113,18 @@ public record Mapping(ObjectNode node, TableMapping typed) {
     m.put("table", info.table().display());
     m.put("topic", topic != null ? topic : defaultTopic(info.table()));
     ArrayNode key = m.putArray("key");
-    info.roles().key().forEach(key::add);
+    // column names as the file writes them: quoted where SQL would need quotes, since the reader
+    // folds an unquoted name to lower case as PostgreSQL does
+    info.roles().key().forEach(k -> key.add(TableName.displayColumn(k)));
     // value: row, always. The migration's consumer runs the poller's row logic (legacy-row
     // handler, dual-run claim), which needs the row as the poller read it: its key, its business
     // columns and its payload (a json/jsonb payload is embedded as real JSON in the row object).
     // A payload-only value would drop the columns the handler reads. Teams that want the bare
     // payload on the wire for new consumers change it to value: payload.
     m.put("value", "row");
-    info.roles().payload().ifPresent(p -> m.put("payload-column", p));
+    info.roles().payload().ifPresent(p -> m.put("payload-column", TableName.displayColumn(p)));
     ArrayNode bk = m.putArray("bookkeeping-columns");
-    info.roles().bookkeeping().forEach(bk::add);
+    info.roles().bookkeeping().forEach(c -> bk.add(TableName.displayColumn(c)));
     info.roles()
         .status()
         .ifPresent(
@@ -159,7 +161,7 @@ public record Mapping(ObjectNode node, TableMapping typed) {
 
   private static void putStatus(ObjectNode m, TableMapping.Status s) {
     ObjectNode st = m.putObject("status");
-    st.put("column", s.column());
+    st.put("column", TableName.displayColumn(s.column()));
     ArrayNode p = st.putArray("pending");
     s.pending().forEach(p::add);
     ArrayNode d = st.putArray("done");
