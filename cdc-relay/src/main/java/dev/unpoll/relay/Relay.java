@@ -114,7 +114,12 @@ public final class Relay implements AutoCloseable {
               afterBatch);
       engine =
           DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-              .using(DebeziumProperties.of(config, backlog, pre.slotExists() || pre.offsetsExist()))
+              .using(
+                  DebeziumProperties.of(
+                      config,
+                      backlog,
+                      pre.slotExists() || pre.offsetsExist(),
+                      pre.publicationForAllTables()))
               .using(
                   new DebeziumEngine.ConnectorCallback() {
                     @Override

@@ -36,8 +36,18 @@ public final class DebeziumProperties {
    * {@code slotInUse} (the slot or offsets exist already) selects {@link BacklogSnapshotter}, which
    * streams from the stored position after the snapshot; otherwise Debezium's {@code initial}
    * snapshot reads the backlog in the snapshot exported by the slot it creates.
+   *
+   * <p>The publication is the filter: Debezium gets no table list of its own, so a table added to
+   * the publication while the relay runs (captured for a newer configuration) reaches {@link
+   * EventMapper}, which stops the relay there instead of letting a filter drop its changes and the
+   * offsets move past them. Only a {@code FOR ALL TABLES} publication ({@code
+   * publicationForAllTables}) is narrowed by a table list.
    */
-  public static Properties of(UnpollConfig config, List<TableName> backlog, boolean slotInUse) {
+  public static Properties of(
+      UnpollConfig config,
+      List<TableName> backlog,
+      boolean slotInUse,
+      boolean publicationForAllTables) {
     UnpollConfig.Source s = config.source();
     JdbcUrl url = JdbcUrl.parse(s.jdbcUrl()).orElseThrow();
     Properties p = new Properties();
@@ -65,11 +75,13 @@ public final class DebeziumProperties {
     p.setProperty("offset.mismatch.strategy", "trust_offset");
     p.setProperty("publication.name", s.publication());
     p.setProperty("publication.autocreate.mode", "disabled");
-    List<String> include = new ArrayList<>();
-    for (TableName t : PreFlight.capturedTables(config)) {
-      include.add(regex(t.dotted()));
+    if (publicationForAllTables) {
+      List<String> include = new ArrayList<>();
+      for (TableName t : PreFlight.capturedTables(config)) {
+        include.add(regex(t.dotted()));
+      }
+      p.setProperty("table.include.list", String.join(",", include));
     }
-    p.setProperty("table.include.list", String.join(",", include));
     if (config.outbox().isPresent()) {
       p.setProperty("message.prefix.include.list", regex(config.outbox().get().walMessagePrefix()));
     } else {

@@ -10,6 +10,7 @@ import dev.unpoll.contract.WalMessage;
 import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.contract.config.TableMapping.ValueMode;
 import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.relay.RelayException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -61,9 +62,11 @@ public final class EventMapper {
 
   private final Map<TableName, TableMapping> tables = new HashMap<>();
   private final Optional<UnpollConfig.Outbox> outbox;
+  private final String publication;
 
   /** A mapper for the given configuration. */
   public EventMapper(UnpollConfig config) {
+    this.publication = config.source().publication();
     for (TableMapping m : config.tables()) {
       tables.put(m.table(), m);
     }
@@ -106,7 +109,14 @@ public final class EventMapper {
     }
     TableMapping mapping = tables.get(table);
     if (mapping == null) {
-      return Mapped.skip(table.dotted(), "unmapped", lsn);
+      // in the publication but not in this configuration: a table captured for a newer
+      // unpoll.yaml. Skipping would move the offsets past its rows for good; stop instead, so the
+      // relay started with the new file publishes them.
+      throw new RelayException(
+          PreFlight.unmappedProblem(List.of(table.dotted()), publication)
+              + " (change at LSN "
+              + lsn
+              + ")");
     }
     return legacy(mapping, record, value, op, lsn, commit, txId, db);
   }

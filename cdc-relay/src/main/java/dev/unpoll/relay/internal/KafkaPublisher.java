@@ -124,6 +124,9 @@ public final class KafkaPublisher
       EventMapper.Mapped m;
       try {
         m = mapper.map(r.record());
+      } catch (RelayException e) {
+        counter("unpoll.relay.errors", "kind", "mapping").increment();
+        throw e; // says what to do already
       } catch (RuntimeException e) {
         counter("unpoll.relay.errors", "kind", "mapping").increment();
         throw new RelayException(

@@ -37,7 +37,11 @@ public final class PreFlight {
   private static final Logger LOG = LoggerFactory.getLogger(PreFlight.class);
 
   /** What the checks found. */
-  public record Result(boolean slotExists, boolean offsetsExist, List<TableName> backlogTables) {}
+  public record Result(
+      boolean slotExists,
+      boolean offsetsExist,
+      List<TableName> backlogTables,
+      boolean publicationForAllTables) {}
 
   private final UnpollConfig config;
 
@@ -70,7 +74,7 @@ public final class PreFlight {
     try (Connection c = connect(config.source())) {
       checkSchema(c);
       ensureHeartbeatTable(c);
-      checkPublication(c);
+      boolean forAllTables = checkPublication(c);
       boolean offsets = offsetsExist(c);
       boolean slot = checkSlot(c, offsets);
       List<TableName> backlog = backlogDue(c, offsets);
@@ -89,7 +93,7 @@ public final class PreFlight {
             config.source().slot(),
             backlog);
       }
-      return new Result(slot, offsets, backlog);
+      return new Result(slot, offsets, backlog, forAllTables);
     } catch (SQLException e) {
       throw new RelayException(
           "cannot check the source database "
@@ -344,7 +348,12 @@ public final class PreFlight {
     return all;
   }
 
-  private void checkPublication(Connection c) throws SQLException {
+  /**
+   * Checks (or creates) the publication; returns whether it is {@code FOR ALL TABLES}. A table in
+   * the publication that the configuration does not map is refused: its changes would reach a relay
+   * that has no mapping for them (a table captured for a newer configuration).
+   */
+  private boolean checkPublication(Connection c) throws SQLException {
     String pub = config.source().publication();
     Set<TableName> wanted = capturedTables(config);
     Boolean allTables = null;
@@ -364,6 +373,7 @@ public final class PreFlight {
       try (Statement s = c.createStatement()) {
         s.execute(sql);
         LOG.info("created publication {} for {}", pub, wanted);
+        return false;
       } catch (SQLException e) {
         throw new RelaySlotException(
             "publication "
@@ -375,10 +385,9 @@ public final class PreFlight {
                 + "); run as the tables' owner: "
                 + sql);
       }
-      return;
     }
     if (allTables) {
-      return;
+      return true;
     }
     Set<TableName> present = new LinkedHashSet<>();
     try (PreparedStatement ps =
@@ -405,6 +414,27 @@ public final class PreFlight {
               + " ADD TABLE "
               + String.join(", ", missing.stream().map(TableName::quoted).toList()));
     }
+    List<TableName> unmapped = present.stream().filter(t -> !wanted.contains(t)).toList();
+    if (!unmapped.isEmpty()) {
+      throw new RelayConfigException(
+          List.of(unmappedProblem(unmapped.stream().map(TableName::dotted).toList(), pub)));
+    }
+    return false;
+  }
+
+  /**
+   * Why the relay stops for a table its publication holds but its configuration does not map, and
+   * the fix: the changes are the new table's, and skipping them would lose them for good.
+   */
+  public static String unmappedProblem(List<String> tables, String publication) {
+    return "tables: publication "
+        + publication
+        + " holds "
+        + String.join(", ", tables)
+        + ", which this configuration does not map (captured for a newer unpoll.yaml?): the relay"
+        + " stops rather than skip their changes; start it with the unpoll.yaml that maps them"
+        + " (unpoll plan --table <table> --out unpoll.yaml), or take them out of the publication"
+        + " (unpoll rollback --table <table>)";
   }
 
   private boolean offsetsExist(Connection c) throws SQLException {

@@ -35,7 +35,7 @@ class BacklogSnapshotModeTest {
 
   @Test
   void aFirstStartReadsTheBacklogInTheSnapshotOfTheSlotDebeziumCreates() {
-    Properties p = DebeziumProperties.of(CONFIG, BACKLOG, false);
+    Properties p = DebeziumProperties.of(CONFIG, BACKLOG, false, false);
     assertThat(p.getProperty("snapshot.mode")).isEqualTo("initial");
     assertThat(p.getProperty("snapshot.include.collection.list"))
         .isEqualTo("public\\.order_integration");
@@ -43,7 +43,7 @@ class BacklogSnapshotModeTest {
 
   @Test
   void aBacklogDueOnAnExistingSlotUsesTheSnapshotterThatKeepsTheStreamPosition() {
-    Properties p = DebeziumProperties.of(CONFIG, BACKLOG, true);
+    Properties p = DebeziumProperties.of(CONFIG, BACKLOG, true, false);
     assertThat(p.getProperty("snapshot.mode")).isEqualTo("custom");
     assertThat(p.getProperty("snapshot.mode.custom.name")).isEqualTo(BacklogSnapshotter.NAME);
     BacklogSnapshotter s = new BacklogSnapshotter();
@@ -55,9 +55,9 @@ class BacklogSnapshotModeTest {
 
   @Test
   void noBacklogDueStreamsWithoutData() {
-    assertThat(DebeziumProperties.of(CONFIG, List.of(), true).getProperty("snapshot.mode"))
+    assertThat(DebeziumProperties.of(CONFIG, List.of(), true, false).getProperty("snapshot.mode"))
         .isEqualTo("no_data");
-    assertThat(DebeziumProperties.of(CONFIG, List.of(), false).getProperty("snapshot.mode"))
+    assertThat(DebeziumProperties.of(CONFIG, List.of(), false, false).getProperty("snapshot.mode"))
         .isEqualTo("no_data");
   }
 
