@@ -16,7 +16,7 @@ import org.apache.kafka.common.header.Header;
 
 /**
  * A topic's records as they arrive ({@code unpoll tail}), read without a consumer group: nothing is
- * committed. Open it with {@link Migrations.Builder#tail}; close it when done.
+ * committed. Open it with {@link Migrations#tail}; close it when done.
  */
 public final class EventTail implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;

@@ -69,6 +69,25 @@ public final class Migrations {
     return Names.table(text);
   }
 
+  /**
+   * Checks that a database is given (a PostgreSQL JDBC URL), without connecting: every method that
+   * reads the database checks it first; call this to fail before anything else.
+   *
+   * @throws MigrationException of kind {@link MigrationException.Kind#USAGE} saying how to give one
+   */
+  public Migrations requireDatabase() {
+    settings.requireJdbcUrl();
+    return this;
+  }
+
+  /**
+   * Opens a tail of {@code topic} (Kafka only: no database is needed), at its oldest record or,
+   * unless {@code fromBeginning}, after its newest.
+   */
+  public EventTail tail(String topic, boolean fromBeginning) {
+    return EventTail.open(settings, topic, fromBeginning);
+  }
+
   /** The table's current phase ({@link Phase#ANALYZED} when unpoll has not captured it). */
   public Phase phase(TableName table) {
     try (Connection c = Db.connect(settings)) {
@@ -224,21 +243,12 @@ public final class Migrations {
     }
 
     /**
-     * Resolves the settings and checks the JDBC URL; problems are {@link MigrationException}s
-     * naming the option.
+     * Resolves the settings (configuration file, environment, slot and publication names); problems
+     * are {@link MigrationException}s naming the option. The database is checked when first used,
+     * or by {@link Migrations#requireDatabase()}.
      */
     public Migrations build() {
-      Settings s = settings();
-      s.requireJdbcUrl();
-      return new Migrations(s);
-    }
-
-    /**
-     * Opens a tail of {@code topic} with these settings (Kafka only: no database is needed), at its
-     * oldest record or, unless {@code fromBeginning}, after its newest.
-     */
-    public EventTail tail(String topic, boolean fromBeginning) {
-      return EventTail.open(settings(), topic, fromBeginning);
+      return new Migrations(settings());
     }
 
     private Settings settings() {

@@ -51,7 +51,7 @@ public final class PhaseCommands {
     String publication;
 
     Migrations migrations() {
-      return engine().slot(slot).publication(publication).build();
+      return engine().slot(slot).publication(publication).build().requireDatabase();
     }
 
     int report(Transition t) {

@@ -47,7 +47,7 @@ public final class TailCommand extends BaseCommand {
       throw MigrationException.usage("--max must be at least 1, was " + max);
     }
     long printed = 0;
-    try (EventTail tail = engine().tail(topic, fromBeginning)) {
+    try (EventTail tail = engine().build().tail(topic, fromBeginning)) {
       long lastRecord = System.nanoTime();
       while (max == null || printed < max) {
         if (Thread.currentThread().isInterrupted()) {
