@@ -86,12 +86,8 @@ public final class PhaseMachine {
   }
 
   /**
-   * The reconciliation of {@code unpoll verify}: rows created in the window (from {@code
-   * options.window()} ago, never before capture, until {@code options.settle()} ago) against the
-   * topic's events and the consumer's records of {@code options.consumerGroup()} (default: the
-   * group recorded at shadow; none: the consumer side is not compared). /** Moves the table to
-   * {@code target}, the phase after its current one, behind the gates of entering it; in {@code
-   * capturing}, capture re-applies its setup without logging.
+   * Moves the table to {@code target}, the phase after its current one, behind the gates of
+   * entering it; in {@code capturing}, capture re-applies its setup without logging.
    */
   public Transition move(TableName table, Phase target, TransitionOptions options) {
     Objects.requireNonNull(options, "options");
