@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unpoll.contract.TableName;
-import dev.unpoll.migration.Migrations;
 import dev.unpoll.migration.Phase;
 import dev.unpoll.migration.Reconciliation;
 import dev.unpoll.migration.Transition;
 import dev.unpoll.migration.TransitionOptions;
+import dev.unpoll.migration.engine.Migrations;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;

@@ -2,7 +2,7 @@ package dev.unpoll.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.unpoll.migration.internal.Durations;
+import dev.unpoll.migration.Durations;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

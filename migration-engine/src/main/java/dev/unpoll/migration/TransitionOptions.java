@@ -1,6 +1,5 @@
 package dev.unpoll.migration;
 
-import dev.unpoll.migration.internal.Durations;
 import java.time.Duration;
 
 /**

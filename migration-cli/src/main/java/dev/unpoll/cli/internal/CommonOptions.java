@@ -1,7 +1,8 @@
 package dev.unpoll.cli.internal;
 
-import dev.unpoll.migration.internal.Settings;
+import dev.unpoll.migration.engine.Migrations;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Connection and output options shared by every command that talks to a server. */
@@ -45,8 +46,14 @@ public final class CommonOptions {
       description = "Show stack traces of errors.")
   public boolean verbose;
 
-  /** The connection options as the engine reads them. */
-  public Settings.Given given() {
-    return new Settings.Given(db, user, passwordEnv, kafka, config);
+  /** The engine's builder with these connection options and {@code environment}. */
+  public Migrations.Builder engine(Map<String, String> environment) {
+    return Migrations.builder()
+        .jdbcUrl(db)
+        .user(user)
+        .passwordEnv(passwordEnv)
+        .kafkaBootstrap(kafka)
+        .configFile(config)
+        .environment(environment);
   }
 }

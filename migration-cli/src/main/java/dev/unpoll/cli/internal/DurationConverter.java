@@ -1,7 +1,7 @@
 package dev.unpoll.cli.internal;
 
+import dev.unpoll.migration.Durations;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.migration.internal.Durations;
 import java.time.Duration;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;

@@ -171,19 +171,4 @@ public final class Replication {
       ps.execute();
     }
   }
-
-  /** Human-readable bytes. */
-  public static String bytes(Long b) {
-    if (b == null) {
-      return "n/a";
-    }
-    double v = b;
-    String[] units = {"B", "kB", "MB", "GB", "TB"};
-    int u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return u == 0 ? b + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
-  }
 }

@@ -1,6 +1,7 @@
 package dev.unpoll.migration.internal;
 
 import dev.unpoll.contract.TableName;
+import dev.unpoll.migration.TableAnalysis;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,5 +62,40 @@ public record TableInfo(
   /** The column named {@code name}, if present. */
   public Optional<Column> column(String name) {
     return columns.stream().filter(c -> c.name().equals(name)).findFirst();
+  }
+
+  /** The public view of this analysis. */
+  public TableAnalysis analysis() {
+    return new TableAnalysis(
+        table,
+        columns.stream()
+            .map(c -> new TableAnalysis.Column(c.name(), c.type(), c.nullable(), c.dflt()))
+            .toList(),
+        primaryKey,
+        replicaIdentity,
+        owner,
+        rows,
+        rowsExact,
+        totalBytes,
+        activity,
+        new TableAnalysis.Roles(
+            roles.key(),
+            roles
+                .status()
+                .map(
+                    s ->
+                        new TableAnalysis.StatusColumn(
+                            s.column(),
+                            s.pending(),
+                            s.done(),
+                            s.inProgress(),
+                            s.failed(),
+                            s.counts())),
+            roles.payload(),
+            roles.bookkeeping(),
+            roles.created(),
+            roles.processed()),
+        TableAnalysis.Verdict.valueOf(verdict.name()),
+        notes);
   }
 }

@@ -1,13 +1,12 @@
 package dev.unpoll.migration.internal;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.contract.Headers;
 import dev.unpoll.contract.KeyCodec;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.Phase;
 import dev.unpoll.migration.Progress;
+import dev.unpoll.migration.Reconciliation;
 import dev.unpoll.migration.TransitionOptions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,8 +33,6 @@ public final class Verifier {
   /** How many keys of each kind a report lists. */
   public static final int SAMPLE_KEYS = 20;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private Verifier() {}
 
   /** What to reconcile. */
@@ -52,7 +49,7 @@ public final class Verifier {
    * consumer group given or else the one recorded at shadow, and the rows created from {@code
    * options.window()} ago (never before capture) until {@code options.settle()} ago.
    */
-  public static VerifyReport verify(
+  public static Reconciliation verify(
       Connection c, Settings s, TableName t, TransitionOptions options, Progress progress)
       throws SQLException {
     Db.requireTable(c, t);
@@ -77,7 +74,12 @@ public final class Verifier {
   }
 
   /** Runs the reconciliation. */
-  public static VerifyReport run(Connection c, Settings s, Request req, Progress progress)
+  public static Reconciliation run(Connection c, Settings s, Request req, Progress progress)
+      throws SQLException {
+    return collect(c, s, req, progress).reconciliation(req.info().table());
+  }
+
+  private static VerifyReport collect(Connection c, Settings s, Request req, Progress progress)
       throws SQLException {
     TableInfo info = req.info();
     TableName t = info.table();
@@ -364,21 +366,6 @@ public final class Verifier {
       }
       int rank = (int) Math.ceil(p / 100.0 * sorted.size());
       return sorted.get(Math.max(0, rank - 1));
-    }
-
-    ObjectNode json() {
-      ObjectNode n = JSON.createObjectNode();
-      n.put("count", count);
-      n.put("p50Ms", p50);
-      n.put("p95Ms", p95);
-      n.put("p99Ms", p99);
-      return n;
-    }
-
-    String text() {
-      return count == 0
-          ? "no samples"
-          : "p50 " + p50 + " ms, p95 " + p95 + " ms, p99 " + p99 + " ms (" + count + " rows)";
     }
   }
 }

@@ -1,18 +1,14 @@
 package dev.unpoll.migration.internal;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Reconciliation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The figures of one reconciliation; see docs/cli.md for the JSON field names. */
-public final class VerifyReport {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
+/** The figures of one reconciliation while {@link Verifier} collects them. */
+final class VerifyReport {
   String table;
   String topic;
   String group;
@@ -124,137 +120,47 @@ public final class VerifyReport {
     return f;
   }
 
-  /** The figures as the public record. */
-  public dev.unpoll.migration.Reconciliation reconciliation(TableName t) {
-    return new dev.unpoll.migration.Reconciliation(
+  /** The figures as the public record, key lists cut to {@link Verifier#SAMPLE_KEYS}. */
+  Reconciliation reconciliation(TableName t) {
+    return new Reconciliation(
         t,
         topic,
+        group,
+        phase,
+        new Reconciliation.Window(from, to),
         rows,
-        missingEvents(),
-        duplicatedEvents(),
-        pollerHandled,
-        consumerHandled,
-        ledgerRecorded,
-        missingInLedger(),
-        unhandled(),
-        doubleHandled(),
-        backlog,
+        new Reconciliation.Events(
+            topicFound,
+            topicEvents,
+            missingEvents(),
+            duplicatedEvents(),
+            sample(missingEvents),
+            sample(duplicatedEvents)),
+        new Reconciliation.Handling(
+            done,
+            pollerHandled,
+            consumerHandled,
+            ledgerRecorded,
+            missingInLedger(),
+            unhandled(),
+            doubleHandled(),
+            backlog,
+            processedTable,
+            ledgerTable,
+            sample(missingInLedger),
+            sample(unhandled),
+            sample(backlogKeys),
+            sample(doubleHandled)),
         latency(pollerLatency),
         latency(eventLatency),
         failures());
   }
 
-  private static dev.unpoll.migration.Reconciliation.Latency latency(Verifier.Percentiles p) {
-    return new dev.unpoll.migration.Reconciliation.Latency(p.count(), p.p50(), p.p95(), p.p99());
+  private static Reconciliation.Latency latency(Verifier.Percentiles p) {
+    return new Reconciliation.Latency(p.count(), p.p50(), p.p95(), p.p99());
   }
 
-  /** The report as JSON. */
-  public ObjectNode json() {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("table", table);
-    n.put("topic", topic);
-    n.put("consumerGroup", group);
-    n.put("phase", phase == null ? null : phase.id());
-    ObjectNode w = n.putObject("window");
-    w.put("from", from == null ? null : from.toString());
-    w.put("to", to == null ? null : to.toString());
-    w.put("allRows", from == null);
-    n.put("rows", rows);
-    ObjectNode ev = n.putObject("events");
-    ev.put("topicFound", topicFound);
-    ev.put("inTopic", topicEvents);
-    ev.put("missing", missingEvents());
-    ev.put("duplicated", duplicatedEvents());
-    keys(ev.putArray("missingKeys"), missingEvents);
-    keys(ev.putArray("duplicatedKeys"), duplicatedEvents);
-    ObjectNode h = n.putObject("handling");
-    h.put("done", done);
-    h.put("pollerHandled", pollerHandled);
-    h.put("consumerHandled", consumerHandled);
-    h.put("ledgerRecorded", ledgerRecorded);
-    h.put("missingInLedger", missingInLedger());
-    h.put("unhandled", unhandled());
-    h.put("doubleHandled", doubleHandled());
-    h.put("backlog", backlog);
-    h.put("processedTableFound", processedTable);
-    h.put("ledgerTableFound", ledgerTable);
-    keys(h.putArray("missingInLedgerKeys"), missingInLedger);
-    keys(h.putArray("unhandledKeys"), unhandled);
-    keys(h.putArray("backlogKeys"), backlogKeys);
-    keys(h.putArray("doubleHandledKeys"), doubleHandled);
-    ObjectNode l = n.putObject("latency");
-    l.set("poller", pollerLatency.json());
-    l.set("event", eventLatency.json());
-    ArrayNode f = n.putArray("failures");
-    failures().forEach(f::add);
-    n.put("ok", failures().isEmpty());
-    return n;
-  }
-
-  /** The report as lines of text. */
-  public List<String> text() {
-    List<String> out = new ArrayList<>();
-    out.add(
-        "table "
-            + table
-            + " → topic "
-            + topic
-            + (phase == null ? "" : " (phase " + phase.id() + ")"));
-    out.add(
-        from == null
-            ? "window: all rows (no creation-time column)"
-            : "window: " + from + " .. " + to);
-    out.add("rows in window: " + rows + ", events of the table in topic: " + topicEvents);
-    out.add(
-        "events: missing "
-            + missingEvents()
-            + sample(missingEvents)
-            + ", duplicated "
-            + duplicatedEvents()
-            + sample(duplicatedEvents));
-    out.add(
-        "handling: done "
-            + done
-            + ", by poller "
-            + pollerHandled
-            + ", by consumer "
-            + consumerHandled
-            + ", in shadow ledger "
-            + ledgerRecorded
-            + ", backlog "
-            + (backlog < 0 ? "n/a" : Long.toString(backlog) + sample(backlogKeys)));
-    if (group == null) {
-      out.add("consumer: no --group given, consumer records not compared");
-    } else {
-      out.add(
-          "consumer "
-              + group
-              + ": missing in ledger "
-              + missingInLedger()
-              + sample(missingInLedger)
-              + ", unhandled "
-              + unhandled()
-              + sample(unhandled)
-              + ", double-handled "
-              + doubleHandled()
-              + sample(doubleHandled));
-    }
-    out.add("latency poller path (processed - created): " + pollerLatency.text());
-    out.add("latency event path (handled - commit): " + eventLatency.text());
-    List<String> f = failures();
-    out.add(f.isEmpty() ? "OK" : "FAILED: " + String.join("; ", f));
-    return out;
-  }
-
-  private static String sample(List<String> keys) {
-    if (keys.isEmpty()) {
-      return "";
-    }
-    List<String> first = keys.subList(0, Math.min(5, keys.size()));
-    return " " + first + (keys.size() > first.size() ? "…" : "");
-  }
-
-  private static void keys(ArrayNode a, List<String> keys) {
-    keys.stream().limit(Verifier.SAMPLE_KEYS).forEach(a::add);
+  private static List<String> sample(List<String> keys) {
+    return keys.stream().limit(Verifier.SAMPLE_KEYS).toList();
   }
 }

@@ -4,16 +4,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.contract.TableName;
-import dev.unpoll.migration.internal.Analyzer;
-import dev.unpoll.migration.internal.Db;
-import dev.unpoll.migration.internal.Mapping;
-import dev.unpoll.migration.internal.Names;
-import dev.unpoll.migration.internal.PlanWriter;
-import dev.unpoll.migration.internal.Replication;
-import dev.unpoll.migration.internal.Settings;
-import dev.unpoll.migration.internal.TableInfo;
-import java.sql.Connection;
-import java.sql.SQLException;
+import dev.unpoll.migration.Sizes;
+import dev.unpoll.migration.TableAnalysis;
+import dev.unpoll.migration.engine.Migrations;
+import dev.unpoll.migration.engine.TablePlan;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -46,36 +40,28 @@ public final class AnalyzeCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    TableName t = Names.table(table);
-    Settings s = settings();
-    TableInfo info;
-    try (Connection c = Db.connect(s)) {
-      info = Analyzer.analyze(c, t);
-    } catch (SQLException e) {
-      throw Db.failure("cannot analyze " + t.display(), e);
-    }
-    Mapping mapping =
-        info.verdict() == TableInfo.Verdict.NOT_READY ? null : Mapping.propose(info, topic);
+    TableName t = Migrations.table(table);
+    TablePlan plan = engine().build().plan(t, topic);
+    TableAnalysis info = plan.analysis();
     if (common.json) {
-      printJson(json(info, mapping));
+      printJson(json(plan));
     } else {
-      text(info, mapping);
+      text(plan);
     }
-    return info.verdict() == TableInfo.Verdict.NOT_READY
-        ? ExitCode.CHECK_FAILED.code()
-        : ExitCode.OK.code();
+    return info.ready() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
   }
 
-  static ObjectNode json(TableInfo info, Mapping mapping) {
+  static ObjectNode json(TablePlan plan) {
+    TableAnalysis info = plan.analysis();
     ObjectNode n = JSON.createObjectNode();
     n.put("table", info.table().display());
     ArrayNode cols = n.putArray("columns");
-    for (TableInfo.Column c : info.columns()) {
+    for (TableAnalysis.Column c : info.columns()) {
       ObjectNode col = cols.addObject();
       col.put("name", c.name());
       col.put("type", c.type());
       col.put("nullable", c.nullable());
-      col.put("default", c.dflt());
+      col.put("default", c.defaultValue());
     }
     ArrayNode pk = n.putArray("primaryKey");
     info.primaryKey().forEach(pk::add);
@@ -90,7 +76,7 @@ public final class AnalyzeCommand extends BaseCommand {
     ArrayNode key = roles.putArray("key");
     info.roles().key().forEach(key::add);
     if (info.roles().status().isPresent()) {
-      TableInfo.StatusColumn st = info.roles().status().get();
+      TableAnalysis.StatusColumn st = info.roles().status().get();
       ObjectNode sn = roles.putObject("status");
       sn.put("column", st.column());
       ArrayNode p = sn.putArray("pending");
@@ -114,9 +100,9 @@ public final class AnalyzeCommand extends BaseCommand {
     n.put("verdict", info.verdict().id());
     ArrayNode notes = n.putArray("notes");
     info.notes().forEach(notes::add);
-    if (mapping != null) {
-      n.set("mapping", mapping.node());
-      n.put("mappingYaml", String.join("\n", yaml(mapping)) + "\n");
+    if (plan.ready()) {
+      n.set("mapping", readJson(plan.mappingJson()));
+      n.put("mappingYaml", String.join("\n", plan.mappingYaml()) + "\n");
     } else {
       n.putNull("mapping");
       n.putNull("mappingYaml");
@@ -124,14 +110,15 @@ public final class AnalyzeCommand extends BaseCommand {
     return n;
   }
 
-  private void text(TableInfo info, Mapping mapping) {
+  private void text(TablePlan plan) {
+    TableAnalysis info = plan.analysis();
     line("table " + info.table().display() + " (owner " + info.owner() + ")");
     line(
         "rows: "
             + (info.rowsExact() ? "" : "~")
             + info.rows()
             + ", size "
-            + Replication.bytes(info.totalBytes()));
+            + Sizes.bytes(info.totalBytes()));
     if (!info.activity().isEmpty()) {
       line(
           "activity since stats reset: "
@@ -149,7 +136,7 @@ public final class AnalyzeCommand extends BaseCommand {
               + " seq scans");
     }
     line("columns:");
-    for (TableInfo.Column c : info.columns()) {
+    for (TableAnalysis.Column c : info.columns()) {
       String role = role(info, c.name());
       line(
           String.format(
@@ -184,13 +171,13 @@ public final class AnalyzeCommand extends BaseCommand {
     for (String note : info.notes()) {
       line("  - " + note);
     }
-    if (mapping != null) {
+    if (plan.ready()) {
       line("proposed mapping (tables: entry of unpoll.yaml; `unpoll plan` writes it):");
-      yaml(mapping).forEach(l -> line("  " + l));
+      plan.mappingYaml().forEach(l -> line("  " + l));
     }
   }
 
-  private static String role(TableInfo info, String column) {
+  private static String role(TableAnalysis info, String column) {
     List<String> roles = new java.util.ArrayList<>();
     if (info.roles().key().contains(column)) {
       roles.add("key");
@@ -208,17 +195,5 @@ public final class AnalyzeCommand extends BaseCommand {
       roles.add("created");
     }
     return String.join(", ", roles);
-  }
-
-  static List<String> yaml(Mapping mapping) {
-    return PlanWriter.merge(
-            "",
-            mapping.node().has("table") ? Names.table(mapping.node().get("table").asText()) : null,
-            mapping.node())
-        .text()
-        .lines()
-        .filter(l -> !l.startsWith("tables:"))
-        .map(l -> l.startsWith("  ") ? l.substring(2) : l)
-        .toList();
   }
 }

@@ -8,7 +8,7 @@ import dev.unpoll.cli.internal.CommonOptions;
 import dev.unpoll.cli.internal.Invocation;
 import dev.unpoll.cli.internal.TerminalProgress;
 import dev.unpoll.migration.Progress;
-import dev.unpoll.migration.internal.Settings;
+import dev.unpoll.migration.engine.Migrations;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -16,7 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** What every command shares: options, output streams, JSON, settings. */
+/** What every command shares: options, output streams, JSON, the engine. */
 public abstract class BaseCommand implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -50,8 +50,9 @@ public abstract class BaseCommand implements Callable<Integer> {
     return spec.commandLine().getErr();
   }
 
-  Settings settings() {
-    return Settings.resolve(common.given(), env());
+  /** The engine's builder with the connection options. */
+  Migrations.Builder engine() {
+    return common.engine(env());
   }
 
   Progress progress() {
@@ -65,6 +66,15 @@ public abstract class BaseCommand implements Callable<Integer> {
       throw new IllegalStateException(e);
     }
     out().flush();
+  }
+
+  /** A JSON document the engine gives as text, as a tree to print. */
+  static JsonNode readJson(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   void line(String text) {

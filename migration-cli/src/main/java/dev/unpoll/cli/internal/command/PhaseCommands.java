@@ -5,11 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.Gate;
-import dev.unpoll.migration.Migrations;
 import dev.unpoll.migration.Phase;
 import dev.unpoll.migration.Transition;
 import dev.unpoll.migration.TransitionOptions;
-import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.engine.Migrations;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,16 +51,7 @@ public final class PhaseCommands {
     String publication;
 
     Migrations migrations() {
-      return Migrations.builder()
-          .jdbcUrl(common.db)
-          .user(common.user)
-          .passwordEnv(common.passwordEnv)
-          .kafkaBootstrap(common.kafka)
-          .configFile(common.config)
-          .slot(slot)
-          .publication(publication)
-          .environment(env())
-          .build();
+      return engine().slot(slot).publication(publication).build().requireDatabase();
     }
 
     int report(Transition t) {
@@ -75,11 +65,7 @@ public final class PhaseCommands {
         n.put("reason", t.reason());
         ArrayNode gates = n.putArray("gates");
         for (Gate g : t.gates()) {
-          ObjectNode gn = gates.addObject();
-          gn.put("name", g.name());
-          gn.put("passed", g.passed());
-          gn.put("detail", g.detail());
-          gn.set("figures", JSON.valueToTree(g.figures()));
+          gates.add(GateView.json(g));
         }
         ArrayNode notes = n.putArray("notes");
         t.notes().forEach(notes::add);
@@ -89,7 +75,7 @@ public final class PhaseCommands {
         for (Gate g : t.gates()) {
           line("  [" + (g.passed() ? "PASS" : "FAIL") + "] " + g.name() + ": " + g.detail());
           if (!g.passed()) {
-            g.figures().forEach((k, v) -> line("         " + k + " = " + v));
+            GateView.textLines(g).forEach(f -> line("         " + f));
           }
         }
         if (t.applied()) {
@@ -151,7 +137,7 @@ public final class PhaseCommands {
 
     Integer advance(Phase target, Duration hold) {
       TransitionOptions o = options(hold);
-      return report(migrations().advance(Names.table(table), target, o));
+      return report(migrations().advance(Migrations.table(table), target, o));
     }
   }
 
@@ -184,7 +170,7 @@ public final class PhaseCommands {
     public Integer call() {
       TransitionOptions o =
           new TransitionOptions(force, reason, actor, null, null, null, null, topic, !noCreateSlot);
-      return report(migrations().capture(Names.table(table), o));
+      return report(migrations().capture(Migrations.table(table), o));
     }
   }
 
@@ -275,7 +261,7 @@ public final class PhaseCommands {
     public Integer call() {
       TransitionOptions o =
           new TransitionOptions(false, reason, actor, null, null, null, null, null, true);
-      return report(migrations().rollback(Names.table(table), o));
+      return report(migrations().rollback(Migrations.table(table), o));
     }
   }
 }

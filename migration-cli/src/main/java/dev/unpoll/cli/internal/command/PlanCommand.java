@@ -4,19 +4,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.migration.internal.Analyzer;
-import dev.unpoll.migration.internal.Db;
-import dev.unpoll.migration.internal.Mapping;
-import dev.unpoll.migration.internal.Names;
-import dev.unpoll.migration.internal.PlanWriter;
-import dev.unpoll.migration.internal.TableInfo;
+import dev.unpoll.migration.engine.Migrations;
+import dev.unpoll.migration.engine.TablePlan;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.sql.Connection;
-import java.sql.SQLException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -52,26 +46,20 @@ public final class PlanCommand extends BaseCommand {
 
   @Override
   public Integer call() {
-    TableName t = Names.table(table);
+    TableName t = Migrations.table(table);
     Path file = out != null ? out : common.config != null ? common.config : Path.of(DEFAULT_FILE);
-    TableInfo info;
-    try (Connection c = Db.connect(settings())) {
-      info = Analyzer.analyze(c, t);
-    } catch (SQLException e) {
-      throw Db.failure("cannot analyze " + t.display(), e);
-    }
-    if (info.verdict() == TableInfo.Verdict.NOT_READY) {
-      err().println("unpoll plan: " + t.display() + " is not ready: " + info.notes().get(0));
+    TablePlan plan = engine().build().plan(t, topic);
+    if (!plan.ready()) {
+      err().println("unpoll plan: " + t.display() + " is not ready: " + plan.notes().get(0));
       return ExitCode.CHECK_FAILED.code();
     }
-    Mapping mapping = Mapping.propose(info, topic);
     String before;
     try {
       before = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
     } catch (IOException e) {
       throw new MigrationException("cannot read " + file + ": " + e.getMessage(), e);
     }
-    PlanWriter.Result result = PlanWriter.merge(before, t, mapping.node());
+    TablePlan.Merged result = plan.merge(before);
     try {
       Path abs = file.toAbsolutePath();
       Path tmp = Files.createTempFile(abs.getParent(), ".unpoll-plan", ".yaml");
@@ -85,8 +73,8 @@ public final class PlanCommand extends BaseCommand {
       n.put("table", t.display());
       n.put("file", file.toString());
       n.put("replaced", result.replaced());
-      n.put("verdict", info.verdict().id());
-      n.set("mapping", mapping.node());
+      n.put("verdict", plan.verdict());
+      n.set("mapping", readJson(plan.mappingJson()));
       printJson(n);
     } else {
       line(
@@ -96,9 +84,9 @@ public final class PlanCommand extends BaseCommand {
               + " in "
               + file
               + " (topic "
-              + mapping.topic()
+              + plan.topic()
               + ")");
-      for (String note : info.notes()) {
+      for (String note : plan.notes()) {
         line("  - " + note);
       }
       line(

@@ -6,16 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.MigrationException;
-import dev.unpoll.migration.internal.Kafka;
-import dev.unpoll.migration.internal.Settings;
-import java.nio.charset.StandardCharsets;
+import dev.unpoll.migration.TailedEvent;
+import dev.unpoll.migration.engine.EventTail;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -52,23 +46,14 @@ public final class TailCommand extends BaseCommand {
     if (max != null && max < 1) {
       throw MigrationException.usage("--max must be at least 1, was " + max);
     }
-    Settings s = settings();
-    List<TopicPartition> parts = Kafka.partitions(s, topic);
     long printed = 0;
-    try (KafkaConsumer<byte[], byte[]> consumer = Kafka.consumer(s)) {
-      consumer.assign(parts);
-      if (fromBeginning) {
-        consumer.seekToBeginning(parts);
-      } else {
-        consumer.seekToEnd(parts);
-        parts.forEach(tp -> consumer.position(tp, Kafka.TIMEOUT));
-      }
+    try (EventTail tail = engine().build().tail(topic, fromBeginning)) {
       long lastRecord = System.nanoTime();
       while (max == null || printed < max) {
         if (Thread.currentThread().isInterrupted()) {
           break;
         }
-        var records = consumer.poll(Duration.ofMillis(200));
+        List<TailedEvent> records = tail.poll(Duration.ofMillis(200));
         if (records.isEmpty()) {
           if (idleTimeout != null && System.nanoTime() - lastRecord > idleTimeout.toNanos()) {
             break;
@@ -76,7 +61,7 @@ public final class TailCommand extends BaseCommand {
           continue;
         }
         lastRecord = System.nanoTime();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
+        for (TailedEvent r : records) {
           print(r);
           printed++;
           if (max != null && printed >= max) {
@@ -84,8 +69,6 @@ public final class TailCommand extends BaseCommand {
           }
         }
       }
-    } catch (org.apache.kafka.common.errors.InterruptException e) {
-      Thread.currentThread().interrupt();
     }
     if (!common.json) {
       err().println(printed + " event(s)");
@@ -93,21 +76,19 @@ public final class TailCommand extends BaseCommand {
     return ExitCode.OK.code();
   }
 
-  private void print(ConsumerRecord<byte[], byte[]> r) {
-    String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
-    String value = r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8);
+  private void print(TailedEvent r) {
+    String key = r.key();
+    String value = r.value();
     if (common.json) {
       ObjectNode n = COMPACT.createObjectNode();
       n.put("topic", r.topic());
       n.put("partition", r.partition());
       n.put("offset", r.offset());
-      n.put("timestamp", Instant.ofEpochMilli(r.timestamp()).toString());
+      n.put("timestamp", r.timestamp().toString());
       n.put("key", key);
       ObjectNode h = n.putObject("headers");
-      for (Header header : r.headers()) {
-        h.put(
-            header.key(),
-            header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
+      for (TailedEvent.Header header : r.headers()) {
+        h.put(header.name(), header.value());
       }
       JsonNode parsed = null;
       if (value != null) {
@@ -132,18 +113,13 @@ public final class TailCommand extends BaseCommand {
                   + "@"
                   + r.offset()
                   + "  "
-                  + Instant.ofEpochMilli(r.timestamp())
+                  + r.timestamp()
                   + "  key "
                   + key);
-      for (Header header : r.headers()) {
+      for (TailedEvent.Header header : r.headers()) {
         out()
             .println(
-                "  "
-                    + header.key()
-                    + ": "
-                    + (header.value() == null
-                        ? "null"
-                        : new String(header.value(), StandardCharsets.UTF_8)));
+                "  " + header.name() + ": " + (header.value() == null ? "null" : header.value()));
       }
       out().println("  value: " + value);
     }

@@ -1,6 +1,5 @@
-package dev.unpoll.migration.internal;
+package dev.unpoll.migration;
 
-import dev.unpoll.migration.MigrationException;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

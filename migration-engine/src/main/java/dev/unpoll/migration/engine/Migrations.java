@@ -1,0 +1,257 @@
+package dev.unpoll.migration.engine;
+
+import dev.unpoll.contract.TableName;
+import dev.unpoll.migration.DoctorReport;
+import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Progress;
+import dev.unpoll.migration.Reconciliation;
+import dev.unpoll.migration.StatusReport;
+import dev.unpoll.migration.TableAnalysis;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.migration.TransitionOptions;
+import dev.unpoll.migration.internal.Analyzer;
+import dev.unpoll.migration.internal.ControlSchema;
+import dev.unpoll.migration.internal.Db;
+import dev.unpoll.migration.internal.Doctor;
+import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.internal.PhaseMachine;
+import dev.unpoll.migration.internal.Settings;
+import dev.unpoll.migration.internal.Status;
+import dev.unpoll.migration.internal.Verifier;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The migration engine's entry point: what every {@code unpoll} command calls, and what a demo, a
+ * test or a service drives directly. The per-table phase machine ({@link #capture}, {@link
+ * #advance}, {@link #rollback}), the reconciliation ({@link #verify}), the table analysis ({@link
+ * #analyze}, {@link #plan}), the prerequisites ({@link #doctor}) and the state of every migrated
+ * table ({@link #status}). State lives in the database's {@code unpoll} schema; every applied
+ * transition is logged with its gate results, actor and reason. Tables are the relay's {@link
+ * TableName}; results are the immutable records of {@code dev.unpoll.migration}.
+ *
+ * <pre>{@code
+ * Migrations m = Migrations.builder().jdbcUrl(url).user("app").password(pw)
+ *     .kafkaBootstrap("localhost:9092").configFile(Path.of("unpoll.yaml")).build();
+ * Transition t = m.capture(TableName.parse("public.order_integration"), TransitionOptions.defaults());
+ * }</pre>
+ */
+public final class Migrations {
+  private final Settings settings;
+
+  private Migrations(Settings settings) {
+    this.settings = settings;
+  }
+
+  /** A builder; connection settings as the command-line options. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Parses a table name as {@code --table} takes it ({@link TableName#parse}).
+   *
+   * @throws MigrationException of kind {@link MigrationException.Kind#USAGE} when the text is not a
+   *     valid table name
+   */
+  public static TableName table(String text) {
+    return Names.table(text);
+  }
+
+  /**
+   * Checks that a database is given (a PostgreSQL JDBC URL), without connecting: every method that
+   * reads the database checks it first; call this to fail before anything else.
+   *
+   * @throws MigrationException of kind {@link MigrationException.Kind#USAGE} saying how to give one
+   */
+  public Migrations requireDatabase() {
+    settings.requireJdbcUrl();
+    return this;
+  }
+
+  /**
+   * Opens a tail of {@code topic} (Kafka only: no database is needed), at its oldest record or,
+   * unless {@code fromBeginning}, after its newest.
+   */
+  public EventTail tail(String topic, boolean fromBeginning) {
+    return EventTail.open(settings, topic, fromBeginning);
+  }
+
+  /** The table's current phase ({@link Phase#ANALYZED} when unpoll has not captured it). */
+  public Phase phase(TableName table) {
+    try (Connection c = Db.connect(settings)) {
+      return ControlSchema.state(c, table, false)
+          .map(ControlSchema.State::phase)
+          .orElse(Phase.ANALYZED);
+    } catch (SQLException e) {
+      throw Db.failure("cannot read the phase of " + table.display(), e);
+    }
+  }
+
+  /**
+   * Starts capture: control schema, heartbeat table, publication membership and (by default) the
+   * replication slot, behind the prerequisite gates. Run again in {@code capturing}, it re-applies
+   * the setup without logging a transition.
+   */
+  public Transition capture(TableName table, TransitionOptions options) {
+    return new PhaseMachine(settings).move(table, Phase.CAPTURING, options);
+  }
+
+  /** Moves the table forward to {@code target}, the phase after its current one. */
+  public Transition advance(TableName table, Phase target, TransitionOptions options) {
+    return new PhaseMachine(settings).move(table, target, options);
+  }
+
+  /** Moves the table back one phase and undoes what entering its current phase set up. */
+  public Transition rollback(TableName table, TransitionOptions options) {
+    return new PhaseMachine(settings).rollback(table, options);
+  }
+
+  /**
+   * The reconciliation of {@code unpoll verify}: rows created in the window (from {@code
+   * options.window()} ago, never before capture, until {@code options.settle()} ago) against the
+   * topic's events and the consumer's records of {@code options.consumerGroup()} (default: the
+   * group recorded at shadow; none: the consumer side is not compared).
+   */
+  public Reconciliation verify(TableName table, TransitionOptions options) {
+    return verify(table, options, Progress.NONE);
+  }
+
+  /** {@link #verify(TableName, TransitionOptions)}, reporting progress of the long reads. */
+  public Reconciliation verify(TableName table, TransitionOptions options, Progress progress) {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(progress, "progress");
+    try (Connection c = Db.connect(settings)) {
+      return Verifier.verify(c, settings, table, options, progress);
+    } catch (SQLException e) {
+      throw Db.failure("cannot verify " + table.display(), e);
+    }
+  }
+
+  /** What {@code unpoll analyze} finds: the table's shape, roles and readiness verdict. */
+  public TableAnalysis analyze(TableName table) {
+    return plan(table, null).analysis();
+  }
+
+  /**
+   * The analysis of {@code table} with, when it is ready, its proposed relay mapping publishing to
+   * {@code topic} (null: the default topic): what {@code unpoll analyze} and {@code unpoll plan}
+   * show and write.
+   */
+  public TablePlan plan(TableName table, String topic) {
+    Objects.requireNonNull(table, "table");
+    try (Connection c = Db.connect(settings)) {
+      return TablePlan.of(Analyzer.analyze(c, table), topic);
+    } catch (SQLException e) {
+      throw Db.failure("cannot analyze " + table.display(), e);
+    }
+  }
+
+  /**
+   * The change-data-capture prerequisites ({@code unpoll doctor}) of the server, of {@code tables}
+   * and of the configuration file's tables, and of Kafka when its bootstrap servers are set.
+   */
+  public DoctorReport doctor(List<TableName> tables) {
+    return Doctor.run(settings, List.copyOf(tables));
+  }
+
+  /**
+   * Every migrated table's phase, the relay slot and, with Kafka, the last event of each topic
+   * ({@code unpoll status}); with {@code logTable} (may be null), also that table's log.
+   */
+  public StatusReport status(TableName logTable) {
+    return Status.read(settings, logTable);
+  }
+
+  /** Builds {@link Migrations}; {@link #build()} resolves the settings like the command line. */
+  public static final class Builder {
+    private String jdbcUrl;
+    private String user;
+    private String password;
+    private String passwordEnv;
+    private String kafkaBootstrap;
+    private String slot;
+    private String publication;
+    private Path configFile;
+    private Map<String, String> environment = System.getenv();
+
+    private Builder() {}
+
+    /** PostgreSQL JDBC URL. */
+    public Builder jdbcUrl(String jdbcUrl) {
+      this.jdbcUrl = jdbcUrl;
+      return this;
+    }
+
+    /** Database user. */
+    public Builder user(String user) {
+      this.user = user;
+      return this;
+    }
+
+    /** Database password (takes precedence over {@link #passwordEnv}). */
+    public Builder password(String password) {
+      this.password = password;
+      return this;
+    }
+
+    /** Environment variable holding the password. */
+    public Builder passwordEnv(String variable) {
+      this.passwordEnv = variable;
+      return this;
+    }
+
+    /** Kafka bootstrap servers. */
+    public Builder kafkaBootstrap(String bootstrap) {
+      this.kafkaBootstrap = bootstrap;
+      return this;
+    }
+
+    /** Replication slot (overrides the file's {@code source.slot}). */
+    public Builder slot(String slot) {
+      this.slot = slot;
+      return this;
+    }
+
+    /** Publication (overrides the file's {@code source.publication}). */
+    public Builder publication(String publication) {
+      this.publication = publication;
+      return this;
+    }
+
+    /** The relay's configuration file. */
+    public Builder configFile(Path file) {
+      this.configFile = file;
+      return this;
+    }
+
+    /** The environment for {@code ${NAME}} and password variables (default: the process's). */
+    public Builder environment(Map<String, String> environment) {
+      this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+      return this;
+    }
+
+    /**
+     * Resolves the settings (configuration file, environment, slot and publication names); problems
+     * are {@link MigrationException}s naming the option. The database is checked when first used,
+     * or by {@link Migrations#requireDatabase()}.
+     */
+    public Migrations build() {
+      return new Migrations(settings());
+    }
+
+    private Settings settings() {
+      Settings.Given o = new Settings.Given(jdbcUrl, user, passwordEnv, kafkaBootstrap, configFile);
+      Settings s = Settings.resolve(o, slot, publication, environment);
+      if (password != null) {
+        s = s.withPassword(password);
+      }
+      return s;
+    }
+  }
+}
