@@ -45,6 +45,17 @@ public final class RelayNames {
     return publication != null && PUBLICATION_NAME.matcher(publication).matches();
   }
 
+  /**
+   * A slot name (and publication name) for a relay of {@code database}: {@code unpoll_} and the
+   * database's name in lower case, characters the rules do not allow as {@code _}, cut to fit
+   * {@link #SLOT_NAME_RULE}.
+   */
+  public static String defaultSlotFor(String database) {
+    String base =
+        "unpoll_" + database.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+    return base.length() > 42 ? base.substring(0, 42) : base;
+  }
+
   /** The relay's JDBC offsets table for {@code slot} (in the connection's default schema). */
   public static String offsetsTable(String slot) {
     return OFFSETS_TABLE_PREFIX + slot;

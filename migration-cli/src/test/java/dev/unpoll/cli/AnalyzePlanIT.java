@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -83,6 +86,42 @@ class AnalyzePlanIT {
     assertThat(r.json().at("/notes/0").asText())
         .contains("no primary key", "add a primary key", "REPLICA IDENTITY FULL");
     assertThat(r.json().get("mapping").isNull()).isTrue();
+  }
+
+  /**
+   * Issue 16: a user who gave the command every value it needs gets a file that runs: plan into a
+   * file that does not exist writes source and kafka from the options (the password as ${VAR},
+   * never the secret), the relay accepts it, and capture runs from it alone.
+   */
+  @Test
+  void planIntoANewFileWritesOneTheRelayAndCaptureRunFrom(TestKafka kafka, @TempDir Path dir)
+      throws Exception {
+    Fixtures.integrationTable(db, "plan_new_file_q");
+    Fixtures.insert(db, "plan_new_file_q", 2);
+    Path file = dir.resolve("unpoll.yaml");
+    Cli.Result r =
+        Cli.run(db, kafka, "plan", "--table", "plan_new_file_q", "--out", file.toString());
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("wrote " + file);
+    String text = Files.readString(file);
+    assertThat(text)
+        .contains("password: ${PGPASSWORD}", "slot: unpoll_cli_analyze_it")
+        .doesNotContain(db.password());
+    // the relay's own reader, strictly: nothing to edit by hand
+    UnpollConfig config = UnpollConfig.load(file, Map.of("PGPASSWORD", db.password()));
+    assertThat(config.source().jdbcUrl()).isEqualTo(db.jdbcUrl());
+    assertThat(config.kafka().bootstrapServers()).isEqualTo(kafka.bootstrapServers());
+    assertThat(config.tables())
+        .extracting(m -> m.table().display())
+        .contains("public.plan_new_file_q");
+
+    Map<String, String> env = Map.of("PGPASSWORD", db.password());
+    Cli.Result capture =
+        Cli.run(env, "capture", "--config", file.toString(), "--table", "plan_new_file_q");
+    assertThat(capture.exit()).as(capture.toString()).isZero();
+    Cli.Result rollback =
+        Cli.run(env, "rollback", "--config", file.toString(), "--table", "plan_new_file_q");
+    assertThat(rollback.exit()).as(rollback.toString()).isZero();
   }
 
   @Test

@@ -1,6 +1,8 @@
 package dev.unpoll.migration.engine;
 
+import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.JdbcUrl;
 import dev.unpoll.migration.DoctorReport;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.Phase;
@@ -150,6 +152,58 @@ public final class Migrations {
     } catch (SQLException e) {
       throw Db.failure("cannot analyze " + table.display(), e);
     }
+  }
+
+  /**
+   * The {@code source} and {@code kafka} sections of a new {@code unpoll.yaml}, from what these
+   * settings were given, so that the file {@code unpoll plan} writes runs the relay and the next
+   * commands with nothing edited by hand. The password is written as a reference to {@code
+   * passwordVariable} (never the secret); the slot and the publication are the ones given, else
+   * {@link RelayNames#defaultSlotFor derived from the database's name}; Kafka is {@code
+   * ${KAFKA_BOOTSTRAP_SERVERS}} when no bootstrap servers were given.
+   *
+   * @param passwordVariable the environment variable that will hold the password; null: {@code
+   *     PGPASSWORD}
+   */
+  public String newConfigFile(String passwordVariable) {
+    if (passwordVariable == null) {
+      passwordVariable = Settings.DEFAULT_PASSWORD_ENV;
+    }
+    String url = settings.requireJdbcUrl();
+    String database = JdbcUrl.parse(url).map(JdbcUrl::database).orElse("db");
+    String slot = settings.hasSlot() ? settings.slot() : RelayNames.defaultSlotFor(database);
+    String publication =
+        settings.hasPublication() ? settings.publication() : RelayNames.defaultSlotFor(database);
+    StringBuilder y = new StringBuilder();
+    y.append("# written by unpoll plan; reference: docs/reference/configuration.md\n")
+        .append("source:\n")
+        .append("  jdbc-url: ")
+        .append(yamlScalar(url))
+        .append('\n');
+    if (settings.user() != null) {
+      y.append("  user: ").append(yamlScalar(settings.user())).append('\n');
+    }
+    y.append("  password: ${")
+        .append(passwordVariable)
+        .append("}  # the secret stays in the environment\n")
+        .append("  slot: ")
+        .append(slot)
+        .append('\n')
+        .append("  publication: ")
+        .append(publication)
+        .append('\n')
+        .append("kafka:\n")
+        .append("  bootstrap-servers: ")
+        .append(
+            settings.kafkaBootstrap() != null
+                ? yamlScalar(settings.kafkaBootstrap())
+                : "${KAFKA_BOOTSTRAP_SERVERS}")
+        .append('\n');
+    return y.toString();
+  }
+
+  private static String yamlScalar(String value) {
+    return "'" + value.replace("'", "''") + "'";
   }
 
   /**

@@ -48,7 +48,8 @@ public final class PlanCommand extends BaseCommand {
   public Integer call() {
     TableName t = Migrations.table(table);
     Path file = out != null ? out : common.config != null ? common.config : Path.of(DEFAULT_FILE);
-    TablePlan plan = engine().build().plan(t, topic);
+    Migrations migrations = engine().build();
+    TablePlan plan = migrations.plan(t, topic);
     if (!plan.ready()) {
       err().println("unpoll plan: " + t.display() + " is not ready: " + plan.notes().get(0));
       return ExitCode.CHECK_FAILED.code();
@@ -58,6 +59,11 @@ public final class PlanCommand extends BaseCommand {
       before = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
     } catch (IOException e) {
       throw new MigrationException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    boolean newFile = before.isBlank();
+    if (newFile) {
+      // a file that runs as written: source and kafka from the options, the secret as ${VAR}
+      before = migrations.newConfigFile(common.passwordEnv);
     }
     TablePlan.Merged result = plan.merge(before);
     try {
@@ -77,6 +83,9 @@ public final class PlanCommand extends BaseCommand {
       n.set("mapping", readJson(plan.mappingJson()));
       printJson(n);
     } else {
+      if (newFile) {
+        line("wrote " + file + " with source and kafka from the options (password: ${VAR})");
+      }
       line(
           (result.replaced() ? "replaced" : "added")
               + " the mapping of "
