@@ -62,7 +62,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           Map.entry("listen_addresses", "127.0.0.1"),
           Map.entry("unix_socket_directories", ""),
           Map.entry("log_min_messages", "warning"),
-          Map.entry("max_locks_per_transaction", "128"));
+          Map.entry("max_locks_per_transaction", "128"),
+          // what a production server usually has: `unpoll analyze` reads the poller's own
+          // statements from it (CREATE EXTENSION pg_stat_statements in the database)
+          Map.entry("shared_preload_libraries", "pg_stat_statements"));
 
   static final String DIR_PREFIX = "postgres";
   public static final String SUPERUSER = "postgres";

@@ -249,7 +249,26 @@ public final class Analyzer {
       boolean readData)
       throws SQLException {
     Optional<StatusColumn> status = Optional.empty();
-    for (Column col : readData ? columns : List.<Column>of()) {
+    Optional<PollerStatements> poller = readData ? PollerStatements.read(c, t) : Optional.empty();
+    Optional<String> createdForAge = createdColumn(columns, List.of());
+    if (poller.isPresent()) {
+      Optional<String> byStatements = poller.get().statusColumn(pk);
+      Optional<Column> col =
+          byStatements.flatMap(n -> columns.stream().filter(x -> x.name().equals(n)).findFirst());
+      if (col.isPresent()) {
+        status = statusValues(c, t, col.get(), createdForAge, notes);
+        status.ifPresent(
+            st ->
+                notes.add(
+                    "status column "
+                        + st.column()
+                        + ": the poller's statements filter on it and set it"
+                        + " (pg_stat_statements)"));
+      }
+      notes.add("evidence (pg_stat_statements), the poller's statements on the table:");
+      poller.get().describe().forEach(d -> notes.add("  " + d));
+    }
+    for (Column col : readData && status.isEmpty() ? columns : List.<Column>of()) {
       if (pk.contains(col.name())) {
         continue;
       }
@@ -258,7 +277,7 @@ public final class Analyzer {
       if (!typed || !(named || col.isEnum())) {
         continue;
       }
-      Optional<StatusColumn> candidate = statusValues(c, t, col);
+      Optional<StatusColumn> candidate = statusValues(c, t, col, createdForAge, notes);
       if (candidate.isPresent()) {
         status = candidate;
         break;
@@ -278,6 +297,23 @@ public final class Analyzer {
     }
     List<String> bookkeeping = new ArrayList<>();
     status.ifPresent(s -> bookkeeping.add(s.column()));
+    if (poller.isPresent()) {
+      List<String> fromUpdates = new ArrayList<>();
+      for (String col : poller.get().set()) {
+        if (!pk.contains(col)
+            && !bookkeeping.contains(col)
+            && columns.stream().anyMatch(x -> x.name().equals(col))) {
+          bookkeeping.add(col);
+          fromUpdates.add(col);
+        }
+      }
+      if (!fromUpdates.isEmpty()) {
+        notes.add(
+            "bookkeeping columns "
+                + fromUpdates
+                + ": the poller's updates set them (pg_stat_statements)");
+      }
+    }
     for (Column col : columns) {
       if (BOOKKEEPING.contains(col.name().toLowerCase(Locale.ROOT))
           && !pk.contains(col.name())
@@ -295,27 +331,7 @@ public final class Analyzer {
         }
       }
     }
-    Optional<String> created = Optional.empty();
-    for (String name : CREATED_TIME) {
-      for (Column col : columns) {
-        if (created.isEmpty()
-            && col.name().equalsIgnoreCase(name)
-            && TIME_TYPES.contains(col.typeName())) {
-          created = Optional.of(col.name());
-        }
-      }
-    }
-    if (created.isEmpty()) {
-      for (Column col : columns) {
-        if (created.isEmpty()
-            && TIME_TYPES.contains(col.typeName())
-            && col.dflt() != null
-            && col.dflt().contains("now()")
-            && !bookkeeping.contains(col.name())) {
-          created = Optional.of(col.name());
-        }
-      }
-    }
+    Optional<String> created = createdColumn(columns, bookkeeping);
     if (!readData) {
       notes.add("status values not read (catalog-only analysis)");
     } else if (status.isEmpty()) {
@@ -362,7 +378,28 @@ public final class Analyzer {
         processed);
   }
 
-  private static Optional<StatusColumn> statusValues(Connection c, TableName t, Column col)
+  /** The creation-time column: by name, else a time column defaulting to now(). */
+  private static Optional<String> createdColumn(List<Column> columns, List<String> bookkeeping) {
+    for (String name : CREATED_TIME) {
+      for (Column col : columns) {
+        if (col.name().equalsIgnoreCase(name) && TIME_TYPES.contains(col.typeName())) {
+          return Optional.of(col.name());
+        }
+      }
+    }
+    for (Column col : columns) {
+      if (TIME_TYPES.contains(col.typeName())
+          && col.dflt() != null
+          && col.dflt().contains("now()")
+          && !bookkeeping.contains(col.name())) {
+        return Optional.of(col.name());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<StatusColumn> statusValues(
+      Connection c, TableName t, Column col, Optional<String> created, List<String> notes)
       throws SQLException {
     String q = Names.quote(col.name());
     Map<String, Long> counts = new LinkedHashMap<>();
@@ -432,9 +469,14 @@ public final class Analyzer {
     List<String> inProgress = new ArrayList<>();
     List<String> failed = new ArrayList<>();
     List<String> other = new ArrayList<>();
+    // 0 and 1 mean pending and done only in a 0/1 flag; in a status with more numbers (0 new, 1
+    // working, 2 done, 9 failed) the rows' ages tell the roles instead
+    boolean flag = values.stream().allMatch(v -> v.equals("0") || v.equals("1"));
     for (String v : values) {
       String lower = v.toLowerCase(Locale.ROOT);
-      if (PENDING.contains(lower)) {
+      if (!flag && (lower.equals("0") || lower.equals("1"))) {
+        other.add(v);
+      } else if (PENDING.contains(lower)) {
         pending.add(v);
       } else if (DONE.contains(lower)) {
         done.add(v);
@@ -449,10 +491,100 @@ public final class Analyzer {
     // A value that is neither pending nor done is a state the poller has not finished: counting
     // it as in progress makes the claim retry it and the cutover gate wait for it, never lose it.
     // Once pending and done are known, anything else the data shows is such a state.
+    if ((pending.isEmpty() || done.isEmpty()) && !other.isEmpty() && created.isPresent()) {
+      byAge(c, t, col, created.get(), other, pending, done, inProgress, failed, notes);
+      other.removeAll(pending);
+      other.removeAll(done);
+      other.removeAll(inProgress);
+      other.removeAll(failed);
+    }
     if (!pending.isEmpty() && !done.isEmpty()) {
       inProgress.addAll(other);
     }
     return Optional.of(new StatusColumn(col.name(), pending, done, inProgress, failed, counts));
+  }
+
+  /**
+   * Tells the roles of status values the names do not tell (0, 1, 2, 9) from the rows' ages: the
+   * value most of the oldest half of the rows holds is done; the one most of the newest fifth holds
+   * (done aside) is pending; of the rest, a value held mostly by new rows is in progress, one held
+   * mostly by old rows is failed (handled, and left behind).
+   */
+  private static void byAge(
+      Connection c,
+      TableName t,
+      Column col,
+      String created,
+      List<String> other,
+      List<String> pending,
+      List<String> done,
+      List<String> inProgress,
+      List<String> failed,
+      List<String> notes)
+      throws SQLException {
+    Map<String, long[]> ages = new LinkedHashMap<>(); // value -> {newest fifth, oldest half}
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT v, count(*) FILTER (WHERE d >= 9), count(*) FILTER (WHERE d <= 5) FROM"
+                + " (SELECT "
+                + Names.quote(col.name())
+                + "::text AS v, ntile(10) OVER (ORDER BY "
+                + Names.quote(created)
+                + ") AS d FROM "
+                + t.quoted()
+                + " WHERE "
+                + Names.quote(created)
+                + " IS NOT NULL) r WHERE v IS NOT NULL GROUP BY v")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ages.put(rs.getString(1), new long[] {rs.getLong(2), rs.getLong(3)});
+        }
+      }
+    }
+    List<String> said = new ArrayList<>();
+    if (done.isEmpty()) {
+      other.stream()
+          .filter(v -> ages.containsKey(v) && ages.get(v)[1] > 0)
+          .max(java.util.Comparator.comparingLong(v -> ages.get(v)[1]))
+          .ifPresent(
+              v -> {
+                done.add(v);
+                said.add(v + " done (most of the oldest rows hold it)");
+              });
+    }
+    if (pending.isEmpty()) {
+      other.stream()
+          .filter(v -> !done.contains(v) && ages.containsKey(v) && ages.get(v)[0] > 0)
+          .max(java.util.Comparator.comparingLong(v -> ages.get(v)[0]))
+          .ifPresent(
+              v -> {
+                pending.add(v);
+                said.add(v + " pending (most of the newest rows not done hold it)");
+              });
+    }
+    if (pending.isEmpty() || done.isEmpty()) {
+      return;
+    }
+    for (String v : other) {
+      if (pending.contains(v) || done.contains(v) || !ages.containsKey(v)) {
+        continue;
+      }
+      long[] a = ages.get(v);
+      if (a[0] > a[1]) {
+        inProgress.add(v);
+        said.add(v + " in progress (held by new rows)");
+      } else {
+        failed.add(v);
+        said.add(v + " failed (held by old rows, left behind)");
+      }
+    }
+    notes.add(
+        "status column "
+            + col.name()
+            + ": values told by the rows' age ("
+            + created
+            + "): "
+            + String.join("; ", said));
   }
 
   private static Verdict verdict(
