@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -66,7 +67,8 @@ class DeadLetterTopicIT {
     String topic = kafka.createUniqueTopic("orders", 1);
     String dlt = topic + ".DLT";
     kafka.createTopic(dlt, 1);
-    Instant t0 = Instant.parse("2026-01-01T10:00:00Z");
+    // recent: the broker deletes records older than its retention (7 days), even mid-test
+    Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(600);
     TestEvents.send(
         kafka,
         List.of(
@@ -125,7 +127,7 @@ class DeadLetterTopicIT {
     String topic = kafka.createUniqueTopic("find", 1);
     String dlt = topic + ".DLT";
     kafka.createTopic(dlt, 1);
-    Instant t = Instant.parse("2026-02-03T04:05:06Z");
+    Instant t = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(60);
     ProducerRecord<byte[], byte[]> spring =
         deadLetter(dlt, topic, 7, "billing", "k9", "e-9", new IllegalStateException("boom"), t);
     // Spring's recoverer adds its own headers; partition and offset are binary numbers

@@ -220,6 +220,8 @@ class DltCommandIT {
 
       // the same dead letter again: the idempotency key holds
       Cli.Result again = dlt("dlt", "replay", "--topic", dlt, "--offset", "0:0", "--json");
+      System.out.println(
+          "$ unpoll dlt replay --topic " + dlt + " --offset 0:0 --json\n" + again.out());
       assertThat(again.exit()).as(again.toString()).isZero();
       assertThat(again.json().size()).isEqualTo(1);
       assertThat(again.json().at("/0/from").asText()).isEqualTo(dlt + ":0:0");
