@@ -53,9 +53,9 @@ public record DeadLetterFilter(String group, Instant since, String key, List<Pos
     }
   }
 
-  /** Copies the positions. */
+  /** Copies the positions; null is none. */
   public DeadLetterFilter {
-    positions = List.copyOf(positions);
+    positions = positions == null ? List.of() : List.copyOf(positions);
   }
 
   /** Every record. */

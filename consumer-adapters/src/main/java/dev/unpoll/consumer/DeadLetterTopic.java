@@ -419,6 +419,8 @@ public final class DeadLetterTopic {
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() * 2);
     config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    // a topic that is gone fails the replay within the timeout instead of blocking for a minute
+    config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
     return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
