@@ -26,6 +26,12 @@ public final class DeadLetterHeaders {
   /** Consumer group that gave up on the record. */
   public static final String CONSUMER_GROUP = "unpoll_dlt_consumer_group";
 
+  /** Header a replayed record carries: {@code <dlt>:<partition>:<offset>} it was replayed from. */
+  public static final String REPLAYED_FROM = "unpoll_replayed_from";
+
+  /** Header a replayed record carries: when it was replayed, ISO-8601 UTC. */
+  public static final String REPLAYED_AT = "unpoll_replayed_at";
+
   /** Suffix of the default dead-letter topic: {@code <topic>.DLT}. */
   public static final String DEFAULT_TOPIC_SUFFIX = ".DLT";
 

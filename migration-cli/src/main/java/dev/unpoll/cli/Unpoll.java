@@ -48,6 +48,7 @@ import picocli.CommandLine.Spec;
       VerifyCommand.class,
       StatusCommand.class,
       TailCommand.class,
+      dev.unpoll.cli.internal.command.DltCommand.class,
       RelayCommand.class,
       DevCommand.class,
       DemoCommand.class,

@@ -207,6 +207,20 @@ public final class Migrations {
   }
 
   /**
+   * The Kafka bootstrap servers (the option over the file's {@code kafka.bootstrap-servers}).
+   *
+   * @throws MigrationException (usage) when neither gives them, saying how to
+   */
+  public String kafkaBootstrap() {
+    return settings.requireKafka();
+  }
+
+  /** The file's {@code kafka.properties} (TLS, SASL, ...), for the Kafka clients a tool opens. */
+  public Map<String, String> kafkaProperties() {
+    return settings.kafkaProperties();
+  }
+
+  /**
    * The change-data-capture prerequisites ({@code unpoll doctor}) of the server, of {@code tables}
    * and of the configuration file's tables, and of Kafka when its bootstrap servers are set.
    */
