@@ -337,8 +337,9 @@ public final class DualRunClaim {
    * A builder filled from the table's mapping in {@code unpoll.yaml}, so the table, its key columns
    * and the status values are written once, where the relay and {@code unpoll verify} read them
    * too: the status column, its pending values, its first done value (the one the claim sets; the
-   * others count as the poller's win), its in-progress and failed values. What the mapping does not
-   * hold, such as {@link Builder#processedAtColumn}, is added on the builder.
+   * others count as the poller's win), its in-progress and failed values, and its {@code
+   * processed-at-column} (see {@link Builder#processedAtColumn}). The builder may change any of
+   * them.
    *
    * <pre>{@code
    * TableMapping mapping = UnpollConfig.loadMapping(Path.of("unpoll.yaml"), "shop.order_integration");
@@ -354,6 +355,7 @@ public final class DualRunClaim {
     b.table = mapping.table().table();
     b.keyColumns = mapping.key();
     b.fromMapping = mapping.table().display();
+    b.processedAtColumn = mapping.processedAtColumn().orElse(null);
     if (mapping.status().isPresent()) {
       TableMapping.Status st = mapping.status().get();
       b.statusColumn = st.column();

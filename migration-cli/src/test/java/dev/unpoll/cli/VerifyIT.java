@@ -156,6 +156,70 @@ class VerifyIT {
         .containsPattern("latency poller path \\(processed - created\\): p50 \\d+ ms");
   }
 
+  /**
+   * Issue 16: the mapping names the created-at and processed-at columns, so verify measures the
+   * poller's latency on a table whose names say nothing (ins_ts, done_ts). Without the keys it has
+   * no poller latency and no time window.
+   */
+  @Test
+  void theMappingsCreatedAtAndProcessedAtColumnsGiveThePollersLatencyForAnyTable(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    String topic = kafka.createUniqueTopic("v-custom-times", 1);
+    Fixtures.sql(
+        db,
+        "CREATE TABLE v_custom_times (id bigint PRIMARY KEY, st text NOT NULL DEFAULT 'NEW',"
+            + " ins_ts timestamptz NOT NULL DEFAULT clock_timestamp(), done_ts timestamptz)",
+        "INSERT INTO v_custom_times (id) SELECT g FROM generate_series(1, 3) g",
+        "UPDATE v_custom_times SET st = 'DONE', done_ts = ins_ts + interval '1500 ms'");
+    Fixtures.publish(kafka, topic, "public.v_custom_times", List.of(1L, 2L, 3L));
+    String mapping =
+        """
+        tables:
+          - table: v_custom_times
+            topic: %s
+            status: {column: st, pending: [NEW], done: [DONE]}
+        """
+            .formatted(topic);
+    java.nio.file.Path without = dir.resolve("without.yaml");
+    java.nio.file.Files.writeString(without, mapping);
+    java.nio.file.Path with = dir.resolve("with.yaml");
+    java.nio.file.Files.writeString(
+        with, mapping + "    created-at-column: ins_ts\n    processed-at-column: done_ts\n");
+
+    Cli.Result before =
+        Cli.run(
+            db,
+            kafka,
+            "verify",
+            "--config",
+            without.toString(),
+            "--table",
+            "v_custom_times",
+            "--settle",
+            "0s",
+            "--json");
+    assertThat(before.exit()).as(before.toString()).isZero();
+    assertThat(before.json().at("/latency/poller/count").asLong()).isZero();
+    assertThat(before.json().at("/window/allRows").asBoolean()).isTrue();
+
+    Cli.Result after =
+        Cli.run(
+            db,
+            kafka,
+            "verify",
+            "--config",
+            with.toString(),
+            "--table",
+            "v_custom_times",
+            "--settle",
+            "0s",
+            "--json");
+    assertThat(after.exit()).as(after.toString()).isZero();
+    assertThat(after.json().at("/latency/poller/count").asLong()).isEqualTo(3);
+    assertThat(after.json().at("/latency/poller/p50Ms").asLong()).isEqualTo(1500);
+    assertThat(after.json().at("/window/allRows").asBoolean()).isFalse();
+  }
+
   @Test
   void rowsOutsideTheWindowAreNotCompared() {
     String table = "v_window";

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
@@ -189,14 +190,22 @@ public final class PreFlight {
                 + m.table()
                 + " has no primary key; name the key columns, e.g. key: [id]");
       }
-      if (m.payloadColumn().isPresent() && !cols.containsKey(m.payloadColumn().get())) {
-        problems.add(
-            path
-                + ".payload-column: column \""
-                + m.payloadColumn().get()
-                + "\" does not exist in "
-                + m.table()
-                + known);
+      Map<String, Optional<String>> named = new LinkedHashMap<>();
+      named.put("payload-column", m.payloadColumn());
+      named.put("created-at-column", m.createdAtColumn());
+      named.put("processed-at-column", m.processedAtColumn());
+      for (Map.Entry<String, Optional<String>> e : named.entrySet()) {
+        if (e.getValue().isPresent() && !cols.containsKey(e.getValue().get())) {
+          problems.add(
+              path
+                  + "."
+                  + e.getKey()
+                  + ": column \""
+                  + e.getValue().get()
+                  + "\" does not exist in "
+                  + m.table()
+                  + known);
+        }
       }
       for (int k = 0; k < m.bookkeepingColumns().size(); k++) {
         String b = m.bookkeepingColumns().get(k);

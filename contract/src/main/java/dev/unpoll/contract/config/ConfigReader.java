@@ -420,7 +420,9 @@ public final class ConfigReader {
             "status",
             "backlog",
             "emit-updates",
-            "emit-deletes"));
+            "emit-deletes",
+            "created-at-column",
+            "processed-at-column"));
     int before = problems.size();
     String tableText = required(node, path, "table", "schema.table, e.g. public.order_integration");
     TableName table = null;
@@ -507,6 +509,8 @@ public final class ConfigReader {
     }
     boolean emitUpdates = bool(node, path, "emit-updates", false);
     boolean emitDeletes = bool(node, path, "emit-deletes", false);
+    Optional<String> createdAt = column(node, path, "created-at-column");
+    Optional<String> processedAt = column(node, path, "processed-at-column");
     if (problems.size() > before || table == null) {
       return null;
     }
@@ -525,7 +529,9 @@ public final class ConfigReader {
         status,
         backlog,
         emitUpdates,
-        emitDeletes);
+        emitDeletes,
+        createdAt,
+        processedAt);
   }
 
   // ---- helpers ----

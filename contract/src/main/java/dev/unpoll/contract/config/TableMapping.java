@@ -19,6 +19,10 @@ import java.util.Optional;
  * @param backlog publish rows still pending when capture starts, once
  * @param emitUpdates updates of business columns as events
  * @param emitDeletes deletes as events
+ * @param createdAtColumn when the writer inserted a row (e.g. {@code created_at}): the time window
+ *     {@code unpoll verify} and the phase gates compare, and the start of the poller's latency
+ * @param processedAtColumn when the poller finished a row (e.g. {@code processed_at}): the end of
+ *     the poller's latency; the dual-run claim sets it too
  */
 public record TableMapping(
     TableName table,
@@ -31,11 +35,42 @@ public record TableMapping(
     Optional<Status> status,
     boolean backlog,
     boolean emitUpdates,
-    boolean emitDeletes) {
+    boolean emitDeletes,
+    Optional<String> createdAtColumn,
+    Optional<String> processedAtColumn) {
   /** Copies the lists. */
   public TableMapping {
     key = List.copyOf(key);
     bookkeepingColumns = List.copyOf(bookkeepingColumns);
+  }
+
+  /** A mapping that names no created-at and no processed-at column. */
+  public TableMapping(
+      TableName table,
+      String topic,
+      List<String> key,
+      ValueMode value,
+      Optional<String> payloadColumn,
+      Optional<String> eventType,
+      List<String> bookkeepingColumns,
+      Optional<Status> status,
+      boolean backlog,
+      boolean emitUpdates,
+      boolean emitDeletes) {
+    this(
+        table,
+        topic,
+        key,
+        value,
+        payloadColumn,
+        eventType,
+        bookkeepingColumns,
+        status,
+        backlog,
+        emitUpdates,
+        emitDeletes,
+        Optional.empty(),
+        Optional.empty());
   }
 
   /** What a legacy row's Kafka value is. */

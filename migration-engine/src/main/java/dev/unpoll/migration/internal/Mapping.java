@@ -11,6 +11,7 @@ import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.migration.MigrationException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One table's mapping as the engine handles it: the typed {@link TableMapping} the relay runs from,
@@ -66,6 +67,10 @@ public record Mapping(ObjectNode node, TableMapping typed) {
     m.put("backlog", typed.backlog());
     m.put("emit-updates", typed.emitUpdates());
     m.put("emit-deletes", typed.emitDeletes());
+    typed.createdAtColumn().ifPresent(c -> m.put("created-at-column", TableName.displayColumn(c)));
+    typed
+        .processedAtColumn()
+        .ifPresent(c -> m.put("processed-at-column", TableName.displayColumn(c)));
     return new Mapping(m, typed);
   }
 
@@ -138,6 +143,11 @@ public record Mapping(ObjectNode node, TableMapping typed) {
     m.put("backlog", info.roles().status().map(st -> !st.pending().isEmpty()).orElse(false));
     m.put("emit-updates", false);
     m.put("emit-deletes", false);
+    // the poller's latency and verify's time window, for any table: written once, here
+    info.roles().created().ifPresent(c -> m.put("created-at-column", TableName.displayColumn(c)));
+    info.roles()
+        .processed()
+        .ifPresent(c -> m.put("processed-at-column", TableName.displayColumn(c)));
     return of(m, info.table());
   }
 
@@ -152,6 +162,16 @@ public record Mapping(ObjectNode node, TableMapping typed) {
   /** {@code schema.table} with characters Kafka does not allow in topic names replaced by _. */
   public static String defaultTopic(TableName t) {
     return (t.schema() + "." + t.table()).replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
+  /** The creation-time column: the mapping's, else {@code inferred}. */
+  public Optional<String> createdAt(Optional<String> inferred) {
+    return typed.createdAtColumn().or(() -> inferred);
+  }
+
+  /** The column the poller sets when it finished a row: the mapping's, else {@code inferred}. */
+  public Optional<String> processedAt(Optional<String> inferred) {
+    return typed.processedAtColumn().or(() -> inferred);
   }
 
   /** The key columns, falling back to the primary key. */

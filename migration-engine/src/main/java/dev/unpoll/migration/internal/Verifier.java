@@ -92,8 +92,9 @@ public final class Verifier {
               + " cannot tell which event belongs to which row");
     }
     Instant to = Db.now(c).minus(req.settle());
-    String created = info.roles().created().orElse(null);
-    String processed = info.roles().processed().orElse(null);
+    // the mapping's columns first (written once, in unpoll.yaml), else what the names suggest
+    String created = m.createdAt(info.roles().created()).orElse(null);
+    String processed = m.processedAt(info.roles().processed()).orElse(null);
     String statusCol = m.statusColumn();
 
     StringBuilder sql = new StringBuilder("SELECT ");
