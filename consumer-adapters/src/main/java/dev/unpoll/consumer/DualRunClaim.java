@@ -469,6 +469,20 @@ public final class DualRunClaim {
         problems.add("table: missing; name the legacy table the poller reads");
       } else if (!Sql.isValidIdentifier(table)) {
         problems.add(invalid("table", table));
+      } else if (schema == null && table.indexOf('.') > 0) {
+        // table(..) takes one name, quoted as written: "shop.orders" would be a table of that
+        // name in the current schema, and every claim would fail with "relation does not exist"
+        int dot = table.indexOf('.');
+        problems.add(
+            "table: '"
+                + table
+                + "' looks schema-qualified, but table(..) takes the table's name alone (it is"
+                + " quoted as one name); use schema(\""
+                + table.substring(0, dot)
+                + "\").table(\""
+                + table.substring(dot + 1)
+                + "\"), or DualRunClaim.from(mapping); for a table whose name has a dot, set"
+                + " schema(..) too");
       }
       if (fromMapping != null && statusColumn == null) {
         problems.add(

@@ -182,6 +182,24 @@ class ConfigurationTest {
   }
 
   @Test
+  void aQualifiedNameGivenToTableSaysToUseSchema() {
+    assertThatThrownBy(
+            () -> DualRunClaim.builder().table("shop.order_integration").keyColumns("id").build())
+        .isInstanceOf(ConsumerException.class)
+        .hasMessageContaining("looks schema-qualified")
+        .hasMessageContaining("schema(\"shop\").table(\"order_integration\")");
+    // with the schema set, a dot is part of the table's own name
+    assertThat(
+            DualRunClaim.builder()
+                .schema("shop")
+                .table("order.v1")
+                .keyColumns("id")
+                .build()
+                .qualifiedTable())
+        .isEqualTo("\"shop\".\"order.v1\"");
+  }
+
+  @Test
   void claimQuotesEveryIdentifier() {
     DualRunClaim claim =
         DualRunClaim.builder()
