@@ -32,7 +32,57 @@ class OptInEventsIT {
         db,
         "create table tracked (id int primary key, note text, status text not null default 'NEW',"
             + " retry_count int not null default 0)",
-        "alter table tracked replica identity full");
+        "alter table tracked replica identity full",
+        "create table toasted (id int primary key, note text, status text not null default 'NEW',"
+            + " doc jsonb not null)",
+        "alter table toasted replica identity full");
+  }
+
+  /**
+   * A row whose jsonb is stored out of line (TOAST): an update that does not touch it leaves it out
+   * of pgoutput's new row image. With REPLICA IDENTITY FULL (required for emit-updates, checked at
+   * start) the old image carries it and the event holds the real document, never Debezium's
+   * unavailable-value placeholder, and a status-only update stays a bookkeeping update. A guard for
+   * issue 12's TOAST fault: it passes on today's code.
+   */
+  @Test
+  void anUpdateBesideALargeToastedValueCarriesTheValueNotAPlaceholder(TestKafka kafka) {
+    String topic = kafka.createUniqueTopic("toasted", 1);
+    String yaml =
+        RelayFixtures.baseYaml(db, kafka, "optin_toast_it")
+            + """
+            tables:
+              - table: toasted
+                topic: %s
+                bookkeeping-columns: [status]
+                emit-updates: true
+            """
+                .formatted(topic);
+    // ~40 kB of text that does not compress: stored out of line
+    String big =
+        "(select jsonb_build_object('blob', string_agg(md5(g::text || 'x'), '')) from"
+            + " generate_series(1, 1200) g)";
+    try (Relay relay = Relay.builder().config(RelayFixtures.config(db, yaml)).build();
+        TopicReader reader = new TopicReader(kafka, topic)) {
+      relay.start();
+      await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
+      sql(
+          db,
+          "insert into toasted (id, note, doc) values (1, 'first', " + big + ")",
+          "update toasted set status = 'DONE' where id = 1",
+          "update toasted set note = 'changed' where id = 1");
+      await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 2);
+      List<ConsumerRecord<byte[], byte[]>> records = reader.settle(Duration.ofSeconds(2));
+      assertThat(records)
+          .extracting(r -> header(r, "ce_type"))
+          .as("the status-only update is bookkeeping: no event")
+          .containsExactly("public.toasted.inserted", "public.toasted.updated");
+      String inserted = value(records.get(0));
+      String updated = value(records.get(1));
+      assertThat(updated).doesNotContain("__debezium_unavailable_value").contains("\"changed\"");
+      assertThat(updated.substring(updated.indexOf("\"doc\"")))
+          .isEqualTo(inserted.substring(inserted.indexOf("\"doc\"")));
+    }
   }
 
   @Test
