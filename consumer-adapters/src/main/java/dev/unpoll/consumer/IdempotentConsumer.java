@@ -1,5 +1,6 @@
 package dev.unpoll.consumer;
 
+import dev.unpoll.consumer.internal.HandlerTracing;
 import dev.unpoll.consumer.internal.Metrics;
 import dev.unpoll.consumer.internal.Validation;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -39,6 +40,7 @@ public final class IdempotentConsumer {
   private final boolean shadow;
   private final KeyExtractor keyExtractor;
   private final MissingKeyPolicy missingKeyPolicy;
+  private final boolean traceLink;
   private final Metrics metrics;
 
   private IdempotentConsumer(Builder b) {
@@ -50,6 +52,7 @@ public final class IdempotentConsumer {
     this.shadow = b.shadow;
     this.keyExtractor = b.keyExtractor;
     this.missingKeyPolicy = b.missingKeyPolicy;
+    this.traceLink = b.traceLink;
     this.metrics = new Metrics(b.meterRegistry, b.consumerGroup);
   }
 
@@ -195,7 +198,7 @@ public final class IdempotentConsumer {
                 + group
                 + ": no handler configured; set IdempotentConsumer.builder().handler()");
       }
-      h.handle(event, c);
+      HandlerTracing.handle(event, traceLink, () -> h.handle(event, c));
       return Outcome.HANDLED;
     } finally {
       metrics.handlerLatency(event.topic(), System.nanoTime() - t0);
@@ -309,6 +312,7 @@ public final class IdempotentConsumer {
     private boolean shadow;
     private KeyExtractor keyExtractor = KeyExtractor.ceId();
     private MissingKeyPolicy missingKeyPolicy = MissingKeyPolicy.DEAD_LETTER;
+    private boolean traceLink;
     private MeterRegistry meterRegistry;
 
     private Builder() {}
@@ -355,6 +359,17 @@ public final class IdempotentConsumer {
     /** Where the key comes from; default {@link KeyExtractor#ceId()}. */
     public Builder keyExtractor(KeyExtractor keyExtractor) {
       this.keyExtractor = keyExtractor;
+      return this;
+    }
+
+    /**
+     * With OpenTelemetry on the classpath, the handler runs in a span of the trace the event
+     * carries (the writer's, through the outbox's {@code ce_traceparent}): as its child (default),
+     * or, with {@code true}, in a new trace that links to it (for consumers whose work should not
+     * lengthen the writer's trace).
+     */
+    public Builder traceAsLink(boolean link) {
+      this.traceLink = link;
       return this;
     }
 

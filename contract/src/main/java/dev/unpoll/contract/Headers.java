@@ -50,6 +50,16 @@ public final class Headers {
   /** Prefixes of header names the event format owns; an application's headers may not use them. */
   public static final List<String> RESERVED_PREFIXES = List.of("ce_", "unpoll_");
 
+  /**
+   * The W3C trace context of the transaction that wrote an outbox event (CloudEvents' distributed
+   * tracing extension, Kafka binding): {@code traceparent}. Written by the outbox when
+   * OpenTelemetry is on the writer's classpath and a span is current; legacy rows carry none.
+   */
+  public static final String TRACEPARENT = "ce_traceparent";
+
+  /** The W3C {@code tracestate} that goes with {@link #TRACEPARENT}, when there is one. */
+  public static final String TRACESTATE = "ce_tracestate";
+
   private Headers() {}
 
   /**

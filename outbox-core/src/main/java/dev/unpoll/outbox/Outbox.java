@@ -11,6 +11,7 @@ import dev.unpoll.outbox.internal.OutboxDdl;
 import dev.unpoll.outbox.internal.SchemaChecker;
 import dev.unpoll.outbox.internal.SpringTransactions;
 import dev.unpoll.outbox.internal.TableWriter;
+import dev.unpoll.outbox.internal.TraceContext;
 import dev.unpoll.outbox.internal.WalMessageWriter;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
@@ -323,7 +324,7 @@ public final class Outbox {
         e.aggregateId(),
         e.type(),
         e.occurredAt().orElse(now),
-        e.headers(),
+        TraceContext.with(e.headers()),
         e.contentType(),
         json,
         isJson,
