@@ -182,7 +182,8 @@ class StatusWatchIT {
     assertThat(before.eventsPerSecond()).isNull();
     assertThat(after.endOffset() - before.endOffset()).isEqualTo(6);
     double seconds = Duration.between(first.takenAt(), second.takenAt()).toNanos() / 1e9;
-    assertThat(after.eventsPerSecond()).isCloseTo(6 / seconds, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(after.eventsPerSecond())
+        .isCloseTo(6 / seconds, org.assertj.core.data.Offset.offset(1e-6));
     assertThat(after.eventsPerSecond()).isPositive();
   }
 
@@ -243,9 +244,7 @@ class StatusWatchIT {
             "status-watch-test");
     watcher.start();
 
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> out.toString().lines().count() >= 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> out.toString().lines().count() >= 2);
     watcher.interrupt();
     watcher.join(Duration.ofSeconds(60).toMillis());
 
@@ -272,7 +271,14 @@ class StatusWatchIT {
     cl.setErr(new PrintWriter(new StringWriter(), true));
     int exit =
         cl.execute(
-            "status", "--watch", "--interval", "50ms", "--count", "2", "--config", config.toString());
+            "status",
+            "--watch",
+            "--interval",
+            "50ms",
+            "--count",
+            "2",
+            "--config",
+            config.toString());
     assertThat(exit).isZero();
     assertThat(out.toString().split("\033\\[H\033\\[2J", -1)).hasSize(3);
     assertThat(out.toString()).contains("Ctrl-C to stop", "public.plain_queue");
@@ -295,9 +301,6 @@ class StatusWatchIT {
   }
 
   private static StatusReport.TableStatus tableNamed(StatusReport report, String table) {
-    return report.tables().stream()
-        .filter(t -> t.table().equals(table))
-        .findFirst()
-        .orElseThrow();
+    return report.tables().stream().filter(t -> t.table().equals(table)).findFirst().orElseThrow();
   }
 }

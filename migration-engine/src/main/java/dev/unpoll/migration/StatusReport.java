@@ -8,8 +8,8 @@ import java.util.Optional;
  * What {@code unpoll status} shows: the relay slot, every migrated table's phase and, when Kafka is
  * configured, each table's topic (last event, end offset, events per second), its consumer group's
  * lag and its dead letters; optionally one table's log. A report is one sample: give it to {@link
- * dev.unpoll.migration.engine.Migrations#status(dev.unpoll.contract.TableName, StatusReport)} as the
- * previous one to get the events per second between the two.
+ * dev.unpoll.migration.engine.Migrations#status(dev.unpoll.contract.TableName, StatusReport)} as
+ * the previous one to get the events per second between the two.
  *
  * @param takenAt when the sample was taken (just before the topics' end offsets were read)
  * @param slot the relay's replication slot
@@ -19,7 +19,10 @@ import java.util.Optional;
  */
 public record StatusReport(
     Instant takenAt,
-    SlotStatus slot, List<TableStatus> tables, boolean kafkaChecked, Optional<List<LogEntry>> log) {
+    SlotStatus slot,
+    List<TableStatus> tables,
+    boolean kafkaChecked,
+    Optional<List<LogEntry>> log) {
   /** Copies the lists. */
   public StatusReport {
     tables = List.copyOf(tables);

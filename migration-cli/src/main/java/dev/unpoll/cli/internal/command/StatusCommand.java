@@ -332,14 +332,17 @@ public final class StatusCommand extends BaseCommand {
           .append(g.members())
           .append(" consumer(s), ")
           .append(g.state())
-          .append(g.uncommittedPartitions() > 0
-              ? ", " + g.uncommittedPartitions() + " partition(s) never committed"
-              : "")
+          .append(
+              g.uncommittedPartitions() > 0
+                  ? ", " + g.uncommittedPartitions() + " partition(s) never committed"
+                  : "")
           .append(')');
     }
     b.append("  dead letters ")
-        .append(st.deadLetters() == null ? "none (no " + st.deadLetterTopic() + ")" : st.deadLetters()
-            + " in " + st.deadLetterTopic());
+        .append(
+            st.deadLetters() == null
+                ? "none (no " + st.deadLetterTopic() + ")"
+                : st.deadLetters() + " in " + st.deadLetterTopic());
     return b.toString();
   }
 
