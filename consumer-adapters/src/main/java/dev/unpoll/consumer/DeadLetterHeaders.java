@@ -33,7 +33,7 @@ public final class DeadLetterHeaders {
   public static final String REPLAYED_AT = "unpoll_replayed_at";
 
   /** Suffix of the default dead-letter topic: {@code <topic>.DLT}. */
-  public static final String DEFAULT_TOPIC_SUFFIX = ".DLT";
+  public static final String DEFAULT_TOPIC_SUFFIX = dev.unpoll.contract.Topics.DEAD_LETTER_SUFFIX;
 
   private DeadLetterHeaders() {}
 }

@@ -236,6 +236,15 @@ public final class Migrations {
     return Status.read(settings, logTable);
   }
 
+  /**
+   * Like {@link #status(TableName)}, one sample after {@code previous} (may be null: the first):
+   * each table's {@link StatusReport.TableStatus#eventsPerSecond()} is the growth of its topic's
+   * end offsets between the two samples. What {@code unpoll status --watch} calls every interval.
+   */
+  public StatusReport status(TableName logTable, StatusReport previous) {
+    return Status.read(settings, logTable, previous);
+  }
+
   /** Builds {@link Migrations}; {@link #build()} resolves the settings like the command line. */
   public static final class Builder {
     private String jdbcUrl;
