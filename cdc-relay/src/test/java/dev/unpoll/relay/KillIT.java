@@ -277,6 +277,7 @@ class KillIT {
   }
 
   private static Process startRelay(Path config, Path log) throws Exception {
+    Files.writeString(config, RelayFixtures.withoutHttp(Files.readString(config)));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));

@@ -32,6 +32,17 @@ final class RelayFixtures {
         .formatted(db.jdbcUrl(), db.user(), slot, slot, kafka.bootstrapServers());
   }
 
+  /**
+   * {@code yaml} with the relay's HTTP endpoint off unless it sets one: a relay run through {@code
+   * RelayMain} would otherwise bind the default port 8080, and fail when anything else on the
+   * machine holds it.
+   */
+  static String withoutHttp(String yaml) {
+    return yaml.contains("\nhttp:")
+        ? yaml
+        : yaml + (yaml.endsWith("\n") ? "" : "\n") + "http:\n  port: 0\n";
+  }
+
   static Map<String, String> env(TestPostgres db) {
     return Map.of("TEST_DB_PASSWORD", db.password());
   }

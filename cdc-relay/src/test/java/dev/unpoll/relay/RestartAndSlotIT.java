@@ -108,7 +108,8 @@ class RestartAndSlotIT {
         .isZero();
 
     Path file = dir.resolve("relay.yaml");
-    Files.writeString(file, yaml.replace("${TEST_DB_PASSWORD}", db.password()));
+    Files.writeString(
+        file, RelayFixtures.withoutHttp(yaml.replace("${TEST_DB_PASSWORD}", db.password())));
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = RelayMain.run(file, new PrintStream(err, true, StandardCharsets.UTF_8));
     assertThat(code).isEqualTo(RelayMain.EXIT_SLOT);
@@ -172,7 +173,8 @@ class RestartAndSlotIT {
                                 .startsWith(
                                     "tables[1].bookkeeping-columns[0]: column \"status\"")));
     Path file = dir.resolve("relay.yaml");
-    Files.writeString(file, yaml.replace("${TEST_DB_PASSWORD}", db.password()));
+    Files.writeString(
+        file, RelayFixtures.withoutHttp(yaml.replace("${TEST_DB_PASSWORD}", db.password())));
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertThat(RelayMain.run(file, new PrintStream(err, true, StandardCharsets.UTF_8)))
         .isEqualTo(RelayMain.EXIT_CONFIG);
