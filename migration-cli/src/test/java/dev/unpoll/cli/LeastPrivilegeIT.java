@@ -179,6 +179,42 @@ class LeastPrivilegeIT {
     }
   }
 
+  @Test
+  void doctorPointsASuperuserToTheLeastPrivilegeRole() {
+    Cli.Result asSuperuser = Cli.run(db, null, "doctor", "--json");
+    JsonNode check = check(asSuperuser.json(), "least-privilege");
+    assertThat(check).as(asSuperuser.toString()).isNotNull();
+    assertThat(check.get("status").asText()).isEqualTo("warn");
+    assertThat(check.get("fix").asText()).contains("unpoll grants");
+
+    Fixtures.sql(
+        db,
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lp_doctor') THEN"
+            + " CREATE ROLE lp_doctor LOGIN REPLICATION; END IF; END $$",
+        "ALTER ROLE lp_doctor PASSWORD '" + PASSWORD + "'");
+    Cli.Result asRole =
+        Cli.run(
+            Map.of("PGPASSWORD", PASSWORD),
+            "doctor",
+            "--db",
+            db.jdbcUrl(),
+            "--user",
+            "lp_doctor",
+            "--json");
+    assertThat(check(asRole.json(), "least-privilege")).as(asRole.toString()).isNull();
+    assertThat(check(asRole.json(), "replication-privilege").get("status").asText())
+        .isEqualTo("pass");
+  }
+
+  private static JsonNode check(JsonNode doctor, String name) {
+    for (JsonNode c : doctor.get("checks")) {
+      if (c.get("name").asText().equals(name)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
   /** Each grant the printed SQL gives, taken away: what the relay says then. */
   static Stream<Arguments> grantsTakenAway() {
     return Stream.of(
