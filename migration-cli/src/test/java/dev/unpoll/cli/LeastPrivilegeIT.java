@@ -180,6 +180,80 @@ class LeastPrivilegeIT {
   }
 
   @Test
+  void aRelaySwitchedFromTheSuperuserToThePrintedRoleResumesFromItsStoredOffsets(TestKafka kafka)
+      throws Exception {
+    String topic = kafka.createUniqueTopic("least-privilege-switch", 1);
+    Fixtures.sql(
+        db,
+        "CREATE TABLE lp_switch (id bigserial PRIMARY KEY, body text,"
+            + " status text NOT NULL DEFAULT 'NEW')",
+        "INSERT INTO lp_switch (body) SELECT 'pending-' || g FROM generate_series(1, 3) g");
+    Path superuserConfig = dir.resolve("superuser.yaml");
+    Files.writeString(
+        superuserConfig,
+        yaml(kafka, db.user(), "lp_switch_it", "lp_switch", topic)
+            .replace("${RELAY_PASSWORD}", "${SUPERUSER_PASSWORD}"));
+    Set<String> expected = new HashSet<>(List.of("1", "2", "3", "4"));
+    try (TopicReader reader = new TopicReader(kafka, topic)) {
+      try (Relay relay =
+          Relay.builder()
+              .config(
+                  UnpollConfig.load(superuserConfig, Map.of("SUPERUSER_PASSWORD", db.password())))
+              .build()) {
+        relay.start();
+        await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
+        Fixtures.sql(db, "INSERT INTO lp_switch (body) VALUES ('streamed')");
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> keys(reader.poll()).containsAll(expected));
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    Fixtures.number(
+                            db, "SELECT count(*) FROM public.unpoll_relay_offsets_lp_switch_it")
+                        > 0);
+      }
+      int publishedAsSuperuser = reader.settle(Duration.ofSeconds(1)).size();
+      Fixtures.sql(db, "INSERT INTO lp_switch (body) VALUES ('while switching')");
+      expected.add("5");
+
+      Path config = dir.resolve("unpoll.yaml");
+      Files.writeString(config, yaml(kafka, "lp_switch", "lp_switch_it", "lp_switch", topic));
+      grantsApplied(config, "lp_switch");
+      assertThat(
+              Fixtures.number(
+                  db, "SELECT count(*) FROM lp_switch.unpoll_relay_offsets_lp_switch_it"))
+          .as("the stored offsets moved into the role's schema")
+          .isPositive();
+      assertThat(
+              Fixtures.text(
+                  db, "SELECT to_regclass('public.unpoll_relay_offsets_lp_switch_it')::text"))
+          .isNull();
+
+      try (Relay relay =
+          Relay.builder()
+              .config(UnpollConfig.load(config, Map.of("RELAY_PASSWORD", PASSWORD)))
+              .build()) {
+        relay.start();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .failFast("the relay stopped", () -> assertThat(relay.lastError()).isEmpty())
+            .until(relay::isStreaming);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> keys(reader.poll()).containsAll(expected));
+      }
+      List<ConsumerRecord<byte[], byte[]>> all = reader.settle(Duration.ofSeconds(2));
+      assertThat(keys(all)).isEqualTo(expected);
+      assertThat(all)
+          .as(
+              "resumed from the stored offsets: the backlog is not read again, nothing is republished")
+          .hasSize(publishedAsSuperuser + 1);
+    }
+  }
+
+  @Test
   void doctorPointsASuperuserToTheLeastPrivilegeRole() {
     Cli.Result asSuperuser = Cli.run(db, null, "doctor", "--json");
     JsonNode check = check(asSuperuser.json(), "least-privilege");
