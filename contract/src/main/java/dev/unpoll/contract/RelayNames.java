@@ -15,8 +15,17 @@ public final class RelayNames {
    */
   public static final TableName HEARTBEAT_TABLE = new TableName("public", "unpoll_relay_heartbeat");
 
+  /**
+   * The least-privilege role {@code unpoll grants} prints for the relay when none is named; its
+   * schema of the same name holds the relay's offsets table and backlog ledger.
+   */
+  public static final String DEFAULT_ROLE = "unpoll_relay";
+
   /** Prefix of the relay's JDBC offsets table; the slot name follows it. */
   public static final String OFFSETS_TABLE_PREFIX = "unpoll_relay_offsets_";
+
+  /** Prefix of the relay's backlog ledger table; the slot name follows it. */
+  public static final String BACKLOG_TABLE_PREFIX = "unpoll_relay_backlog_";
 
   /**
    * What a replication slot name must be: the relay names its offsets table {@code
@@ -59,6 +68,14 @@ public final class RelayNames {
   /** The relay's JDBC offsets table for {@code slot} (in the connection's default schema). */
   public static String offsetsTable(String slot) {
     return OFFSETS_TABLE_PREFIX + slot;
+  }
+
+  /**
+   * The relay's backlog ledger table for {@code slot} (in the connection's default schema): which
+   * tables' backlogs are done.
+   */
+  public static String backlogTable(String slot) {
+    return BACKLOG_TABLE_PREFIX + slot;
   }
 
   /** DDL of {@link #HEARTBEAT_TABLE} (idempotent). */

@@ -1,5 +1,6 @@
 package dev.unpoll.relay.internal;
 
+import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.contract.config.UnpollConfig;
 import java.sql.Connection;
@@ -28,7 +29,7 @@ public final class BacklogLedger {
 
   /** The ledger of the relay reading {@code slot}. */
   public BacklogLedger(String slot) {
-    this.table = "unpoll_relay_backlog_" + slot;
+    this.table = RelayNames.backlogTable(slot);
   }
 
   /** Name of the ledger table of {@code config}'s slot. */

@@ -137,7 +137,8 @@ public final class PreFlight {
                   + " cannot create it ("
                   + e.getMessage()
                   + "); run: "
-                  + ledger.ddl()));
+                  + ledger.ddl()
+                  + " (or give the relay a schema of its own: unpoll grants prints it)"));
     }
     if (!offsets) {
       ledger.reset(c);
@@ -314,6 +315,7 @@ public final class PreFlight {
 
   private void ensureHeartbeatTable(Connection c) throws SQLException {
     if (!columns(c, EventMapper.HEARTBEAT_TABLE).isEmpty()) {
+      checkHeartbeatWrite(c);
       return;
     }
     String ddl = heartbeatDdl();
@@ -331,6 +333,31 @@ public final class PreFlight {
                   + e.getMessage()
                   + "); run: "
                   + ddl));
+    }
+  }
+
+  /**
+   * Writes this slot's heartbeat row once, as Debezium will: a user that may not write it would
+   * only log an error at every heartbeat while the slot, with idle captured tables, pins WAL.
+   */
+  private void checkHeartbeatWrite(Connection c) {
+    try (Statement s = c.createStatement()) {
+      s.execute(heartbeatQuery(config.source().slot()));
+    } catch (SQLException e) {
+      throw new RelayConfigException(
+          List.of(
+              "source: "
+                  + config.source().user()
+                  + " cannot write the heartbeat table "
+                  + EventMapper.HEARTBEAT_TABLE
+                  + " ("
+                  + e.getMessage()
+                  + "): without heartbeats the slot pins WAL while the captured tables are idle;"
+                  + " run: GRANT SELECT, INSERT, UPDATE ON TABLE "
+                  + EventMapper.HEARTBEAT_TABLE.quoted()
+                  + " TO "
+                  + TableName.quote(config.source().user())
+                  + " (unpoll grants prints the relay's least-privilege role)"));
     }
   }
 

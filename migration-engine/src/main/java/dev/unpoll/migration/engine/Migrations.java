@@ -2,7 +2,9 @@ package dev.unpoll.migration.engine;
 
 import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.ConfigException;
 import dev.unpoll.contract.config.JdbcUrl;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.migration.DoctorReport;
 import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.Phase;
@@ -13,11 +15,13 @@ import dev.unpoll.migration.TableAnalysis;
 import dev.unpoll.migration.Transition;
 import dev.unpoll.migration.TransitionOptions;
 import dev.unpoll.migration.internal.Analyzer;
+import dev.unpoll.migration.internal.ConfigFile;
 import dev.unpoll.migration.internal.ControlSchema;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Doctor;
 import dev.unpoll.migration.internal.Names;
 import dev.unpoll.migration.internal.PhaseMachine;
+import dev.unpoll.migration.internal.RelayGrants;
 import dev.unpoll.migration.internal.Settings;
 import dev.unpoll.migration.internal.Status;
 import dev.unpoll.migration.internal.Verifier;
@@ -45,9 +49,11 @@ import java.util.Objects;
  */
 public final class Migrations {
   private final Settings settings;
+  private final Map<String, String> environment;
 
-  private Migrations(Settings settings) {
+  private Migrations(Settings settings, Map<String, String> environment) {
     this.settings = settings;
+    this.environment = environment;
   }
 
   /** A builder; connection settings as the command-line options. */
@@ -229,6 +235,35 @@ public final class Migrations {
   }
 
   /**
+   * The least-privilege role of the relay that runs the configuration file ({@code unpoll grants}):
+   * SQL statements for a superuser to run, idempotent, every identifier quoted, without the
+   * password (set afterwards, e.g. psql's {@code \password}). The role may log in and replicate,
+   * reads the captured tables, writes the heartbeat table, and owns a schema named after it where
+   * the relay keeps its offsets and backlog ledger; the publication is created when missing.
+   * Nothing connects to a server.
+   *
+   * @param role the role's name; null: {@value RelayNames#DEFAULT_ROLE}
+   * @throws MigrationException (usage) without a configuration file, or when it is not one the
+   *     relay can run, or when the role name is not a valid identifier
+   */
+  public List<String> relayGrants(String role) {
+    ConfigFile file =
+        settings
+            .config()
+            .orElseThrow(
+                () ->
+                    MigrationException.usage(
+                        "no configuration: pass --config unpoll.yaml (the relay's file)"));
+    UnpollConfig config;
+    try {
+      config = UnpollConfig.load(file.path(), environment);
+    } catch (ConfigException e) {
+      throw MigrationException.usage("--config: " + file.path() + ": " + e.getMessage());
+    }
+    return RelayGrants.statements(config, role == null ? RelayNames.DEFAULT_ROLE : role);
+  }
+
+  /**
    * Every migrated table's phase, the relay slot and, with Kafka, the last event of each topic
    * ({@code unpoll status}); with {@code logTable} (may be null), also that table's log.
    */
@@ -319,7 +354,7 @@ public final class Migrations {
      * or by {@link Migrations#requireDatabase()}.
      */
     public Migrations build() {
-      return new Migrations(settings());
+      return new Migrations(settings(), environment);
     }
 
     private Settings settings() {

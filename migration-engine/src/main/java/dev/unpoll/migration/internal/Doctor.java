@@ -149,6 +149,15 @@ public final class Doctor {
                 Status.FAIL,
                 "the user lacks the REPLICATION attribute the relay needs",
                 "ALTER ROLE " + user + " REPLICATION;"));
+    if (Replication.test(c, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")) {
+      out.add(
+          new Check(
+              "least-privilege",
+              Status.WARN,
+              "the relay runs as a superuser (a leaked password or a bug can do anything)",
+              "unpoll grants --config unpoll.yaml prints a least-privilege role; run it as a"
+                  + " superuser and set source.user to it (docs/security.md)"));
+    }
     String keep = Replication.setting(c, "max_slot_wal_keep_size");
     out.add(
         keep == null || keep.equals("-1")
