@@ -7,6 +7,7 @@ import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.contract.Headers;
+import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
 import dev.unpoll.samples.orders.LegacySchema;
 import dev.unpoll.testkit.TestKafka;
@@ -46,7 +47,29 @@ class TraceContextIT {
     LegacySchema.create(db.dataSource());
     OrderServiceWithOutbox.createOutboxTable(db.dataSource());
     IdempotencyStore.builder().build().createTablesIfAbsent(db.dataSource());
-    kafka.createTopic(RelayConfigs.OUTBOX_TOPIC, 1);
+    // its own slot and topic: slot names are cluster-wide, and OutboxMigrationIT runs the
+    // samples' relay-outbox.yaml on the same servers
+    String suffix = java.util.UUID.randomUUID().toString().substring(0, 8);
+    String topic = "traced-order-" + suffix;
+    kafka.createTopic(topic, 1);
+    String yaml =
+        """
+        source:
+          jdbc-url: ${ORDERS_DB_URL}
+          user: ${ORDERS_DB_USER}
+          password: ${ORDERS_DB_PASSWORD}
+          slot: unpoll_trace_context_it
+          publication: unpoll_trace_context_it
+          heartbeat-interval: 1s
+        kafka:
+          bootstrap-servers: ${KAFKA_BOOTSTRAP_SERVERS}
+        outbox:
+          table: public.unpoll_outbox
+          topic-pattern: traced-${aggregatetype}-%s
+        http:
+          port: 0
+        """
+            .formatted(suffix);
 
     InMemorySpanExporter exporter = InMemorySpanExporter.create();
     OpenTelemetrySdk otel =
@@ -59,9 +82,7 @@ class TraceContextIT {
     GlobalOpenTelemetry.resetForTest();
     GlobalOpenTelemetry.set(otel);
     try (Relay relay =
-        Relay.builder()
-            .config(RelayConfigs.load(RelayConfigs.OUTBOX, Db.relayEnv(db, kafka)))
-            .build()) {
+        Relay.builder().config(UnpollConfig.parse(yaml, Db.relayEnv(db, kafka))).build()) {
       relay.start();
       await().atMost(Duration.ofSeconds(60)).until(relay::isStreaming);
 
@@ -79,8 +100,9 @@ class TraceContextIT {
       long untraced =
           new OrderServiceWithOutbox(db.dataSource()).placeOrder("untraced", BigDecimal.ONE);
 
-      try (KafkaConsumerRunner child = runner(kafka, db, "trace-child", false, handlerSpans);
-          KafkaConsumerRunner link = runner(kafka, db, "trace-link", true, linkedSpans)) {
+      try (KafkaConsumerRunner child =
+              runner(kafka, db, topic, "trace-child", false, handlerSpans);
+          KafkaConsumerRunner link = runner(kafka, db, topic, "trace-link", true, linkedSpans)) {
         await()
             .atMost(Duration.ofSeconds(60))
             .until(() -> handlerSpans.size() >= 2 && linkedSpans.size() >= 2);
@@ -90,7 +112,7 @@ class TraceContextIT {
       assertThat(childOf.getTraceId()).isEqualTo(service.getSpanContext().getTraceId());
       SpanData childData = span(exporter, childOf);
       assertThat(childData.getParentSpanId()).isEqualTo(service.getSpanContext().getSpanId());
-      assertThat(childData.getName()).isEqualTo(RelayConfigs.OUTBOX_TOPIC + " process");
+      assertThat(childData.getName()).isEqualTo(topic + " process");
       assertThat(childData.getAttributes().asMap().toString()).contains("messaging.message.id");
 
       SpanContext linked = linkedSpans.get(Long.toString(orderId));
@@ -109,7 +131,12 @@ class TraceContextIT {
   }
 
   private static KafkaConsumerRunner runner(
-      TestKafka kafka, TestPostgres db, String group, boolean link, Map<String, SpanContext> seen) {
+      TestKafka kafka,
+      TestPostgres db,
+      String topic,
+      String group,
+      boolean link,
+      Map<String, SpanContext> seen) {
     IdempotentConsumer consumer =
         IdempotentConsumer.builder()
             .dataSource(db.dataSource())
@@ -123,7 +150,7 @@ class TraceContextIT {
             .build();
     return KafkaConsumerRunner.builder()
         .bootstrapServers(kafka.bootstrapServers())
-        .topics(RelayConfigs.OUTBOX_TOPIC)
+        .topics(topic)
         .consumer(consumer)
         .build()
         .start();
