@@ -167,6 +167,7 @@ final class CaptureStep implements PhaseStep {
               + " (publication "
               + settings.publication()
               + " has no other table and no relay is connected to the slot)");
+      notes.addAll(Replication.dropRelayState(c, settings.slot()));
     } else if (slot.isPresent()) {
       notes.add(
           "replication slot "

@@ -1,10 +1,12 @@
 package dev.unpoll.migration.internal;
 
+import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -165,6 +167,55 @@ public final class Replication {
   }
 
   /** Drops a slot. */
+  /**
+   * Drops what the relay kept about {@code slot} (its offsets table and its backlog ledger, in
+   * whichever schema the relay's user created them): positions in a slot that no longer exists. A
+   * relay started on them after a new capture would take the new slot for a gap in its stream.
+   *
+   * @return one note per table dropped, or per table that could not be dropped (and how to)
+   */
+  public static List<String> dropRelayState(Connection c, String slot) throws SQLException {
+    List<String> notes = new ArrayList<>();
+    for (String name : List.of(RelayNames.offsetsTable(slot), RelayNames.backlogTable(slot))) {
+      List<TableName> found = new ArrayList<>();
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
+                  + " c.relnamespace WHERE c.relname = ? AND c.relkind = 'r'")) {
+        ps.setString(1, name);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            found.add(new TableName(rs.getString(1), rs.getString(2)));
+          }
+        }
+      }
+      for (TableName t : found) {
+        Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
+        try (Statement s = c.createStatement()) {
+          s.execute("DROP TABLE " + t.quoted());
+          notes.add(
+              "dropped the relay's "
+                  + (name.equals(RelayNames.offsetsTable(slot)) ? "offsets" : "backlog ledger")
+                  + " "
+                  + t.dotted()
+                  + " (it pointed into the dropped slot)");
+        } catch (SQLException e) {
+          if (sp != null) {
+            c.rollback(sp);
+          }
+          notes.add(
+              "could not drop the relay's "
+                  + t.dotted()
+                  + " ("
+                  + e.getMessage()
+                  + "): drop it before the relay starts again, or the relay will refuse the new"
+                  + " slot as a gap");
+        }
+      }
+    }
+    return notes;
+  }
+
   public static void dropSlot(Connection c, String slot) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
       ps.setString(1, slot);
