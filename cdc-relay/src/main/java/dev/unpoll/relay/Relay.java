@@ -50,6 +50,9 @@ public final class Relay implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
+  /** Debezium's engine, which logs its configuration (the password included) at DEBUG. */
+  static final String DEBEZIUM_ENGINE_LOGGER = "io.debezium.embedded.async.AsyncEmbeddedEngine";
+
   private final UnpollConfig config;
   private final MeterRegistry registry;
   private final AtomicBoolean started = new AtomicBoolean();
@@ -87,6 +90,12 @@ public final class Relay implements AutoCloseable {
   public void start() {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("the relay was already started");
+    }
+    if (LoggerFactory.getLogger(DEBEZIUM_ENGINE_LOGGER).isDebugEnabled()) {
+      LOG.warn(
+          "logger {} is at DEBUG: Debezium's engine logs its whole configuration at that level,"
+              + " the database password included; set that logger to INFO",
+          DEBEZIUM_ENGINE_LOGGER);
     }
     PreFlight.Result pre;
     try {
