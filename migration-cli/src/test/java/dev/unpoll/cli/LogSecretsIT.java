@@ -137,7 +137,7 @@ class LogSecretsIT {
   }
 
   @Test
-  void theRelayWarnsWhenDebeziumsEngineLogsAtDebug(TestPostgres server, TestKafka kafka) {
+  void theRelayWarnsWhenDebeziumsEngineLogsAtDebug() {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     Logger engine = context.getLogger("io.debezium.embedded.async.AsyncEmbeddedEngine");
     Logger relayLogger = context.getLogger(Relay.class.getName());

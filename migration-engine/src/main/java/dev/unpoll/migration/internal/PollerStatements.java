@@ -66,8 +66,9 @@ public record PollerStatements(
       }
     }
     Map<String, Long> texts = new LinkedHashMap<>();
-    // a savepoint: the view fails when the library is not preloaded, and must not abort the
-    // caller's transaction
+    // the view fails when the library is not preloaded or the role may not read it: on an
+    // auto-commit connection that only means no evidence; inside the caller's transaction the
+    // error has aborted it, so it is the caller's to see
     boolean auto = c.getAutoCommit();
     try (PreparedStatement ps =
         c.prepareStatement(
