@@ -29,6 +29,25 @@ public abstract class BaseCommand implements Callable<Integer> {
     return common.verbose;
   }
 
+  /**
+   * Sets the libraries' loggers to ERROR for a command that narrates (the demos): their warnings
+   * and start-up lines would drown the narration; {@code --verbose} keeps them. The Debezium engine
+   * logger is named too: logback.xml pins it to INFO (never DEBUG, which logs the password), and a
+   * pinned logger does not follow its parent.
+   */
+  static void quietLibraries() {
+    for (String name :
+        new String[] {
+          "dev.unpoll",
+          "io.debezium",
+          "io.debezium.embedded.async.AsyncEmbeddedEngine",
+          "org.apache.kafka"
+        }) {
+      ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(name))
+          .setLevel(ch.qos.logback.classic.Level.ERROR);
+    }
+  }
+
   /** Whether {@code --json} was given. */
   public boolean json() {
     return common.json;

@@ -9,7 +9,6 @@ import dev.unpoll.samples.demo.Demo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,6 +16,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    subcommands = {NotificationsDemoCommand.class},
     exitCodeListHeading = ExitCode.HEADING,
     exitCodeList = {
       " 0:every row was handled exactly once",
@@ -70,10 +70,7 @@ public final class DemoCommand extends BaseCommand {
     if (!common.verbose) {
       // The demo narrates; the libraries' warnings (e.g. the relay noting a slot made by capture)
       // would drown it. --verbose shows them.
-      for (String name : new String[] {"dev.unpoll", "io.debezium", "org.apache.kafka"}) {
-        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name))
-            .setLevel(ch.qos.logback.classic.Level.ERROR);
-      }
+      quietLibraries();
     }
     Path base = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"), "unpoll-demo");
     Demo.Settings settings = new Demo.Settings(rate, phaseTime, Duration.ofSeconds(1), base);
