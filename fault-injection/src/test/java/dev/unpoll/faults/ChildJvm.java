@@ -1,0 +1,88 @@
+package dev.unpoll.faults;
+
+import dev.unpoll.testkit.internal.Processes;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A main class run in its own JVM with the test's class path, so that SIGKILL and SIGSTOP hit a
+ * real process: its sockets, its unflushed buffers and its locks die or freeze with it.
+ */
+final class ChildJvm implements AutoCloseable {
+  private final String name;
+  private final Process process;
+
+  private ChildJvm(String name, Process process) {
+    this.name = name;
+    this.process = process;
+  }
+
+  static ChildJvm start(
+      String name, Class<?> main, List<String> args, Map<String, String> env, Path log)
+      throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", cp, main.getName()));
+    command.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().putAll(env);
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    return new ChildJvm(name, pb.start());
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL, and waits until the process is gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " (pid " + pid() + ") survived SIGKILL for 30 s");
+    }
+  }
+
+  /** SIGSTOP: the process freezes, its connections stay open. */
+  void freeze() {
+    Processes.signal(pid(), "STOP");
+  }
+
+  /** SIGCONT. */
+  void thaw() {
+    Processes.signal(pid(), "CONT");
+  }
+
+  /** SIGTERM, then SIGKILL after {@code grace}; returns the exit code. */
+  int stop(Duration grace) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      thaw();
+      kill();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + " (pid " + pid() + ")";
+  }
+}

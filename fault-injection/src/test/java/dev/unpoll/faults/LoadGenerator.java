@@ -1,0 +1,217 @@
+package dev.unpoll.faults;
+
+import dev.unpoll.faults.Ledger.Entry;
+import dev.unpoll.faults.Ledger.Outcome;
+import dev.unpoll.outbox.Outbox;
+import dev.unpoll.outbox.OutboxEvent;
+import java.io.StringReader;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+
+/**
+ * The writers: small transactions into the legacy table {@code fi.jobs} and through the outbox
+ * (aggregate {@code acct}, per-key sequence numbers in the payload), a share of them rolled back on
+ * purpose, and on request one large transaction, inserted row by row or by {@code COPY} (whose rows
+ * share WAL records, so several changes carry one LSN). Everything goes into the {@link Ledger}.
+ */
+final class LoadGenerator implements AutoCloseable {
+  static final String DDL =
+      "CREATE SCHEMA IF NOT EXISTS fi;"
+          + " CREATE TABLE IF NOT EXISTS fi.jobs (id bigint PRIMARY KEY, k text NOT NULL,"
+          + " seq bigint NOT NULL, body text NOT NULL, status text NOT NULL DEFAULT 'NEW')";
+
+  /**
+   * Small transactions per second ({@code unpoll.faults.rate}, default 200): a steady load the
+   * consumer keeps up with on a busy 2-core machine, so a run ends by settling, not by a backlog.
+   */
+  static final int RATE = Integer.getInteger("unpoll.faults.rate", 200);
+
+  static final Outbox OUTBOX = Outbox.builder().deleteAfterInsert(true).build();
+
+  private final DataSource dataSource;
+  private final Ledger ledger;
+  private final Random random;
+  private final AtomicLong ids = new AtomicLong();
+  private final Map<String, Long> seqs = new ConcurrentHashMap<>();
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicLong committedTransactions = new AtomicLong();
+  private volatile Throwable failure;
+  private Thread thread;
+
+  LoadGenerator(DataSource dataSource, Ledger ledger, long seed) {
+    this.dataSource = dataSource;
+    this.ledger = ledger;
+    this.random = new Random(seed);
+  }
+
+  static void createSchema(DataSource dataSource) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(DDL);
+      s.execute(OUTBOX.ddl());
+    }
+  }
+
+  /** Starts writing small transactions (one legacy row and one outbox event each) until stopped. */
+  void start() {
+    running.set(true);
+    thread =
+        new Thread(
+            () -> {
+              try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                long period = 1_000_000_000L / RATE;
+                long next = System.nanoTime();
+                while (running.get()) {
+                  smallTransaction(c);
+                  next += period;
+                  long wait = next - System.nanoTime();
+                  if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000)); // the load's pace
+                  }
+                }
+              } catch (Throwable t) {
+                failure = t;
+              }
+            },
+            "fault-load");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Stops the small transactions and waits for the writer. */
+  void stop() throws InterruptedException {
+    running.set(false);
+    if (thread != null) {
+      thread.join(60_000);
+    }
+    if (failure != null) {
+      throw new IllegalStateException("the load generator failed", failure);
+    }
+  }
+
+  long committedTransactions() {
+    return committedTransactions.get();
+  }
+
+  private void smallTransaction(Connection c) throws SQLException {
+    boolean rollback;
+    String key;
+    synchronized (random) {
+      rollback = random.nextInt(20) == 0; // 5 % rolled back on purpose
+      key = "k" + random.nextInt(32);
+    }
+    List<Entry> pending = new ArrayList<>();
+    long id = ids.incrementAndGet();
+    long seq = seqs.getOrDefault(key, 0L) + 1;
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO fi.jobs (id, k, seq, body) VALUES (?, ?, ?, ?)")) {
+      ps.setLong(1, id);
+      ps.setString(2, key);
+      ps.setLong(3, seq);
+      ps.setString(4, "row " + id);
+      ps.executeUpdate();
+    }
+    pending.add(new Entry("legacy", Long.toString(id), key, seq, null));
+    UUID eventId = UUID.randomUUID();
+    OUTBOX.publish(
+        c,
+        OutboxEvent.builder()
+            .id(eventId)
+            .aggregate("acct", key)
+            .type("Moved")
+            .payload(Map.of("k", key, "seq", seq))
+            .build());
+    pending.add(new Entry("outbox", eventId.toString(), key, seq, null));
+    finish(c, pending, rollback);
+    if (!rollback) {
+      seqs.put(key, seq);
+      committedTransactions.incrementAndGet();
+    }
+  }
+
+  /**
+   * One transaction of {@code rows} legacy rows, inserted by {@code COPY} when {@code copy} (its
+   * rows share WAL records) or by one multi-row INSERT otherwise. Returns the ids' range.
+   */
+  long[] largeTransaction(int rows, boolean copy) throws SQLException {
+    long first = ids.addAndGet(rows) - rows + 1;
+    List<Entry> pending = new ArrayList<>(rows);
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      if (copy) {
+        StringBuilder text = new StringBuilder(rows * 24);
+        for (long id = first; id < first + rows; id++) {
+          text.append(id).append("\tbig\t").append(id).append("\tcopied ").append(id).append('\n');
+          pending.add(new Entry("legacy", Long.toString(id), "big", id, null));
+        }
+        try {
+          c.unwrap(PGConnection.class)
+              .getCopyAPI()
+              .copyIn(
+                  "COPY fi.jobs (id, k, seq, body) FROM STDIN", new StringReader(text.toString()));
+        } catch (java.io.IOException e) {
+          throw new SQLException("COPY failed: " + e.getMessage(), e);
+        }
+      } else {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO fi.jobs (id, k, seq, body) SELECT g, 'big', g, 'inserted ' || g"
+                    + " FROM generate_series(?::bigint, ?::bigint) g")) {
+          ps.setLong(1, first);
+          ps.setLong(2, first + rows - 1);
+          ps.executeUpdate();
+        }
+        for (long id = first; id < first + rows; id++) {
+          pending.add(new Entry("legacy", Long.toString(id), "big", id, null));
+        }
+      }
+      finish(c, pending, false);
+    }
+    return new long[] {first, first + rows - 1};
+  }
+
+  private void finish(Connection c, List<Entry> pending, boolean rollback) throws SQLException {
+    Outcome outcome;
+    if (rollback) {
+      c.rollback();
+      outcome = Outcome.ROLLED_BACK;
+    } else {
+      try {
+        c.commit();
+        outcome = Outcome.COMMITTED;
+      } catch (SQLException e) {
+        // the commit's answer was lost: it may have committed; the checker accepts both
+        outcome = c.isClosed() || !c.isValid(1) ? Outcome.UNKNOWN : rollbackAfterFailure(c, e);
+      }
+    }
+    for (Entry e : pending) {
+      ledger.record(new Entry(e.kind(), e.id(), e.key(), e.seq(), outcome));
+    }
+  }
+
+  private static Outcome rollbackAfterFailure(Connection c, SQLException e) throws SQLException {
+    c.rollback();
+    return Outcome.ROLLED_BACK;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running.set(false);
+    if (thread != null) {
+      thread.join(60_000);
+    }
+  }
+}
