@@ -60,6 +60,9 @@ public final class LedgerConsumer {
                   Long seq = null;
                   if (outbox) {
                     JsonNode v = payload(event.valueAsString());
+                    if (v.path("throw").asBoolean()) {
+                      throw new IllegalStateException("the handler always fails on this event");
+                    }
                     k = v.path("k").asText();
                     seq = v.path("seq").asLong();
                   }
