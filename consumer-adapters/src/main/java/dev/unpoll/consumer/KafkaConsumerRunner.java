@@ -1,5 +1,6 @@
 package dev.unpoll.consumer;
 
+import dev.unpoll.consumer.internal.DatabaseUnavailable;
 import dev.unpoll.consumer.internal.DeadLetters;
 import dev.unpoll.consumer.internal.RateLimiter;
 import dev.unpoll.consumer.internal.Validation;
@@ -314,7 +315,20 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       int attempt = priorFailure == null ? 0 : 1;
       while (true) {
         if (failure != null) {
-          if (!retry.isRetryable(failure) || attempt >= retry.maxAttempts()) {
+          boolean unavailable = DatabaseUnavailable.is(failure);
+          if (unavailable && attempt >= retry.maxAttempts()) {
+            // the database is away, not the event at fault: neither dead-lettered nor skipped;
+            // the next poll starts from it again (polling keeps this consumer in its group)
+            LOG.warn(
+                "group {}: {} failed {} times because the database is unavailable ({}); not"
+                    + " dead-lettered: trying it again",
+                consumer.consumerGroup(),
+                event.coordinates(),
+                attempt,
+                DeadLetters.explain(failure).getMessage());
+            return false;
+          }
+          if (!unavailable && (!retry.isRetryable(failure) || attempt >= retry.maxAttempts())) {
             return deadLetter(r, event, failure, attempt);
           }
           consumer.recordRetry(r.topic());

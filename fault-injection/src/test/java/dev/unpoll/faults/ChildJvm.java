@@ -41,6 +41,10 @@ final class ChildJvm implements AutoCloseable {
     return process.pid();
   }
 
+  int exitCode() {
+    return process.exitValue();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

@@ -132,6 +132,29 @@ final class Harness implements AutoCloseable {
     return consumer;
   }
 
+  /** Lines of the consumer's log that say it failed on an attempt and will retry. */
+  long consumerRetries() throws IOException {
+    Path log = dir.resolve("consumer.log");
+    if (!Files.exists(log)) {
+      return 0;
+    }
+    try (var lines = Files.lines(log)) {
+      return lines.filter(l -> l.contains("; retrying in ")).count();
+    }
+  }
+
+  /** Restarts the relay when it exited, as a supervisor would; waits until it streams. */
+  void superviseRelay() throws Exception {
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .ignoreExceptions()
+        .until(() -> !relay.isAlive() || slotActive(true));
+    if (!relay.isAlive()) {
+      LOG.info("relay exited with {}; restarting it", relay.exitCode());
+      startRelay();
+    }
+  }
+
   /** SIGKILL of the relay; returns once PostgreSQL has seen its walsender go. */
   void killRelay() throws Exception {
     relay.kill();

@@ -47,6 +47,7 @@ final class LoadGenerator implements AutoCloseable {
   private final Map<String, Long> seqs = new ConcurrentHashMap<>();
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicLong committedTransactions = new AtomicLong();
+  private final AtomicLong reconnects = new AtomicLong();
   private volatile Throwable failure;
   private Thread thread;
 
@@ -64,26 +65,41 @@ final class LoadGenerator implements AutoCloseable {
     }
   }
 
-  /** Starts writing small transactions (one legacy row and one outbox event each) until stopped. */
+  /**
+   * Starts writing small transactions (one legacy row and one outbox event each) until stopped. A
+   * lost connection (the server restarting) is not the end: the transaction it broke is in the
+   * ledger (rolled back, or unknown when it broke at commit), and the writer reconnects.
+   */
   void start() {
     running.set(true);
     thread =
         new Thread(
             () -> {
-              try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                long period = 1_000_000_000L / RATE;
-                long next = System.nanoTime();
-                while (running.get()) {
-                  smallTransaction(c);
-                  next += period;
-                  long wait = next - System.nanoTime();
-                  if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000)); // the load's pace
+              long period = 1_000_000_000L / RATE;
+              long next = System.nanoTime();
+              while (running.get()) {
+                try (Connection c = dataSource.getConnection()) {
+                  c.setAutoCommit(false);
+                  while (running.get()) {
+                    smallTransaction(c);
+                    next += period;
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                      Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000)); // the load's pace
+                    }
                   }
+                } catch (SQLException e) {
+                  reconnects.incrementAndGet();
+                  next = System.nanoTime();
+                  try {
+                    Thread.sleep(100); // the load's pace while the server is away
+                  } catch (InterruptedException ie) {
+                    return;
+                  }
+                } catch (Throwable t) {
+                  failure = t;
+                  return;
                 }
-              } catch (Throwable t) {
-                failure = t;
               }
             },
             "fault-load");
@@ -106,6 +122,10 @@ final class LoadGenerator implements AutoCloseable {
     return committedTransactions.get();
   }
 
+  long reconnects() {
+    return reconnects.get();
+  }
+
   private void smallTransaction(Connection c) throws SQLException {
     boolean rollback;
     String key;
@@ -113,31 +133,40 @@ final class LoadGenerator implements AutoCloseable {
       rollback = random.nextInt(20) == 0; // 5 % rolled back on purpose
       key = "k" + random.nextInt(32);
     }
-    List<Entry> pending = new ArrayList<>();
+    // every attempt takes the next number, committed or not: per key, the numbers of what
+    // committed only grow, whatever became of an attempt whose outcome is unknown
+    long seq = seqs.merge(key, 1L, Long::sum);
     long id = ids.incrementAndGet();
-    long seq = seqs.getOrDefault(key, 0L) + 1;
-    try (PreparedStatement ps =
-        c.prepareStatement("INSERT INTO fi.jobs (id, k, seq, body) VALUES (?, ?, ?, ?)")) {
-      ps.setLong(1, id);
-      ps.setString(2, key);
-      ps.setLong(3, seq);
-      ps.setString(4, "row " + id);
-      ps.executeUpdate();
-    }
-    pending.add(new Entry("legacy", Long.toString(id), key, seq, null));
     UUID eventId = UUID.randomUUID();
-    OUTBOX.publish(
-        c,
-        OutboxEvent.builder()
-            .id(eventId)
-            .aggregate("acct", key)
-            .type("Moved")
-            .payload(Map.of("k", key, "seq", seq))
-            .build());
-    pending.add(new Entry("outbox", eventId.toString(), key, seq, null));
-    finish(c, pending, rollback);
-    if (!rollback) {
-      seqs.put(key, seq);
+    List<Entry> pending =
+        List.of(
+            new Entry("legacy", Long.toString(id), key, seq, null),
+            new Entry("outbox", eventId.toString(), key, seq, null));
+    try {
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO fi.jobs (id, k, seq, body) VALUES (?, ?, ?, ?)")) {
+        ps.setLong(1, id);
+        ps.setString(2, key);
+        ps.setLong(3, seq);
+        ps.setString(4, "row " + id);
+        ps.executeUpdate();
+      }
+      OUTBOX.publish(
+          c,
+          OutboxEvent.builder()
+              .id(eventId)
+              .aggregate("acct", key)
+              .type("Moved")
+              .payload(Map.of("k", key, "seq", seq))
+              .build());
+    } catch (SQLException | RuntimeException e) {
+      // it failed before the commit was sent: the server rolls it back
+      for (Entry p : pending) {
+        ledger.record(new Entry(p.kind(), p.id(), p.key(), p.seq(), Outcome.ROLLED_BACK));
+      }
+      throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+    }
+    if (finish(c, pending, rollback) == Outcome.COMMITTED) {
       committedTransactions.incrementAndGet();
     }
   }
@@ -183,28 +212,42 @@ final class LoadGenerator implements AutoCloseable {
     return new long[] {first, first + rows - 1};
   }
 
-  private void finish(Connection c, List<Entry> pending, boolean rollback) throws SQLException {
+  private Outcome finish(Connection c, List<Entry> pending, boolean rollback) throws SQLException {
     Outcome outcome;
+    SQLException broke = null;
     if (rollback) {
-      c.rollback();
       outcome = Outcome.ROLLED_BACK;
+      try {
+        c.rollback();
+      } catch (SQLException e) {
+        broke = e; // rolled back all the same: it never committed
+      }
     } else {
       try {
         c.commit();
         outcome = Outcome.COMMITTED;
       } catch (SQLException e) {
-        // the commit's answer was lost: it may have committed; the checker accepts both
-        outcome = c.isClosed() || !c.isValid(1) ? Outcome.UNKNOWN : rollbackAfterFailure(c, e);
+        broke = e;
+        // an answer to the commit on a live connection is a refusal; a dead connection may have
+        // taken the commit with it after the server made it durable
+        outcome = usable(c) ? Outcome.ROLLED_BACK : Outcome.UNKNOWN;
       }
     }
     for (Entry e : pending) {
       ledger.record(new Entry(e.kind(), e.id(), e.key(), e.seq(), outcome));
     }
+    if (broke != null) {
+      throw broke;
+    }
+    return outcome;
   }
 
-  private static Outcome rollbackAfterFailure(Connection c, SQLException e) throws SQLException {
-    c.rollback();
-    return Outcome.ROLLED_BACK;
+  private static boolean usable(Connection c) {
+    try {
+      return !c.isClosed() && c.isValid(1);
+    } catch (SQLException e) {
+      return false;
+    }
   }
 
   @Override

@@ -71,15 +71,27 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   public static final String SUPERUSER = "postgres";
 
   private final Path runDir;
-  private final Process process;
+  private volatile Process process;
   private final TestPostgres endpoint;
   private final Thread shutdownHook;
+  private final List<String> command;
+  private final Path log;
+  private final Duration startTimeout;
   private volatile boolean closed;
 
-  private EmbeddedPostgresServer(Path runDir, Process process, TestPostgres endpoint) {
+  private EmbeddedPostgresServer(
+      Path runDir,
+      Process process,
+      TestPostgres endpoint,
+      List<String> command,
+      Path log,
+      Duration startTimeout) {
     this.runDir = runDir;
     this.process = process;
     this.endpoint = endpoint;
+    this.command = List.copyOf(command);
+    this.log = log;
+    this.startTimeout = startTimeout;
     this.shutdownHook = new Thread(this::stopServer, "unpoll-testkit-postgres-stop");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -100,6 +112,48 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /** How {@link #stopPostmaster} shuts the server down. */
+  public enum Shutdown {
+    /** SIGINT: PostgreSQL's fast shutdown; clients are disconnected, a checkpoint is written. */
+    FAST("INT"),
+    /** SIGQUIT: immediate shutdown, a crash as far as the data is concerned (recovery at start). */
+    IMMEDIATE("QUIT");
+
+    final String signal;
+
+    Shutdown(String signal) {
+      this.signal = signal;
+    }
+  }
+
+  /**
+   * Stops the postmaster and waits for it to exit; the data directory stays, and {@link
+   * #startPostmaster()} brings the server back on the same port. For fault tests: clients see their
+   * connections end as they do when a production server restarts or crashes.
+   */
+  public synchronized void stopPostmaster(Shutdown mode) {
+    if (!Processes.stop(process.pid(), mode.signal, Duration.ofSeconds(30))) {
+      throw new IllegalStateException("PostgreSQL pid " + process.pid() + " did not stop");
+    }
+  }
+
+  /** Starts the postmaster again on the same data directory and port, after recovery if needed. */
+  public synchronized void startPostmaster() {
+    if (process.isAlive()) {
+      throw new IllegalStateException("PostgreSQL pid " + process.pid() + " is running");
+    }
+    try {
+      process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start PostgreSQL again in " + runDir, e);
+    }
+    Builder.awaitReady(process, endpoint, log, startTimeout);
   }
 
   @Override
@@ -247,9 +301,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 .start();
         TestPostgres endpoint =
             new TestPostgres("127.0.0.1", serverPort, "postgres", SUPERUSER, password, null);
-        EmbeddedPostgresServer server = new EmbeddedPostgresServer(runDir, process, endpoint);
+        EmbeddedPostgresServer server =
+            new EmbeddedPostgresServer(runDir, process, endpoint, command, log, startTimeout);
         try {
-          awaitReady(process, endpoint, log);
+          awaitReady(process, endpoint, log, startTimeout);
         } catch (RuntimeException e) {
           server.close();
           throw e;
@@ -263,7 +318,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       }
     }
 
-    private void awaitReady(Process process, TestPostgres endpoint, Path log) {
+    static void awaitReady(
+        Process process, TestPostgres endpoint, Path log, Duration startTimeout) {
       long deadline = System.nanoTime() + startTimeout.toNanos();
       SQLException last = null;
       while (System.nanoTime() < deadline) {

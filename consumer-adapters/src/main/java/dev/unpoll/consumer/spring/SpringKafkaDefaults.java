@@ -3,6 +3,7 @@ package dev.unpoll.consumer.spring;
 import dev.unpoll.consumer.DeadLetterHeaders;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.RetryPolicy;
+import dev.unpoll.consumer.internal.DatabaseUnavailable;
 import dev.unpoll.consumer.internal.DeadLetters;
 import java.util.Objects;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -17,6 +18,7 @@ import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.listener.RetryListener;
 import org.springframework.util.backoff.BackOff;
 import org.springframework.util.backoff.ExponentialBackOff;
+import org.springframework.util.backoff.FixedBackOff;
 
 /**
  * Ready Spring Kafka defaults with the plain runner's conventions: retries and backoff from a
@@ -82,6 +84,12 @@ public final class SpringKafkaDefaults {
           consumer.recordDeadLetter(record.topic());
         };
     DefaultErrorHandler handler = new DefaultErrorHandler(countingRecoverer, backOff(policy));
+    // the consumer's own database away is not the record's fault: retried until it is back,
+    // never dead-lettered (each retry is a seek and a new poll, so the member stays in its group)
+    BackOff whileUnavailable =
+        new FixedBackOff(policy.maxBackoff().toMillis(), FixedBackOff.UNLIMITED_ATTEMPTS);
+    handler.setBackOffFunction(
+        (record, ex) -> DatabaseUnavailable.is(unwrap(ex)) ? whileUnavailable : null);
     for (Class<? extends Throwable> type : policy.nonRetryable()) {
       if (Exception.class.isAssignableFrom(type)) {
         handler.addNotRetryableExceptions(type.asSubclass(Exception.class));
@@ -91,7 +99,9 @@ public final class SpringKafkaDefaults {
         new RetryListener() {
           @Override
           public void failedDelivery(ConsumerRecord<?, ?> record, Exception ex, int attempt) {
-            if (policy.isRetryable(unwrap(ex)) && attempt < policy.maxAttempts()) {
+            Throwable failure = unwrap(ex);
+            if (DatabaseUnavailable.is(failure)
+                || (policy.isRetryable(failure) && attempt < policy.maxAttempts())) {
               consumer.recordRetry(record.topic());
             }
           }
