@@ -158,6 +158,33 @@ class AnalyzeMotionIT {
   }
 
   /**
+   * A window that only sees rows taken (3→5) must not call 5 done because they stayed: 7 holds
+   * far more rows, so 5 stays in progress (the side where no row is lost) and a note says why.
+   */
+  @Test
+  void aWindowTooShortToSeeRowsLeaveAValueDoesNotCallItDone() {
+    queue("q_short");
+    TableName t = Migrations.table("q_short");
+    TableAnalysis a;
+    try (MotionObserver o = migrations().observe(t)) {
+      o.sample();
+      Fixtures.sql(
+          db,
+          "UPDATE q_short SET s = 5, w = 'w1' WHERE id IN (SELECT id FROM q_short WHERE s = 3"
+              + " ORDER BY id LIMIT 3)",
+          "INSERT INTO q_short (x) VALUES ('{}')");
+      o.sample();
+      a = o.infer(null).analysis();
+    }
+    TableAnalysis.StatusColumn st = a.roles().status().orElseThrow();
+    assertThat(st.pending()).containsExactly("3");
+    assertThat(st.done()).doesNotContain("5");
+    assertThat(st.inProgress()).contains("5");
+    assertThat(String.join("\n", a.notes()))
+        .contains("status value 5: rows reached it and stayed while observed, but 7 holds more rows");
+  }
+
+  /**
    * Where the motion and the rows' age disagree, the note says so: here the failed rows (4) are
    * the newest, so by age 4 looks in progress; the rows show it is reached rarely and left back to
    * pending.

@@ -672,28 +672,53 @@ public final class Analyzer {
     lists.put(RowMotion.FAILED, new ArrayList<>(base.failed()));
     for (Map.Entry<String, String> e : observed.entrySet()) {
       String value = e.getKey();
+      String role = e.getValue();
+      if (role.equals(RowMotion.DONE)) {
+        long held = base.counts().getOrDefault(value, 0L);
+        Optional<Map.Entry<String, Long>> more =
+            base.counts().entrySet().stream()
+                .filter(c -> c.getValue() > held && !observed.containsKey(c.getKey()))
+                .findFirst();
+        if (more.isPresent()) {
+          // rows taken in a short window look as if they stayed: never call that done
+          role = RowMotion.IN_PROGRESS;
+          notes.add(
+              "status value "
+                  + value
+                  + ": rows reached it and stayed while observed, but "
+                  + more.get().getKey()
+                  + " holds more rows ("
+                  + more.get().getValue()
+                  + " to "
+                  + held
+                  + ") and no row was seen reaching it: the window may be too short to see rows"
+                  + " leave "
+                  + value
+                  + "; kept as in progress (observe longer, or set status.done in the mapping)");
+        }
+      }
       String before = null;
       for (Map.Entry<String, List<String>> l : lists.entrySet()) {
         if (l.getValue().contains(value)) {
           before = l.getKey();
         }
       }
-      if (before != null && !before.equals(e.getValue())) {
+      if (before != null && !before.equals(role)) {
         notes.add(
             "status value "
                 + value
                 + ": observed "
-                + e.getValue()
+                + role
                 + ", but the names or the rows' age said "
                 + before
                 + ": the observation is used; edit status."
-                + e.getValue()
+                + role
                 + "/status."
                 + before
                 + " in the mapping if it is wrong");
       }
       lists.values().forEach(l -> l.remove(value));
-      lists.get(e.getValue()).add(value);
+      lists.get(role).add(value);
     }
     if (!lists.get(RowMotion.PENDING).isEmpty() && !lists.get(RowMotion.DONE).isEmpty()) {
       for (String v : base.counts().keySet()) {

@@ -315,7 +315,8 @@ public final class RowMotion {
             + samples
             + " samples over "
             + dev.unpoll.migration.Durations.format(
-                java.time.Duration.ofMillis(elapsedMillis() / 1000 * 1000))
+                java.time.Duration.ofMillis(
+                    elapsedMillis() < 1000 ? elapsedMillis() : elapsedMillis() / 1000 * 1000))
             + " ("
             + seen
             + " rows watched: the newest "
@@ -324,7 +325,7 @@ public final class RowMotion {
             + (moving != null && !movingValues.isEmpty()
                 ? ", up to " + ROWS_PER_PART + " with " + moving.name() + " in " + movingValues
                 : "")
-            + ", then by key)";
+            + ", and each row seen again by key)";
     if (changes.isEmpty() && appeared.isEmpty() && deleted.isEmpty()) {
       notes.add("evidence (observed): " + window + ": no movement observed, nothing inferred from it");
       return new Inference(
