@@ -11,6 +11,8 @@ import dev.unpoll.migration.engine.MotionObserver;
 import dev.unpoll.migration.engine.TablePlan;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 16: analyze learns how status values move over time. On a table whose names say nothing
@@ -55,11 +58,17 @@ class AnalyzeMotionIT {
             + name
             + " (x, s, w, t, n) SELECT jsonb_build_object('k', g), 4, 'w0',"
             + " now() - interval '1 day', 3 FROM generate_series(1, 3) g",
-        "INSERT INTO " + name + " (x) SELECT jsonb_build_object('k', g) FROM generate_series(1, 10) g");
+        "INSERT INTO "
+            + name
+            + " (x) SELECT jsonb_build_object('k', g) FROM generate_series(1, 10) g");
   }
 
   static Migrations migrations() {
-    return Migrations.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password()).build();
+    return Migrations.builder()
+        .jdbcUrl(db.jdbcUrl())
+        .user(db.user())
+        .password(db.password())
+        .build();
   }
 
   @Test
@@ -158,8 +167,8 @@ class AnalyzeMotionIT {
   }
 
   /**
-   * A window that only sees rows taken (3→5) must not call 5 done because they stayed: 7 holds
-   * far more rows, so 5 stays in progress (the side where no row is lost) and a note says why.
+   * A window that only sees rows taken (3→5) must not call 5 done because they stayed: 7 holds far
+   * more rows, so 5 stays in progress (the side where no row is lost) and a note says why.
    */
   @Test
   void aWindowTooShortToSeeRowsLeaveAValueDoesNotCallItDone() {
@@ -181,12 +190,13 @@ class AnalyzeMotionIT {
     assertThat(st.done()).doesNotContain("5");
     assertThat(st.inProgress()).contains("5");
     assertThat(String.join("\n", a.notes()))
-        .contains("status value 5: rows reached it and stayed while observed, but 7 holds more rows");
+        .contains(
+            "status value 5: rows reached it and stayed while observed, but 7 holds more rows");
   }
 
   /**
-   * Where the motion and the rows' age disagree, the note says so: here the failed rows (4) are
-   * the newest, so by age 4 looks in progress; the rows show it is reached rarely and left back to
+   * Where the motion and the rows' age disagree, the note says so: here the failed rows (4) are the
+   * newest, so by age 4 looks in progress; the rows show it is reached rarely and left back to
    * pending.
    */
   @Test
@@ -227,19 +237,21 @@ class AnalyzeMotionIT {
     assertThat(st.failed()).containsExactly("4");
     assertThat(st.inProgress()).containsExactly("5");
     assertThat(String.join("\n", a.notes()))
-        .contains("status value 4: observed failed, but the names or the rows' age said in-progress");
+        .contains(
+            "status value 4: observed failed, but the names or the rows' age said in-progress");
   }
 
   /**
    * The option end to end. The rows move while the command observes, in an order the database's
    * locks fix, whatever the number of samples: the first sample waits behind a lock the test holds;
-   * the poller's transaction queues behind that sample and moves the rows; every later sample
-   * waits behind the poller and sees the moves.
+   * the poller's transaction queues behind that sample and moves the rows; every later sample waits
+   * behind the poller and sees the moves.
    */
   @Test
   void observeOptionLearnsTheRolesWhileThePollerWorks() throws Exception {
     queue("q3");
-    Fixtures.sql(db, "UPDATE q3 SET s = 5, w = 'w1', t = now(), n = n + 1 WHERE id IN (64, 65, 66)");
+    Fixtures.sql(
+        db, "UPDATE q3 SET s = 5, w = 'w1', t = now(), n = n + 1 WHERE id IN (64, 65, 66)");
     Cli.Result plain = Cli.run(db, null, "analyze", "--table", "q3");
     assertThat(plain.out())
         .contains("the status roles are unclear: `unpoll analyze --table public.q3 --observe 30s`");
@@ -304,6 +316,27 @@ class AnalyzeMotionIT {
     assertThat(r.err()).contains("observing public.q_quiet for 1s");
   }
 
+  @Test
+  void planObservesToo(@TempDir Path dir) throws Exception {
+    queue("q_plan");
+    Path file = dir.resolve("unpoll.yaml");
+    Cli.Result r =
+        Cli.run(db, null, "plan", "--table", "q_plan", "--observe", "0s", "--out", file.toString());
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("no movement observed");
+    assertThat(Files.readString(file)).contains("- table: public.q_plan");
+  }
+
+  @Test
+  void aTableWithoutPrimaryKeyCannotBeObserved() {
+    Fixtures.sql(db, "CREATE TABLE q_nokey (s smallint, x jsonb)");
+    Cli.Result r = Cli.run(db, null, "analyze", "--table", "q_nokey", "--observe", "1s");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    assertThat(r.err())
+        .contains("public.q_nokey has no primary key: its rows cannot be observed")
+        .contains("run analyze without --observe for the options");
+  }
+
   private static final String MARKER = "/* unpoll analyze --observe */";
 
   /** Waits until another session waits on a lock with a statement like {@code pattern}. */
@@ -327,5 +360,4 @@ class AnalyzeMotionIT {
               }
             });
   }
-
 }

@@ -16,10 +16,10 @@ import java.util.Optional;
 /**
  * Watches how a table's rows move while its poller works, to learn the status roles the names and
  * the statements do not tell ({@code unpoll analyze --observe}). Take samples, let time pass (or
- * run the poller) between them, then {@link #infer}: the analysis, with the values rows appear
- * with (pending), reach and leave (in progress), reach and stay in (done) or reach rarely or leave
- * back to pending (failed), and the columns that change with the status (bookkeeping), each with
- * the figures it rests on in the notes.
+ * run the poller) between them, then {@link #infer}: the analysis, with the values rows appear with
+ * (pending), reach and leave (in progress), reach and stay in (done) or reach rarely or leave back
+ * to pending (failed), and the columns that change with the status (bookkeeping), each with the
+ * figures it rests on in the notes.
  *
  * <p>A sample is one read-only statement, bounded by {@link #SAMPLE_TIMEOUT}, that reads at most
  * {@value dev.unpoll.migration.internal.RowMotion#ROWS_PER_PART} newest rows by primary key, at

@@ -28,15 +28,15 @@ import java.util.stream.Collectors;
  * newest rows by primary key, at most {@link #ROWS_PER_PART} rows (oldest key first) whose status
  * holds a value rows still leave (when the status column and its values are known), and the rows
  * already watched, by key (at most {@link #MAX_WATCHED}). It never reads the whole table. A column
- * that could be a status (text, varchar, char, enum, smallint, integer) is read as its first {@value
- * #VALUE_CHARS} characters; any other column only as an md5 digest, to see that it changed: no
- * payload is kept.
+ * that could be a status (text, varchar, char, enum, smallint, integer) is read as its first
+ * {@value #VALUE_CHARS} characters; any other column only as an md5 digest, to see that it changed:
+ * no payload is kept.
  *
- * <p>What the changes say: the value rows appear with is pending; a value rows reach and then
- * leave is in progress; a value rows reach and stay in is done, the most reached one, and one
- * reached rarely beside it is failed; a value rows reach and leave back to pending, without being
- * reached from pending, is failed (re-queued). Columns that change in the same step as the status
- * (and at least as often as on their own) are the poller's bookkeeping.
+ * <p>What the changes say: the value rows appear with is pending; a value rows reach and then leave
+ * is in progress; a value rows reach and stay in is done, the most reached one, and one reached
+ * rarely beside it is failed; a value rows reach and leave back to pending, without being reached
+ * from pending, is failed (re-queued). Columns that change in the same step as the status (and at
+ * least as often as on their own) are the poller's bookkeeping.
  */
 public final class RowMotion {
   /** The most rows one part of a sample reads (the newest; those in a moving status). */
@@ -79,9 +79,6 @@ public final class RowMotion {
 
   /** Observes {@code table} with these columns and primary key (which must not be empty). */
   public RowMotion(TableName table, List<Column> columns, List<String> primaryKey) {
-    if (primaryKey.isEmpty()) {
-      throw new IllegalArgumentException("rows are observed by primary key");
-    }
     this.table = table;
     this.key =
         primaryKey.stream()
@@ -188,7 +185,10 @@ public final class RowMotion {
     }
     for (int i = 0; i < watched.size(); i++) {
       String col = "CAST(r." + Names.quote(watched.get(i).name()) + " AS text)";
-      sql.append(candidates.contains(i) ? "left(" + col + ", " + VALUE_CHARS + ")" : "md5(" + col + ")")
+      sql.append(
+              candidates.contains(i)
+                  ? "left(" + col + ", " + VALUE_CHARS + ")"
+                  : "md5(" + col + ")")
           .append(", ");
     }
     if (newestKey == null) {
@@ -327,7 +327,8 @@ public final class RowMotion {
                 : "")
             + ", and each row seen again by key)";
     if (changes.isEmpty() && appeared.isEmpty() && deleted.isEmpty()) {
-      notes.add("evidence (observed): " + window + ": no movement observed, nothing inferred from it");
+      notes.add(
+          "evidence (observed): " + window + ": no movement observed, nothing inferred from it");
       return new Inference(
           motion(Optional.empty(), Map.of(), List.of(), Map.of(), Map.of()),
           Optional.empty(),
@@ -390,7 +391,8 @@ public final class RowMotion {
     List<Motion.Move> moveList = new ArrayList<>();
     moves.entrySet().stream()
         .sorted(Map.Entry.<List<String>, Long>comparingByValue().reversed())
-        .forEach(e -> moveList.add(new Motion.Move(e.getKey().get(0), e.getKey().get(1), e.getValue())));
+        .forEach(
+            e -> moveList.add(new Motion.Move(e.getKey().get(0), e.getKey().get(1), e.getValue())));
     StringBuilder evidence = new StringBuilder("evidence (observed): ").append(window).append(':');
     List<String> parts = new ArrayList<>();
     inserted.forEach((v, n) -> parts.add(rows(n) + " inserted with " + column + " " + v));
@@ -411,16 +413,22 @@ public final class RowMotion {
     if (!inserted.isEmpty()) {
       long top = inserted.values().iterator().next();
       List<String> tops =
-          inserted.entrySet().stream().filter(e -> e.getValue() == top).map(Map.Entry::getKey).toList();
+          inserted.entrySet().stream()
+              .filter(e -> e.getValue() == top)
+              .map(Map.Entry::getKey)
+              .toList();
       if (tops.size() == 1) {
         pending = Optional.of(tops.get(0));
-        why.add(tops.get(0) + " pending (" + top + (top == 1 ? " inserted row had it)" : " inserted rows had it)"));
+        why.add(
+            tops.get(0)
+                + " pending ("
+                + top
+                + (top == 1 ? " inserted row had it)" : " inserted rows had it)"));
       } else {
         why.add("pending unclear: as many inserted rows had each of " + tops);
       }
     } else {
-      List<String> sources =
-          out.keySet().stream().filter(v -> !in.containsKey(v)).toList();
+      List<String> sources = out.keySet().stream().filter(v -> !in.containsKey(v)).toList();
       if (sources.size() == 1) {
         pending = Optional.of(sources.get(0));
         why.add(sources.get(0) + " pending (rows left it, none reached it; no row was inserted)");
@@ -453,7 +461,8 @@ public final class RowMotion {
                 + ": re-queued)");
       } else {
         roles.put(v, IN_PROGRESS);
-        why.add(v + " in progress (" + rows(in.get(v)) + " reached it, " + out.get(v) + " left it)");
+        why.add(
+            v + " in progress (" + rows(in.get(v)) + " reached it, " + out.get(v) + " left it)");
       }
     }
     terminal.sort(Comparator.comparingLong((String v) -> in.get(v)).reversed());
