@@ -167,6 +167,45 @@ class AnalyzeMotionIT {
   }
 
   /**
+   * A poller working through an old backlog moves rows far from the newest: with an index on the
+   * status column, the samples also read the rows in a status rows leave (and only those, with the
+   * newest: never the whole table).
+   */
+  @Test
+  void aBacklogFarFromTheNewestRowsIsWatchedThroughTheStatusIndex() {
+    Fixtures.sql(
+        db,
+        "CREATE TABLE q_backlog (id bigserial PRIMARY KEY, status text NOT NULL, x jsonb)",
+        "CREATE INDEX q_backlog_status ON q_backlog (status)",
+        "INSERT INTO q_backlog (status) SELECT 'a' FROM generate_series(1, 50)",
+        "INSERT INTO q_backlog (status) SELECT 'c' FROM generate_series(1, 1500)");
+    TableName t = Migrations.table("q_backlog");
+    TableAnalysis a;
+    try (MotionObserver o = migrations().observe(t)) {
+      o.sample();
+      o.sample(); // reads the rows in 'a' too, now that the first analysis knows the column
+      Fixtures.sql(db, "UPDATE q_backlog SET status = 'b' WHERE id <= 10");
+      o.sample();
+      Fixtures.sql(db, "UPDATE q_backlog SET status = 'c' WHERE id <= 8");
+      o.sample();
+      a = o.infer(null).analysis();
+    }
+    TableAnalysis.Motion motion = a.motion().orElseThrow();
+    assertThat(motion.moves())
+        .containsExactlyInAnyOrder(
+            new TableAnalysis.Motion.Move("a", "b", 10),
+            new TableAnalysis.Motion.Move("b", "c", 8));
+    assertThat(motion.rowsWatched()).isEqualTo(MotionObserver.ROWS_PER_PART + 50);
+    TableAnalysis.StatusColumn st = a.roles().status().orElseThrow();
+    assertThat(st.pending()).containsExactly("a");
+    assertThat(st.inProgress()).containsExactly("b");
+    assertThat(st.done()).containsExactly("c");
+    assertThat(String.join("\n", a.notes()))
+        .contains("a pending (rows left it, none reached it; no row was inserted)")
+        .contains("up to 1000 with status in [a]");
+  }
+
+  /**
    * A window that only sees rows taken (3→5) must not call 5 done because they stayed: 7 holds far
    * more rows, so 5 stays in progress (the side where no row is lost) and a note says why.
    */

@@ -7,6 +7,8 @@ import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.RowMotion;
 import dev.unpoll.migration.internal.TableInfo;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,8 +25,9 @@ import java.util.Optional;
  *
  * <p>A sample is one read-only statement, bounded by {@link #SAMPLE_TIMEOUT}, that reads at most
  * {@value dev.unpoll.migration.internal.RowMotion#ROWS_PER_PART} newest rows by primary key, at
- * most as many rows whose status holds a value rows still leave, and the rows already watched (at
- * most {@value dev.unpoll.migration.internal.RowMotion#MAX_WATCHED}), never the whole table.
+ * most as many rows whose status holds a value rows still leave (when an index starts with the
+ * status column), and the rows already watched (at most {@value
+ * dev.unpoll.migration.internal.RowMotion#MAX_WATCHED}), never the whole table.
  *
  * <pre>{@code
  * try (MotionObserver o = migrations.observe(table)) {
@@ -36,8 +39,17 @@ import java.util.Optional;
  * }</pre>
  */
 public final class MotionObserver implements AutoCloseable {
+  /** The time between two samples of {@code unpoll analyze --observe}, in seconds. */
+  public static final int SAMPLE_INTERVAL_SECONDS = RowMotion.SAMPLE_INTERVAL_SECONDS;
+
   /** The time between two samples of {@code unpoll analyze --observe}. */
-  public static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(1);
+  public static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(SAMPLE_INTERVAL_SECONDS);
+
+  /** The most rows one part of a sample reads (the newest; those in a status rows leave). */
+  public static final int ROWS_PER_PART = RowMotion.ROWS_PER_PART;
+
+  /** The most rows watched by key from sample to sample. */
+  public static final int MAX_WATCHED = RowMotion.MAX_WATCHED;
 
   /** The longest one sample may take. */
   public static final Duration SAMPLE_TIMEOUT = RowMotion.SAMPLE_TIMEOUT;
@@ -101,10 +113,34 @@ public final class MotionObserver implements AutoCloseable {
                     leaving.remove(0); // the most frequent value: most rows are done
                   }
                   Optional<TableInfo.Column> col = info.column(st.column());
-                  col.ifPresent(cc -> motion.alsoWatch(cc, leaving));
+                  if (col.isPresent() && leadsAnIndex(st.column())) {
+                    motion.alsoWatch(col.get(), leaving);
+                  }
                 });
       }
       return read;
+    } catch (SQLException e) {
+      throw Db.failure("cannot analyze " + table.display(), e);
+    }
+  }
+
+  /**
+   * Whether an index of the table starts with {@code column}: only then are the rows in a status
+   * rows leave found without scanning the table.
+   */
+  private boolean leadsAnIndex(String column) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]"
+                + " WHERE n.nspname = ? AND c.relname = ? AND a.attname = ? AND i.indpred IS NULL")) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.table());
+      ps.setString(3, column);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
     } catch (SQLException e) {
       throw Db.failure("cannot analyze " + table.display(), e);
     }

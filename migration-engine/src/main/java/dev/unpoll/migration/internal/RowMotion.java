@@ -28,9 +28,9 @@ import java.util.stream.Collectors;
  * newest rows by primary key, at most {@link #ROWS_PER_PART} rows (oldest key first) whose status
  * holds a value rows still leave (when the status column and its values are known), and the rows
  * already watched, by key (at most {@link #MAX_WATCHED}). It never reads the whole table. A column
- * that could be a status (text, varchar, char, enum, smallint, integer) is read as its first
- * {@value #VALUE_CHARS} characters; any other column only as an md5 digest, to see that it changed:
- * no payload is kept.
+ * that could be a status (text, varchar, char, enum, smallint, integer, boolean) is read as its
+ * first {@value #VALUE_CHARS} characters; any other column only as an md5 digest, to see that it
+ * changed: no payload is kept.
  *
  * <p>What the changes say: the value rows appear with is pending; a value rows reach and then leave
  * is in progress; a value rows reach and stay in is done, the most reached one, and one reached
@@ -41,6 +41,9 @@ import java.util.stream.Collectors;
 public final class RowMotion {
   /** The most rows one part of a sample reads (the newest; those in a moving status). */
   public static final int ROWS_PER_PART = 1000;
+
+  /** The time between two samples of {@code unpoll analyze --observe}, in seconds. */
+  public static final int SAMPLE_INTERVAL_SECONDS = 1;
 
   /** The most rows watched by key from sample to sample. */
   public static final int MAX_WATCHED = 5000;
@@ -87,19 +90,18 @@ public final class RowMotion {
     this.watched = columns.stream().filter(c -> !primaryKey.contains(c.name())).toList();
     for (int i = 0; i < watched.size(); i++) {
       Column c = watched.get(i);
-      if (c.isEnum() || Analyzer.STATUS_TYPES.contains(c.typeName())) {
+      if (c.isEnum()
+          || Analyzer.STATUS_TYPES.contains(c.typeName())
+          || c.typeName().equals("bool")) {
         candidates.add(i);
       }
     }
   }
 
-  /** Sets up the observing session: read-only, each statement bounded by the timeout. */
+  /** Sets up the observing session: read-only (the samples and the analyses). */
   public static void prepare(Connection c) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT set_config('statement_timeout', ?, false),"
-                + " set_config('default_transaction_read_only', 'on', false)")) {
-      ps.setString(1, SAMPLE_TIMEOUT.toMillis() + "ms");
+        c.prepareStatement("SELECT set_config('default_transaction_read_only', 'on', false)")) {
       ps.executeQuery().close();
     }
   }
@@ -216,7 +218,14 @@ public final class RowMotion {
 
     Map<List<String>, String[]> now = new LinkedHashMap<>();
     Set<List<String>> fresh = new HashSet<>();
-    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+    // one transaction: the timeout bounds the sample alone, not the analyses on this session
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (PreparedStatement timeout =
+            c.prepareStatement("SELECT set_config('statement_timeout', ?, true)");
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      timeout.setString(1, SAMPLE_TIMEOUT.toMillis() + "ms");
+      timeout.executeQuery().close();
       for (int i = 0; i < params.size(); i++) {
         Object p = params.get(i);
         if (p instanceof Array a) {
@@ -241,6 +250,12 @@ public final class RowMotion {
           }
         }
       }
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
     }
     long t = System.nanoTime();
     if (samples == 0) {
@@ -306,7 +321,7 @@ public final class RowMotion {
         known.flatMap(
             k ->
                 java.util.stream.IntStream.range(0, watched.size())
-                    .filter(i -> watched.get(i).name().equals(k))
+                    .filter(i -> candidates.contains(i) && watched.get(i).name().equals(k))
                     .boxed()
                     .findFirst());
     Optional<Integer> status = knownIndex.isPresent() ? knownIndex : mostChanged;

@@ -8,6 +8,7 @@ import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.Sizes;
 import dev.unpoll.migration.TableAnalysis;
 import dev.unpoll.migration.engine.Migrations;
+import dev.unpoll.migration.engine.MotionObserver;
 import dev.unpoll.migration.engine.TablePlan;
 import java.time.Duration;
 import java.util.List;
@@ -46,9 +47,15 @@ public final class AnalyzeCommand extends BaseCommand {
       converter = DurationConverter.class,
       description =
           "Also watch the rows for this long (e.g. 30s; off by default) and learn the status"
-              + " roles from how the values move: a sample every second of at most the newest"
-              + " 1000 rows by key, 1000 rows in a status rows still leave and the rows already"
-              + " watched (at most 5000), read-only.")
+              + " roles from how the values move: every "
+              + MotionObserver.SAMPLE_INTERVAL_SECONDS
+              + "s, a read-only sample of at most the newest "
+              + MotionObserver.ROWS_PER_PART
+              + " rows by key, "
+              + MotionObserver.ROWS_PER_PART
+              + " rows in a status rows still leave and the rows already watched (at most "
+              + MotionObserver.MAX_WATCHED
+              + ").")
   Duration observe;
 
   @Override
