@@ -281,6 +281,43 @@ class AnalyzeMotionIT {
   }
 
   /**
+   * Done is the one role that lets the gates skip rows: the observation never makes a value done
+   * against the names. Here most handled rows end in FAILED (so the motion alone would call it
+   * done); the names say failed, and it stays failed.
+   */
+  @Test
+  void theObservationNeverMakesAValueDoneAgainstTheNames() {
+    Fixtures.sql(
+        db,
+        "CREATE TABLE q_named (id bigserial PRIMARY KEY, status text NOT NULL DEFAULT 'NEW')",
+        "INSERT INTO q_named (status) SELECT 'DONE' FROM generate_series(1, 2)",
+        "INSERT INTO q_named (status) SELECT 'FAILED' FROM generate_series(1, 1)",
+        "INSERT INTO q_named (status) SELECT 'NEW' FROM generate_series(1, 20)");
+    TableName t = Migrations.table("q_named");
+    TableAnalysis a;
+    try (MotionObserver o = migrations().observe(t)) {
+      o.sample();
+      Fixtures.sql(
+          db,
+          "INSERT INTO q_named DEFAULT VALUES",
+          "UPDATE q_named SET status = 'FAILED' WHERE id IN (SELECT id FROM q_named"
+              + " WHERE status = 'NEW' ORDER BY id LIMIT 5)",
+          "UPDATE q_named SET status = 'DONE' WHERE id IN (SELECT id FROM q_named"
+              + " WHERE status = 'NEW' ORDER BY id LIMIT 1)");
+      o.sample();
+      a = o.infer(null).analysis();
+    }
+    TableAnalysis.StatusColumn st = a.roles().status().orElseThrow();
+    assertThat(st.failed()).contains("FAILED");
+    assertThat(st.done()).doesNotContain("FAILED");
+    assertThat(String.join("\n", a.notes()))
+        .contains("FAILED done (5 rows reached it, none left it)")
+        .contains(
+            "status value FAILED: observed done, but the names or the rows' age said failed:"
+                + " kept failed (the side where no row is skipped)");
+  }
+
+  /**
    * The option end to end. The rows move while the command observes, in an order the database's
    * locks fix, whatever the number of samples: the first sample waits behind a lock the test holds;
    * the poller's transaction queues behind that sample and moves the rows; every later sample waits

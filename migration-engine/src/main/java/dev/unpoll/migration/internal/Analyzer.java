@@ -660,7 +660,8 @@ public final class Analyzer {
 
   /**
    * The status roles with the observed ones applied: a value the motion gives a role takes it; when
-   * the names, the CHECK constraint or the rows' age had given it another, a note says so. Once
+   * the names, the CHECK constraint or the rows' age had given it another, a note says so, and a
+   * disputed done is not taken (nor one while a value never seen reached holds more rows). Once
    * pending and done are known, a value still without a role is in progress (the safe side).
    */
   static StatusColumn withObserved(
@@ -702,6 +703,19 @@ public final class Analyzer {
         if (l.getValue().contains(value)) {
           before = l.getKey();
         }
+      }
+      if (before != null && !before.equals(role) && role.equals(RowMotion.DONE)) {
+        // done is the one role that lets the gates skip rows: never on disputed evidence
+        notes.add(
+            "status value "
+                + value
+                + ": observed done, but the names or the rows' age said "
+                + before
+                + ": kept "
+                + before
+                + " (the side where no row is skipped); move it to status.done in the mapping if"
+                + " it is final");
+        continue;
       }
       if (before != null && !before.equals(role)) {
         notes.add(
