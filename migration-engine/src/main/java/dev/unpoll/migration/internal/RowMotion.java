@@ -63,6 +63,9 @@ public final class RowMotion {
   static final String DONE = "done";
   static final String FAILED = "failed";
 
+  /** How a NULL status is written in the figures; it gets no role. */
+  static final String NULL = "NULL";
+
   private final TableName table;
   private final List<Column> key;
   private final List<Column> watched;
@@ -425,10 +428,12 @@ public final class RowMotion {
       in.merge(m.to(), m.rows(), Long::sum);
     }
     Optional<String> pending = Optional.empty();
-    if (!inserted.isEmpty()) {
-      long top = inserted.values().iterator().next();
+    Map<String, Long> insertedWithValue = new LinkedHashMap<>(inserted);
+    insertedWithValue.remove(NULL);
+    if (!insertedWithValue.isEmpty()) {
+      long top = insertedWithValue.values().iterator().next();
       List<String> tops =
-          inserted.entrySet().stream()
+          insertedWithValue.entrySet().stream()
               .filter(e -> e.getValue() == top)
               .map(Map.Entry::getKey)
               .toList();
@@ -443,13 +448,16 @@ public final class RowMotion {
         why.add("pending unclear: as many inserted rows had each of " + tops);
       }
     } else {
-      List<String> sources = out.keySet().stream().filter(v -> !in.containsKey(v)).toList();
+      List<String> sources =
+          out.keySet().stream().filter(v -> !v.equals(NULL) && !in.containsKey(v)).toList();
       if (sources.size() == 1) {
         pending = Optional.of(sources.get(0));
         why.add(sources.get(0) + " pending (rows left it, none reached it; no row was inserted)");
       }
     }
     pending.ifPresent(p -> roles.put(p, PENDING));
+    in.remove(NULL); // a row without status gets no role
+    out.remove(NULL);
     Set<String> values = new LinkedHashSet<>(in.keySet());
     values.addAll(out.keySet());
     List<String> terminal = new ArrayList<>();
@@ -585,7 +593,7 @@ public final class RowMotion {
   }
 
   private static String text(String v) {
-    return v == null ? "NULL" : v;
+    return v == null ? NULL : v;
   }
 
   private static Map<String, Long> count(List<String[]> rows, Function<String[], String> value) {
