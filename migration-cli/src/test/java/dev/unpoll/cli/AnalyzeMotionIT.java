@@ -35,11 +35,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(UnpollStackExtension.class)
 class AnalyzeMotionIT {
+  static TestPostgres server;
   static TestPostgres db;
 
   @BeforeAll
-  static void database(TestPostgres server) {
-    db = server.createDatabase("cli_analyze_motion_it");
+  static void database(TestPostgres postgres) {
+    server = postgres;
+    db = postgres.createDatabase("cli_analyze_motion_it");
   }
 
   /** A queue whose names say nothing: handled rows (7), a few failed (4), new ones (3). */
@@ -315,6 +317,56 @@ class AnalyzeMotionIT {
         .contains(
             "status value FAILED: observed done, but the names or the rows' age said failed:"
                 + " kept failed (the side where no row is skipped)");
+  }
+
+  /**
+   * The poller's statements name the status column; a column that moves more (a retry counter
+   * bumped on every attempt) does not replace it, and a note says so.
+   */
+  @Test
+  void theStatementsStatusColumnIsKeptWhenAnotherColumnMovesMore() throws Exception {
+    TestPostgres stmts = server.createDatabase("cli_analyze_motion_stmts_it");
+    Fixtures.sql(
+        stmts,
+        "CREATE EXTENSION pg_stat_statements",
+        "CREATE TABLE q_stmt (id bigserial PRIMARY KEY, st smallint NOT NULL DEFAULT 0,"
+            + " tries int NOT NULL DEFAULT 0)",
+        "INSERT INTO q_stmt (st) SELECT 0 FROM generate_series(1, 10)");
+    try (Connection c = stmts.connect()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT id FROM q_stmt WHERE st = ? LIMIT 2 FOR UPDATE SKIP LOCKED")) {
+        ps.setInt(1, 0);
+        ps.executeQuery().close();
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE q_stmt SET st = ? WHERE id = ?")) {
+        ps.setInt(1, 0);
+        ps.setLong(2, 1);
+        ps.executeUpdate();
+      }
+      c.commit();
+    }
+    Migrations m =
+        Migrations.builder()
+            .jdbcUrl(stmts.jdbcUrl())
+            .user(stmts.user())
+            .password(stmts.password())
+            .build();
+    TableName t = Migrations.table("q_stmt");
+    TableAnalysis a;
+    try (MotionObserver o = m.observe(t)) {
+      o.sample();
+      Fixtures.sql(stmts, "UPDATE q_stmt SET tries = tries + 1 WHERE id <= 6");
+      o.sample();
+      Fixtures.sql(stmts, "UPDATE q_stmt SET st = 1, tries = tries + 1 WHERE id <= 2");
+      o.sample();
+      a = o.infer(null).analysis();
+    }
+    assertThat(a.roles().status().orElseThrow().column()).isEqualTo("st");
+    assertThat(String.join("\n", a.notes()))
+        .contains("the poller's statements filter on it and set it (pg_stat_statements)")
+        .contains(
+            "observed: tries changed in 8 row steps, more than the status column st (2): kept st");
   }
 
   /**
