@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param roles the inferred roles of the columns
  * @param verdict the readiness verdict
  * @param notes what led to the verdict, the blocking problem first
+ * @param motion what observing the rows over a window showed, when they were observed ({@code
+ *     unpoll analyze --observe})
  */
 public record TableAnalysis(
     TableName table,
@@ -39,7 +41,8 @@ public record TableAnalysis(
     Map<String, Long> activity,
     Roles roles,
     Verdict verdict,
-    List<String> notes) {
+    List<String> notes,
+    Optional<Motion> motion) {
 
   /** Copies the collections (the activity keeps its order). */
   public TableAnalysis {
@@ -47,6 +50,85 @@ public record TableAnalysis(
     primaryKey = List.copyOf(primaryKey);
     activity = Collections.unmodifiableMap(new LinkedHashMap<>(activity));
     notes = List.copyOf(notes);
+    motion = motion == null ? Optional.empty() : motion;
+  }
+
+  /** An analysis without observation. */
+  public TableAnalysis(
+      TableName table,
+      List<Column> columns,
+      List<String> primaryKey,
+      String replicaIdentity,
+      String owner,
+      long rows,
+      boolean rowsExact,
+      long totalBytes,
+      Map<String, Long> activity,
+      Roles roles,
+      Verdict verdict,
+      List<String> notes) {
+    this(
+        table,
+        columns,
+        primaryKey,
+        replicaIdentity,
+        owner,
+        rows,
+        rowsExact,
+        totalBytes,
+        activity,
+        roles,
+        verdict,
+        notes,
+        Optional.empty());
+  }
+
+  /**
+   * How the rows moved while they were observed: samples of the watched rows' values, compared
+   * sample to sample. The inferences drawn from it, with the figures they rest on, are in the
+   * notes.
+   *
+   * @param samples the number of samples taken
+   * @param elapsedMillis the time from the first sample to the last
+   * @param rowsWatched the distinct rows read over all samples
+   * @param column the column whose changes were counted as the status column's (empty: no column
+   *     moved)
+   * @param inserted rows that appeared during the window, per the status value they had when first
+   *     seen
+   * @param moves the status changes seen between two samples of the same row
+   * @param deleted watched rows that disappeared, per the status value they last had
+   * @param changedWithStatus per other column, the number of status changes it changed with
+   */
+  public record Motion(
+      int samples,
+      long elapsedMillis,
+      int rowsWatched,
+      Optional<String> column,
+      Map<String, Long> inserted,
+      List<Move> moves,
+      Map<String, Long> deleted,
+      Map<String, Long> changedWithStatus) {
+    /** Copies the collections (the maps keep their order). */
+    public Motion {
+      inserted = Collections.unmodifiableMap(new LinkedHashMap<>(inserted));
+      moves = List.copyOf(moves);
+      deleted = Collections.unmodifiableMap(new LinkedHashMap<>(deleted));
+      changedWithStatus = Collections.unmodifiableMap(new LinkedHashMap<>(changedWithStatus));
+    }
+
+    /** Whether any row moved, appeared or disappeared. */
+    public boolean moved() {
+      return !inserted.isEmpty() || !moves.isEmpty() || !deleted.isEmpty();
+    }
+
+    /**
+     * Rows whose status went from one value to another between two samples.
+     *
+     * @param from the value before
+     * @param to the value after
+     * @param rows how many times it was seen
+     */
+    public record Move(String from, String to, long rows) {}
   }
 
   /**

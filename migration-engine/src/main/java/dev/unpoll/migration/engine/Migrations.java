@@ -161,6 +161,28 @@ public final class Migrations {
   }
 
   /**
+   * An observer of {@code table}'s rows on a connection of its own ({@code unpoll analyze
+   * --observe}): take samples while the poller works, then {@link MotionObserver#infer}. Close it.
+   *
+   * @throws MigrationException of kind {@link MigrationException.Kind#CHECK_FAILED} when the table
+   *     has no primary key (rows are watched by key)
+   */
+  public MotionObserver observe(TableName table) {
+    Objects.requireNonNull(table, "table");
+    Connection c = Db.connect(settings);
+    try {
+      return MotionObserver.open(c, table);
+    } catch (RuntimeException e) {
+      try {
+        c.close();
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /**
    * The {@code source} and {@code kafka} sections of a new {@code unpoll.yaml}, from what these
    * settings were given, so that the file {@code unpoll plan} writes runs the relay and the next
    * commands with nothing edited by hand. The password is written as a reference to {@code

@@ -2,6 +2,7 @@ package dev.unpoll.migration.internal;
 
 import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.TableAnalysis;
 import dev.unpoll.migration.internal.TableInfo.Column;
 import dev.unpoll.migration.internal.TableInfo.Roles;
 import dev.unpoll.migration.internal.TableInfo.StatusColumn;
@@ -113,22 +114,40 @@ public final class Analyzer {
     return analyze(c, t, false);
   }
 
-  private static TableInfo analyze(Connection c, TableName t, boolean readData) {
+  /**
+   * Analyzes {@code t} with what observing its rows showed ({@code motion}, at least two samples
+   * taken): the observed roles join the other evidence, and where they disagree a note says so.
+   */
+  public static TableInfo analyze(Connection c, TableName t, RowMotion motion) {
     Db.requireTable(c, t);
     try {
-      return analyzeExisting(c, t, readData);
+      return analyzeExisting(c, t, true, motion);
     } catch (SQLException e) {
       throw Db.failure("cannot analyze " + t.display(), e);
     }
   }
 
-  private static TableInfo analyzeExisting(Connection c, TableName t, boolean readData)
+  private static TableInfo analyze(Connection c, TableName t, boolean readData) {
+    Db.requireTable(c, t);
+    try {
+      return analyzeExisting(c, t, readData, null);
+    } catch (SQLException e) {
+      throw Db.failure("cannot analyze " + t.display(), e);
+    }
+  }
+
+  /**
+   * The columns of {@code t}, in order; {@code withDefaults}: with their default expressions
+   * (deparsing them locks the table), else catalog only, no lock on the table.
+   */
+  public static List<Column> columns(Connection c, TableName t, boolean withDefaults)
       throws SQLException {
     List<Column> columns = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), ty.typname, ty.typtype = 'e',"
-                + " NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid)"
+                + " NOT a.attnotnull, "
+                + (withDefaults ? "pg_get_expr(d.adbin, d.adrelid)" : "NULL::text")
                 + " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
                 + " JOIN pg_namespace n ON n.oid = c.relnamespace"
                 + " JOIN pg_type ty ON ty.oid = a.atttypid"
@@ -150,6 +169,11 @@ public final class Analyzer {
         }
       }
     }
+    return columns;
+  }
+
+  /** The primary key columns of {@code t}, in key order (catalog only). */
+  public static List<String> primaryKey(Connection c, TableName t) throws SQLException {
     List<String> pk = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -167,6 +191,13 @@ public final class Analyzer {
         }
       }
     }
+    return pk;
+  }
+
+  private static TableInfo analyzeExisting(
+      Connection c, TableName t, boolean readData, RowMotion motion) throws SQLException {
+    List<Column> columns = columns(c, t, true);
+    List<String> pk = primaryKey(c, t);
     String identity;
     String owner;
     long estimate;
@@ -223,7 +254,8 @@ public final class Analyzer {
       }
     }
     List<String> notes = new ArrayList<>();
-    Roles roles = roles(c, t, columns, pk, notes, readData);
+    List<TableAnalysis.Motion> observed = new ArrayList<>(1);
+    Roles roles = roles(c, t, columns, pk, notes, readData, motion, observed);
     Verdict verdict = verdict(pk, identity, roles, notes);
     return new TableInfo(
         t,
@@ -237,7 +269,8 @@ public final class Analyzer {
         activity,
         roles,
         verdict,
-        notes);
+        notes,
+        observed.stream().findFirst());
   }
 
   private static Roles roles(
@@ -246,7 +279,9 @@ public final class Analyzer {
       List<Column> columns,
       List<String> pk,
       List<String> notes,
-      boolean readData)
+      boolean readData,
+      RowMotion motion,
+      List<TableAnalysis.Motion> observed)
       throws SQLException {
     Optional<StatusColumn> status = Optional.empty();
     Optional<PollerStatements> poller = readData ? PollerStatements.read(c, t) : Optional.empty();
@@ -295,6 +330,37 @@ public final class Analyzer {
         }
       }
     }
+    List<String> fromMotion = List.of();
+    if (motion != null) {
+      RowMotion.Inference inf =
+          motion.infer(status.map(StatusColumn::column), payload.map(Set::of).orElse(Set.of()));
+      observed.add(inf.motion());
+      notes.addAll(inf.notes());
+      if (status.isEmpty() && inf.column().isPresent()) {
+        Optional<Column> col =
+            columns.stream().filter(x -> x.name().equals(inf.column().get())).findFirst();
+        if (col.isPresent()) {
+          status = statusValues(c, t, col.get(), createdForAge, notes);
+          if (status.isEmpty()) {
+            notes.add(
+                "observed: "
+                    + col.get().name()
+                    + " changed as rows moved, but it has more than "
+                    + MAX_STATUS_VALUES
+                    + " distinct values: not taken as the status column");
+          } else {
+            notes.add(
+                "status column "
+                    + col.get().name()
+                    + ": its values changed as rows moved (observed)");
+          }
+        }
+      }
+      if (status.isPresent() && inf.column().equals(Optional.of(status.get().column()))) {
+        status = Optional.of(withObserved(status.get(), inf.roles(), notes));
+        fromMotion = inf.bookkeeping();
+      }
+    }
     List<String> bookkeeping = new ArrayList<>();
     status.ifPresent(s -> bookkeeping.add(s.column()));
     if (poller.isPresent()) {
@@ -312,6 +378,11 @@ public final class Analyzer {
             "bookkeeping columns "
                 + fromUpdates
                 + ": the poller's updates set them (pg_stat_statements)");
+      }
+    }
+    for (String col : fromMotion) {
+      if (!pk.contains(col) && !bookkeeping.contains(col)) {
+        bookkeeping.add(col);
       }
     }
     for (Column col : columns) {
@@ -585,6 +656,98 @@ public final class Analyzer {
             + created
             + "): "
             + String.join("; ", said));
+  }
+
+  /**
+   * The status roles with the observed ones applied: a value the motion gives a role takes it; when
+   * the names, the CHECK constraint or the rows' age had given it another, a note says so, and a
+   * disputed done is not taken (nor one while a value never seen reached holds more rows). Once
+   * pending and done are known, a value still without a role is in progress (the safe side).
+   */
+  static StatusColumn withObserved(
+      StatusColumn base, Map<String, String> observed, List<String> notes) {
+    Map<String, List<String>> lists = new LinkedHashMap<>();
+    lists.put(RowMotion.PENDING, new ArrayList<>(base.pending()));
+    lists.put(RowMotion.DONE, new ArrayList<>(base.done()));
+    lists.put(RowMotion.IN_PROGRESS, new ArrayList<>(base.inProgress()));
+    lists.put(RowMotion.FAILED, new ArrayList<>(base.failed()));
+    for (Map.Entry<String, String> e : observed.entrySet()) {
+      String value = e.getKey();
+      String role = e.getValue();
+      if (role.equals(RowMotion.DONE)) {
+        long held = base.counts().getOrDefault(value, 0L);
+        Optional<Map.Entry<String, Long>> more =
+            base.counts().entrySet().stream()
+                .filter(c -> c.getValue() > held && !observed.containsKey(c.getKey()))
+                .findFirst();
+        if (more.isPresent()) {
+          // rows taken in a short window look as if they stayed: never call that done
+          role = RowMotion.IN_PROGRESS;
+          notes.add(
+              "status value "
+                  + value
+                  + ": rows reached it and stayed while observed, but "
+                  + more.get().getKey()
+                  + " holds more rows ("
+                  + more.get().getValue()
+                  + " to "
+                  + held
+                  + ") and no row was seen reaching it: the window may be too short to see rows"
+                  + " leave "
+                  + value
+                  + "; kept as in progress (observe longer, or set status.done in the mapping)");
+        }
+      }
+      String before = null;
+      for (Map.Entry<String, List<String>> l : lists.entrySet()) {
+        if (l.getValue().contains(value)) {
+          before = l.getKey();
+        }
+      }
+      if (before != null && !before.equals(role) && role.equals(RowMotion.DONE)) {
+        // done is the one role that lets the gates skip rows: never on disputed evidence
+        notes.add(
+            "status value "
+                + value
+                + ": observed done, but the names or the rows' age said "
+                + before
+                + ": kept "
+                + before
+                + " (the side where no row is skipped); move it to status.done in the mapping if"
+                + " it is final");
+        continue;
+      }
+      if (before != null && !before.equals(role)) {
+        notes.add(
+            "status value "
+                + value
+                + ": observed "
+                + role
+                + ", but the names or the rows' age said "
+                + before
+                + ": the observation is used; edit status."
+                + role
+                + "/status."
+                + before
+                + " in the mapping if it is wrong");
+      }
+      lists.values().forEach(l -> l.remove(value));
+      lists.get(role).add(value);
+    }
+    if (!lists.get(RowMotion.PENDING).isEmpty() && !lists.get(RowMotion.DONE).isEmpty()) {
+      for (String v : base.counts().keySet()) {
+        if (lists.values().stream().noneMatch(l -> l.contains(v))) {
+          lists.get(RowMotion.IN_PROGRESS).add(v);
+        }
+      }
+    }
+    return new StatusColumn(
+        base.column(),
+        List.copyOf(lists.get(RowMotion.PENDING)),
+        List.copyOf(lists.get(RowMotion.DONE)),
+        List.copyOf(lists.get(RowMotion.IN_PROGRESS)),
+        List.copyOf(lists.get(RowMotion.FAILED)),
+        base.counts());
   }
 
   private static Verdict verdict(

@@ -22,7 +22,8 @@ public record TableInfo(
     Map<String, Long> activity,
     Roles roles,
     Verdict verdict,
-    List<String> notes) {
+    List<String> notes,
+    Optional<TableAnalysis.Motion> motion) {
 
   /** One column. */
   public record Column(
@@ -96,6 +97,7 @@ public record TableInfo(
             roles.created(),
             roles.processed()),
         TableAnalysis.Verdict.valueOf(verdict.name()),
-        notes);
+        notes,
+        motion);
   }
 }

@@ -2,12 +2,15 @@ package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.Sizes;
 import dev.unpoll.migration.TableAnalysis;
 import dev.unpoll.migration.engine.Migrations;
+import dev.unpoll.migration.engine.MotionObserver;
 import dev.unpoll.migration.engine.TablePlan;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -38,10 +41,28 @@ public final class AnalyzeCommand extends BaseCommand {
       description = "Topic for the proposed mapping.")
   String topic;
 
+  @Option(
+      names = "--observe",
+      paramLabel = "<duration>",
+      converter = DurationConverter.class,
+      description =
+          "Also watch the rows for this long (e.g. 30s; off by default) and learn the status"
+              + " roles from how the values move: every "
+              + MotionObserver.SAMPLE_INTERVAL_SECONDS
+              + "s, a read-only sample of at most the newest "
+              + MotionObserver.ROWS_PER_PART
+              + " rows by key, "
+              + MotionObserver.ROWS_PER_PART
+              + " rows in a status rows still leave and the rows already watched (at most "
+              + MotionObserver.MAX_WATCHED
+              + ").")
+  Duration observe;
+
   @Override
   public Integer call() {
     TableName t = Migrations.table(table);
-    TablePlan plan = engine().build().plan(t, topic);
+    TablePlan plan =
+        Observing.plan(engine().build(), t, topic, observe, common.json ? null : err());
     TableAnalysis info = plan.analysis();
     if (common.json) {
       printJson(json(plan));
@@ -97,6 +118,30 @@ public final class AnalyzeCommand extends BaseCommand {
     info.roles().bookkeeping().forEach(bk::add);
     roles.put("created", info.roles().created().orElse(null));
     roles.put("processed", info.roles().processed().orElse(null));
+    if (info.motion().isPresent()) {
+      TableAnalysis.Motion m = info.motion().get();
+      ObjectNode mn = n.putObject("motion");
+      mn.put("samples", m.samples());
+      mn.put("elapsedMillis", m.elapsedMillis());
+      mn.put("rowsWatched", m.rowsWatched());
+      mn.put("column", m.column().orElse(null));
+      mn.put("moved", m.moved());
+      ObjectNode ins = mn.putObject("inserted");
+      m.inserted().forEach(ins::put);
+      ArrayNode moves = mn.putArray("moves");
+      for (TableAnalysis.Motion.Move mv : m.moves()) {
+        ObjectNode o = moves.addObject();
+        o.put("from", mv.from());
+        o.put("to", mv.to());
+        o.put("rows", mv.rows());
+      }
+      ObjectNode del = mn.putObject("deleted");
+      m.deleted().forEach(del::put);
+      ObjectNode with = mn.putObject("changedWithStatus");
+      m.changedWithStatus().forEach(with::put);
+    } else {
+      n.putNull("motion");
+    }
     n.put("verdict", info.verdict().id());
     ArrayNode notes = n.putArray("notes");
     info.notes().forEach(notes::add);
@@ -170,6 +215,15 @@ public final class AnalyzeCommand extends BaseCommand {
     line("verdict: " + info.verdict().id());
     for (String note : info.notes()) {
       line("  - " + note);
+    }
+    boolean unclear =
+        info.roles().status().map(s -> s.pending().isEmpty() || s.done().isEmpty()).orElse(true);
+    if (unclear && info.motion().isEmpty() && !info.primaryKey().isEmpty()) {
+      line(
+          "  - the status roles are unclear: `unpoll analyze --table "
+              + info.table().display()
+              + " --observe 30s` watches the rows while the poller works and learns them from"
+              + " how the values move");
     }
     if (plan.ready()) {
       line("proposed mapping (tables: entry of unpoll.yaml; `unpoll plan` writes it):");

@@ -1,6 +1,7 @@
 package dev.unpoll.cli.internal.command;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.MigrationException;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -44,12 +46,21 @@ public final class PlanCommand extends BaseCommand {
   @Option(names = "--topic", paramLabel = "<topic>", description = "Topic (default schema.table).")
   String topic;
 
+  @Option(
+      names = "--observe",
+      paramLabel = "<duration>",
+      converter = DurationConverter.class,
+      description =
+          "Watch the rows for this long first and learn the status roles from how the values"
+              + " move, as analyze --observe does (off by default).")
+  Duration observe;
+
   @Override
   public Integer call() {
     TableName t = Migrations.table(table);
     Path file = out != null ? out : common.config != null ? common.config : Path.of(DEFAULT_FILE);
     Migrations migrations = engine().build();
-    TablePlan plan = migrations.plan(t, topic);
+    TablePlan plan = Observing.plan(migrations, t, topic, observe, common.json ? null : err());
     if (!plan.ready()) {
       err().println("unpoll plan: " + t.display() + " is not ready: " + plan.notes().get(0));
       return ExitCode.CHECK_FAILED.code();
