@@ -25,10 +25,22 @@ final class ChildJvm implements AutoCloseable {
   static ChildJvm start(
       String name, Class<?> main, List<String> args, Map<String, String> env, Path log)
       throws IOException {
+    return start(name, main, "256m", args, env, log);
+  }
+
+  static ChildJvm start(
+      String name,
+      Class<?> main,
+      String maxHeap,
+      List<String> args,
+      Map<String, String> env,
+      Path log)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", cp, main.getName()));
+    List<String> command =
+        new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-cp", cp, main.getName()));
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().putAll(env);

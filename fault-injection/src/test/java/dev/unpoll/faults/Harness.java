@@ -102,26 +102,41 @@ final class Harness implements AutoCloseable {
   }
 
   void startRelay() throws IOException {
+    startRelay("256m");
+    await().atMost(Duration.ofSeconds(90)).until(() -> slotActive(true));
+  }
+
+  /** Starts the relay with this heap and does not wait for it to stream. */
+  void startRelay(String maxHeap) throws IOException {
     relayStarts++;
     relay =
         ChildJvm.start(
             "relay#" + relayStarts,
             RelayMain.class,
+            maxHeap,
             List.of("--config", config.toString()),
             Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()),
             dir.resolve("relay.log"));
-    await().atMost(Duration.ofSeconds(90)).until(() -> slotActive(true));
   }
 
   void startConsumer() throws IOException {
+    consumer = newConsumer();
+  }
+
+  /** Another consumer process in the same group (the caller owns it). */
+  ChildJvm newConsumer() throws IOException {
     consumerStarts++;
-    consumer =
-        ChildJvm.start(
-            "consumer#" + consumerStarts,
-            LedgerConsumer.class,
-            List.of(kafka.bootstrapServers(), db.jdbcUrl(), db.user(), legacyTopic, outboxTopic),
-            Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()),
-            dir.resolve("consumer.log"));
+    return ChildJvm.start(
+        "consumer#" + consumerStarts,
+        LedgerConsumer.class,
+        List.of(kafka.bootstrapServers(), db.jdbcUrl(), db.user(), legacyTopic, outboxTopic),
+        Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()),
+        dir.resolve("consumer.log"));
+  }
+
+  /** The relay's log so far. */
+  String relayLog() throws IOException {
+    return Files.readString(dir.resolve("relay.log"));
   }
 
   ChildJvm relay() {

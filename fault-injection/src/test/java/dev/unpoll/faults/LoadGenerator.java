@@ -176,6 +176,11 @@ final class LoadGenerator implements AutoCloseable {
    * rows share WAL records) or by one multi-row INSERT otherwise. Returns the ids' range.
    */
   long[] largeTransaction(int rows, boolean copy) throws SQLException {
+    return largeTransaction(rows, copy, 0);
+  }
+
+  /** As above; each INSERTed row's body padded with {@code padding} characters. */
+  long[] largeTransaction(int rows, boolean copy, int padding) throws SQLException {
     long first = ids.addAndGet(rows) - rows + 1;
     List<Entry> pending = new ArrayList<>(rows);
     try (Connection c = dataSource.getConnection()) {
@@ -198,9 +203,10 @@ final class LoadGenerator implements AutoCloseable {
         try (PreparedStatement ps =
             c.prepareStatement(
                 "INSERT INTO fi.jobs (id, k, seq, body) SELECT g, 'big', g, 'inserted ' || g"
-                    + " FROM generate_series(?::bigint, ?::bigint) g")) {
-          ps.setLong(1, first);
-          ps.setLong(2, first + rows - 1);
+                    + " || repeat('x', ?) FROM generate_series(?::bigint, ?::bigint) g")) {
+          ps.setInt(1, padding);
+          ps.setLong(2, first);
+          ps.setLong(3, first + rows - 1);
           ps.executeUpdate();
         }
         for (long id = first; id < first + rows; id++) {

@@ -81,4 +81,33 @@ class ProcessKillIT {
       assertThat(r.rolledBack()).isPositive();
     }
   }
+
+  @Test
+  void oneOfTwoConsumersInAGroupKilledAtRandomPoints(
+      TestPostgres server, TestKafka kafka, @TempDir Path dir) throws Exception {
+    try (Harness h = new Harness(server, kafka, dir, "rebalance")) {
+      h.startRelay();
+      h.startConsumer();
+      ChildJvm second = h.newConsumer();
+      try {
+        h.load.start();
+        for (int i = 0; i < Harness.INJECTIONS; i++) {
+          long point = h.checker.effects() + 50 + h.random.nextInt(1_000);
+          await().atMost(Duration.ofMinutes(2)).until(() -> h.checker.effects() >= point);
+          // the partitions move to the survivor, then are shared again: two rebalances per kill
+          if (h.random.nextBoolean()) {
+            second.kill();
+            second = h.newConsumer();
+          } else {
+            h.consumer().kill();
+            h.startConsumer();
+          }
+        }
+        Checker.Report r = h.settleAndCheck("one of two consumers SIGKILL (rebalance)");
+        assertThat(r.rolledBack()).isPositive();
+      } finally {
+        second.close();
+      }
+    }
+  }
 }
