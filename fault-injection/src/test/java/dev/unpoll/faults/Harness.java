@@ -134,6 +134,19 @@ final class Harness implements AutoCloseable {
         dir.resolve("consumer.log"));
   }
 
+  /** Runs {@code unpoll <command> --config relay.yaml --json} in this JVM; returns stdout. */
+  String unpoll(String command) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cl =
+        dev.unpoll.cli.Unpoll.commandLine(
+            Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()), false);
+    cl.setOut(new java.io.PrintWriter(out, true));
+    cl.setErr(new java.io.PrintWriter(err, true));
+    cl.execute(command, "--config", config.toString(), "--json");
+    return out + err.toString();
+  }
+
   /** The relay's log so far. */
   String relayLog() throws IOException {
     return Files.readString(dir.resolve("relay.log"));

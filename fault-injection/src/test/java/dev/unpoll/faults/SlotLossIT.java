@@ -46,6 +46,10 @@ class SlotLossIT {
       assertThat(h.relay().exitCode()).isEqualTo(RelayMain.EXIT_SLOT);
       assertThat(h.relayLog()).contains("the slot was dropped").contains("does not recreate it");
       assertThat(slotExists(h.db, h.slot)).as("no slot created silently").isFalse();
+      assertThat(h.unpoll("doctor"))
+          .as("doctor says what happened")
+          .contains("slot " + h.slot + " does not exist, but the relay's offsets")
+          .contains("was dropped");
     }
   }
 

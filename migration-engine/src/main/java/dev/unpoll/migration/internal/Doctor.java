@@ -208,6 +208,27 @@ public final class Doctor {
         out.add(new Check("slot", Status.PASS, what, null));
       }
     }
+    if (s.hasSlot() && !ownSlot) {
+      // "no slot" is a question: a relay with offsets for it lost the slot (dropped, or a restore
+      // or failover that did not carry it), and what was committed since its last offset with it
+      List<TableName> offsets = Replication.relayOffsetTables(c, s.slot());
+      if (!offsets.isEmpty()) {
+        out.add(
+            new Check(
+                "slot",
+                Status.FAIL,
+                "slot "
+                    + s.slot()
+                    + " does not exist, but the relay's offsets "
+                    + offsets.get(0).dotted()
+                    + " point into it: the slot was dropped (or not carried over by a restore or"
+                    + " failover), so changes since the relay's last offset are no longer in WAL it"
+                    + " can read; the relay refuses to start",
+                "reconcile the gap (unpoll verify), then either start the relay with a new"
+                    + " source.slot (optionally with backlog: true) or accept the gap: DROP TABLE "
+                    + offsets.get(0).quoted()));
+      }
+    }
     boolean createDb =
         Replication.test(c, "SELECT has_database_privilege(current_database(), 'CREATE')");
     if (!(s.hasPublication() && Replication.publicationExists(c, s.publication())) && !createDb) {

@@ -174,6 +174,38 @@ public final class Replication {
    *
    * @return one note per table dropped, or per table that could not be dropped (and how to)
    */
+  /** The relay's offsets tables for {@code slot} (any schema) that hold at least one offset. */
+  public static List<TableName> relayOffsetTables(Connection c, String slot) throws SQLException {
+    List<TableName> found = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
+                + " c.relnamespace WHERE c.relname = ? AND c.relkind = 'r'")) {
+      ps.setString(1, RelayNames.offsetsTable(slot));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(new TableName(rs.getString(1), rs.getString(2)));
+        }
+      }
+    }
+    List<TableName> withOffsets = new ArrayList<>();
+    for (TableName t : found) {
+      Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT FROM " + t.quoted() + ")")) {
+        if (rs.next() && rs.getBoolean(1)) {
+          withOffsets.add(t);
+        }
+      } catch (SQLException e) {
+        if (sp != null) {
+          c.rollback(sp);
+        }
+        withOffsets.add(t); // unreadable: count it, the relay's own start will tell
+      }
+    }
+    return withOffsets;
+  }
+
   public static List<String> dropRelayState(Connection c, String slot) throws SQLException {
     List<String> notes = new ArrayList<>();
     for (String name : List.of(RelayNames.offsetsTable(slot), RelayNames.backlogTable(slot))) {
