@@ -49,6 +49,14 @@ final class ChildJvm implements AutoCloseable {
     return new ChildJvm(name, pb.start());
   }
 
+  /** Writes one line to the process's standard input. */
+  void send(String line) throws IOException {
+    process
+        .getOutputStream()
+        .write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    process.getOutputStream().flush();
+  }
+
   long pid() {
     return process.pid();
   }

@@ -55,6 +55,17 @@ final class Harness implements AutoCloseable {
   private int consumerStarts;
 
   Harness(TestPostgres server, TestKafka kafka, Path dir, String name) throws Exception {
+    this(server, kafka, dir, name, Map.of());
+  }
+
+  /** With producer settings for the relay ({@code kafka.properties}). */
+  Harness(
+      TestPostgres server,
+      TestKafka kafka,
+      Path dir,
+      String name,
+      Map<String, String> relayKafkaProperties)
+      throws Exception {
     this.seed = Long.getLong("unpoll.faults.seed", System.nanoTime());
     LOG.info("fault run {}: seed {} (replay with -Dunpoll.faults.seed={})", name, seed, seed);
     this.random = new Random(seed);
@@ -81,6 +92,7 @@ final class Harness implements AutoCloseable {
           heartbeat-interval: 1s
         kafka:
           bootstrap-servers: %s
+          properties: {%s}
         outbox:
           table: public.unpoll_outbox
           topic-pattern: %s
@@ -97,6 +109,12 @@ final class Harness implements AutoCloseable {
                 slot,
                 slot,
                 kafka.bootstrapServers(),
+                String.join(
+                    ", ",
+                    relayKafkaProperties.entrySet().stream()
+                        .map(e -> e.getKey() + ": " + e.getValue())
+                        .sorted()
+                        .toList()),
                 outboxTopic,
                 legacyTopic));
   }

@@ -35,6 +35,14 @@ public final class TestKafka implements AutoCloseable {
     this.bootstrapServers = bootstrapServers;
   }
 
+  /**
+   * A broker this JVM did not start (one run as its own process, for fault tests that freeze or
+   * stop it); its admin client is closed with this object.
+   */
+  public static TestKafka at(String bootstrapServers) {
+    return new TestKafka(java.util.Objects.requireNonNull(bootstrapServers));
+  }
+
   public String bootstrapServers() {
     return bootstrapServers;
   }

@@ -1,0 +1,90 @@
+package dev.unpoll.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.unpoll.testkit.TestKafka;
+import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.UnpollStackExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 12, fault 3: the Kafka broker, run as its own process, frozen with SIGSTOP longer than the
+ * relay's delivery timeout (the relay must stop without committing what the broker never
+ * acknowledged, and a restart must publish it), then shut down and started again while the relay
+ * retries within its delivery timeout. Nothing committed is lost, no effect happens twice.
+ */
+@ExtendWith(UnpollStackExtension.class)
+class BrokerFaultIT {
+
+  @Test
+  void brokerFrozenPastTheDeliveryTimeoutThenStoppedAndRestarted(
+      TestPostgres server, @TempDir Path dir) throws Exception {
+    Path log = dir.resolve("broker.log");
+    try (ChildJvm broker =
+        ChildJvm.start(
+            "broker",
+            BrokerMain.class,
+            "512m",
+            List.of(dir.resolve("kafka").toString()),
+            Map.of(),
+            log)) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .until(() -> Files.exists(log) && Files.readString(log).contains(BrokerMain.READY));
+      String bootstrap =
+          Files.readAllLines(log).stream()
+              .filter(l -> l.startsWith(BrokerMain.READY))
+              .findFirst()
+              .orElseThrow()
+              .substring(BrokerMain.READY.length())
+              .trim();
+      try (TestKafka kafka = TestKafka.at(bootstrap);
+          Harness h =
+              new Harness(
+                  server,
+                  kafka,
+                  dir,
+                  "broker",
+                  Map.of("delivery.timeout.ms", "15000", "request.timeout.ms", "5000"))) {
+        h.startRelay();
+        h.startConsumer();
+        h.load.start();
+
+        // 1. frozen past the delivery timeout: the relay gives up and exits; restarted after
+        long point = h.nextPoint(200, 2_000);
+        await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
+        broker.freeze();
+        await().atMost(Duration.ofMinutes(2)).until(() -> !h.relay().isAlive());
+        int exit = h.relay().exitCode();
+        broker.thaw();
+        h.superviseRelay();
+        Harness.LOG.info("relay exit code after the frozen broker: {}", exit);
+        assertThat(exit).as("the relay stops with an error, not as if all were well").isNotZero();
+
+        // 2. stopped and started again within the delivery timeout: the running relay retries
+        long point2 = h.nextPoint(200, 2_000);
+        await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point2);
+        broker.send("stop");
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> Files.readString(log).contains("broker stopped"));
+        broker.send("start");
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> Files.readString(log).contains("broker started"));
+        h.superviseRelay();
+
+        Checker.Report r = h.settleAndCheck("Kafka broker frozen, then stopped and restarted");
+        assertThat(r.committed()).isPositive();
+      }
+    }
+  }
+}
