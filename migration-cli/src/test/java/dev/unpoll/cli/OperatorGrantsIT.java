@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The migration commands run as the role {@code unpoll grants --operator} prints, not as a
  * superuser: the printed SQL is applied (twice) as the superuser, then doctor, analyze, plan,
- * capture, status, shadow, dual and rollback run as that role; with one grant taken away, capture
- * refuses with the gate message docs/security.md and docs/troubleshooting.md show.
+ * capture, status, shadow, dual and rollback run as that role; with one grant taken away (the table
+ * owner's membership, then CREATE on the heartbeat table's schema), capture refuses with the
+ * message docs/security.md and docs/troubleshooting.md show.
  */
 @ExtendWith(UnpollStackExtension.class)
 class OperatorGrantsIT {
@@ -185,6 +186,15 @@ class OperatorGrantsIT {
             "[FAIL] publication-privilege",
             "publication changes need ownership of the table (owner op_app_owner)",
             "GRANT \"op_app_owner\" TO <user>");
+
+    // another: CREATE on the heartbeat table's schema, which CREATE TABLE IF NOT EXISTS needs
+    Fixtures.sql(
+        db, "GRANT op_app_owner TO " + ROLE, "REVOKE CREATE ON SCHEMA public FROM " + ROLE);
+    Cli.Result denied = asOperator(env, db, config, "capture", "--table", "public.op_queue");
+    assertThat(denied.exit()).as(denied.toString()).isEqualTo(1);
+    assertThat(denied.err())
+        .contains(
+            "cannot move public.op_queue to capturing: ERROR: permission denied for schema public");
   }
 
   @Test
