@@ -93,6 +93,24 @@ public final class DeadLetterTopic {
   }
 
   /**
+   * Where {@link #replay(DeadLetterFilter, boolean, Progress)} reports how far it is: first the
+   * records read from the dead-letter topic, then the sends acknowledged. Called on the calling
+   * thread; a command line draws a progress bar from it.
+   */
+  @FunctionalInterface
+  public interface Progress {
+    /** No reporting. */
+    Progress NONE = (what, done, total) -> {};
+
+    /**
+     * {@code done} of {@code total} units of the work named {@code what} ({@code "reading
+     * orders.DLT"}, {@code "replaying to orders"}); {@code total} is an upper bound while reading
+     * (transaction markers take offsets too) and exact while sending.
+     */
+    void update(String what, long done, long total);
+  }
+
+  /**
    * Reads the topic from its beginning to its end offsets as of this call and hands each record
    * {@code filter} selects to {@code sink}, partition by partition in offset order. Returns how
    * many records were read (selected or not).
@@ -101,6 +119,10 @@ public final class DeadLetterTopic {
    * @throws ConsumerException when the broker cannot be reached or reading stalls
    */
   public long read(DeadLetterFilter filter, Consumer<DeadLetter> sink) {
+    return read(filter, sink, Progress.NONE);
+  }
+
+  private long read(DeadLetterFilter filter, Consumer<DeadLetter> sink, Progress progress) {
     List<TopicPartition> parts = partitions();
     try (KafkaConsumer<byte[], byte[]> consumer = newConsumer()) {
       consumer.assign(parts);
@@ -131,7 +153,13 @@ public final class DeadLetterTopic {
         }
       }
       consumer.assign(toRead);
+      long span = 0;
+      for (TopicPartition tp : toRead) {
+        span += end.get(tp) - consumer.position(tp, timeout);
+      }
+      String what = "reading " + topic;
       long read = 0;
+      progress.update(what, 0, span);
       long idleSince = System.nanoTime();
       while (!reachedEnd(consumer, toRead, end)) {
         var records = consumer.poll(Duration.ofMillis(200));
@@ -153,6 +181,7 @@ public final class DeadLetterTopic {
             sink.accept(d);
           }
         }
+        progress.update(what, read, span);
       }
       return read;
     } catch (KafkaException e) {
@@ -231,7 +260,16 @@ public final class DeadLetterTopic {
    *     before it were sent; the message says how many)
    */
   public List<DeadLetterReplay> replay(DeadLetterFilter filter, boolean dryRun) {
-    List<DeadLetter> selected = list(filter);
+    return replay(filter, dryRun, Progress.NONE);
+  }
+
+  /**
+   * Like {@link #replay(DeadLetterFilter, boolean)}, reporting to {@code progress} the records read
+   * and then the sends acknowledged.
+   */
+  public List<DeadLetterReplay> replay(DeadLetterFilter filter, boolean dryRun, Progress progress) {
+    List<DeadLetter> selected = new ArrayList<>();
+    read(filter, selected::add, progress);
     List<String> problems = new ArrayList<>();
     for (DeadLetter d : selected) {
       if (d.originalTopic().isEmpty()) {
@@ -262,6 +300,8 @@ public final class DeadLetterTopic {
       return sent;
     }
     String at = clock.instant().toString();
+    String what = "replaying " + selected.size() + " record(s) from " + topic;
+    progress.update(what, 0, selected.size());
     try (KafkaProducer<byte[], byte[]> producer = newProducer()) {
       List<Future<RecordMetadata>> acks = new ArrayList<>();
       for (DeadLetter d : selected) {
@@ -294,6 +334,7 @@ public final class DeadLetterTopic {
           throw new ConsumerException("interrupted while replaying " + topic, e);
         }
         sent.add(replayOf(d, m.topic(), m.partition(), m.offset(), false));
+        progress.update(what, sent.size(), selected.size());
         LOG.info(
             "replayed {}-{}@{} to {}-{}@{}",
             topic,

@@ -267,7 +267,20 @@ class DeadLetterTopicIT {
       assertThat(headerValue(replayed.headers(), DeadLetterHeaders.REPLAYED_AT)).isNotBlank();
       assertThat(replayed.headers()).extracting(Header::key).noneMatch(DeadLetter::isFailureHeader);
 
-      assertThat(deadLetters.replay(failedInThisGroup, false)).hasSize(1);
+      List<String> reported = new ArrayList<>();
+      assertThat(
+              deadLetters.replay(
+                  failedInThisGroup,
+                  false,
+                  (w, done, total) -> reported.add(w + " " + done + "/" + total)))
+          .hasSize(1);
+      assertThat(reported)
+          .as("the records read, then the sends acknowledged")
+          .containsSubsequence(
+              "reading " + dlt + " 0/1",
+              "reading " + dlt + " 1/1",
+              "replaying 1 record(s) from " + dlt + " 0/1",
+              "replaying 1 record(s) from " + dlt + " 1/1");
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> TestEvents.committedOffset(kafka, group, topic, 0) == 4);

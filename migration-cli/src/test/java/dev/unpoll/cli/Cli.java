@@ -34,9 +34,14 @@ final class Cli {
   }
 
   static Result run(Map<String, String> env, String... args) {
+    return run(false, env, args);
+  }
+
+  /** Like {@link #run(Map, String...)}; {@code terminal}: as if stderr were a terminal. */
+  static Result run(boolean terminal, Map<String, String> env, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cl = Unpoll.commandLine(env, false);
+    CommandLine cl = Unpoll.commandLine(env, terminal);
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     int exit = cl.execute(args);
@@ -45,11 +50,20 @@ final class Cli {
 
   /** Runs with --db/--user and the password in PGPASSWORD (plus --kafka when given). */
   static Result run(TestPostgres db, TestKafka kafka, String... args) {
+    return run(false, db, kafka, args);
+  }
+
+  /** Like {@link #run(TestPostgres, TestKafka, String...)}, as if stderr were a terminal. */
+  static Result runOnTerminal(TestPostgres db, TestKafka kafka, String... args) {
+    return run(true, db, kafka, args);
+  }
+
+  private static Result run(boolean terminal, TestPostgres db, TestKafka kafka, String... args) {
     List<String> all = new ArrayList<>(Arrays.asList(args));
     all.addAll(List.of("--db", db.jdbcUrl(), "--user", db.user()));
     if (kafka != null) {
       all.addAll(List.of("--kafka", kafka.bootstrapServers()));
     }
-    return run(Map.of("PGPASSWORD", db.password()), all.toArray(String[]::new));
+    return run(terminal, Map.of("PGPASSWORD", db.password()), all.toArray(String[]::new));
   }
 }

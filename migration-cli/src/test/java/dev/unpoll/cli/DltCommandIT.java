@@ -206,23 +206,32 @@ class DltCommandIT {
       assertThat(dry.out())
           .contains("would replay " + dlt + ":0:0 -> " + topic + "  key 41")
           .contains("nothing was sent");
+      assertThat(dry.err()).as("no progress bar when stderr is not a terminal").isEmpty();
       assertThat(endOffset(topic)).isEqualTo(4); // nothing sent
       assertThat(effects(group, "public.orders:41")).isZero();
 
-      Cli.Result replay = dlt("dlt", "replay", "--topic", dlt, "--key", "41");
+      Cli.Result replay =
+          Cli.runOnTerminal(db, kafka, "dlt", "replay", "--topic", dlt, "--key", "41");
       System.out.println("$ unpoll dlt replay --topic " + dlt + " --key 41\n" + replay.out());
       assertThat(replay.exit()).as(replay.toString()).isZero();
       assertThat(replay.out())
           .contains("replayed " + dlt + ":0:0 -> " + topic + "-0@4  key 41  ce_id public.orders:41")
           .contains("1 record(s) replayed");
+      assertThat(replay.err())
+          .as("on a terminal: a bar while reading the topic, then while sending, then cleared")
+          .contains("reading " + dlt, "replaying 1 record(s) from " + dlt, "1/1")
+          .endsWith("\r\033[K");
       await().atMost(Duration.ofSeconds(60)).until(() -> committed(group, topic) == 5);
       assertThat(effects(group, "public.orders:41")).isEqualTo(1);
 
       // the same dead letter again: the idempotency key holds
-      Cli.Result again = dlt("dlt", "replay", "--topic", dlt, "--offset", "0:0", "--json");
+      Cli.Result again =
+          Cli.runOnTerminal(
+              db, kafka, "dlt", "replay", "--topic", dlt, "--offset", "0:0", "--json");
       System.out.println(
           "$ unpoll dlt replay --topic " + dlt + " --offset 0:0 --json\n" + again.out());
       assertThat(again.exit()).as(again.toString()).isZero();
+      assertThat(again.err()).as("--json: no progress bar, even on a terminal").isEmpty();
       assertThat(again.json().size()).isEqualTo(1);
       assertThat(again.json().at("/0/from").asText()).isEqualTo(dlt + ":0:0");
       assertThat(again.json().at("/0/offset").asLong()).isEqualTo(5);

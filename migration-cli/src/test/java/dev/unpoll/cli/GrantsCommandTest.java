@@ -60,6 +60,58 @@ class GrantsCommandTest {
   }
 
   @Test
+  void docsSecurityShowsWhatTheOperatorsGrantsPrintForItsExampleConfiguration() throws Exception {
+    Path config = dir.resolve("unpoll.yaml");
+    Files.writeString(config, DOC_CONFIG);
+    Cli.Result r = Cli.run(ENV, "grants", "--operator", "--config", config.toString());
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .doesNotContain("s3cret")
+        .contains("CREATE ROLE \"unpoll_operator\" LOGIN REPLICATION")
+        .contains("to_regclass('\"public\".\"order_integration\"')")
+        .contains("GRANT \"unpoll_relay\" TO \"unpoll_operator\"");
+    String doc = Files.readString(ROOT.resolve("docs/security.md"));
+    assertThat(doc)
+        .as("docs/security.md shows what unpoll grants --operator prints")
+        .contains("```sql\n" + r.out() + "```");
+
+    Cli.Result json =
+        Cli.run(
+            ENV,
+            "grants",
+            "--operator",
+            "--config",
+            config.toString(),
+            "--table",
+            "sales.refunds",
+            "--role",
+            "ops",
+            "--json");
+    assertThat(json.exit()).as(json.toString()).isZero();
+    assertThat(json.json().get("role").asText()).isEqualTo("ops");
+    StringBuilder sql = new StringBuilder();
+    json.json().get("statements").forEach(n -> sql.append(n.asText()).append('\n'));
+    assertThat(sql.toString())
+        .contains("to_regclass('\"public\".\"order_integration\"')")
+        .contains("to_regclass('\"sales\".\"refunds\"')")
+        .contains("GRANT USAGE ON SCHEMA \"sales\" TO \"ops\"");
+  }
+
+  @Test
+  void theOperatorsGrantsNeedATableAndTheTableOptionIsOnlyForThem() throws Exception {
+    Path config = dir.resolve("unpoll.yaml");
+    Files.writeString(config, DOC_CONFIG.substring(0, DOC_CONFIG.indexOf("outbox:")));
+    Cli.Result none = Cli.run(ENV, "grants", "--operator", "--config", config.toString());
+    assertThat(none.exit()).as(none.toString()).isEqualTo(2);
+    assertThat(none.err()).contains("no table: pass --table <schema.table>");
+
+    Cli.Result relay =
+        Cli.run(ENV, "grants", "--config", config.toString(), "--table", "public.orders");
+    assertThat(relay.exit()).as(relay.toString()).isEqualTo(2);
+    assertThat(relay.err()).contains("--table is for --operator");
+  }
+
+  @Test
   void hostileNamesAreQuotedAndTheRoleNameIsChecked() throws Exception {
     Path config = dir.resolve("unpoll.yaml");
     Files.writeString(
@@ -93,6 +145,26 @@ class GrantsCommandTest {
         .contains("GRANT SELECT ON TABLE \"Sales\".\"Order\"\"; DROP TABLE x; --\" TO")
         .contains("rolname = 'r''; DROP ROLE x; --$$'")
         .contains("CREATE ROLE \"r'; DROP ROLE x; --$$\" LOGIN REPLICATION")
+        .doesNotContain("s3cret");
+
+    Cli.Result op =
+        Cli.run(
+            ENV,
+            "grants",
+            "--operator",
+            "--config",
+            config.toString(),
+            "--role",
+            "r'; DROP ROLE x; --$$",
+            "--json");
+    assertThat(op.exit()).as(op.toString()).isZero();
+    StringBuilder opSql = new StringBuilder();
+    op.json().get("statements").forEach(n -> opSql.append(n.asText()).append('\n'));
+    assertThat(opSql.toString())
+        .contains("to_regclass('\"Sales\".\"Order\"\"; DROP TABLE x; --\"')")
+        .contains("DROP TABLE x; --\"' || ' does not exist")
+        .contains("CREATE ROLE \"r'; DROP ROLE x; --$$\" LOGIN REPLICATION")
+        .contains("rolname = 'r''; DROP ROLE x; --$$'")
         .doesNotContain("s3cret");
 
     Cli.Result bad = Cli.run(ENV, "grants", "--config", config.toString(), "--role", "");

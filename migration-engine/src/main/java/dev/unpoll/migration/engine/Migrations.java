@@ -20,6 +20,7 @@ import dev.unpoll.migration.internal.ControlSchema;
 import dev.unpoll.migration.internal.Db;
 import dev.unpoll.migration.internal.Doctor;
 import dev.unpoll.migration.internal.Names;
+import dev.unpoll.migration.internal.OperatorGrants;
 import dev.unpoll.migration.internal.PhaseMachine;
 import dev.unpoll.migration.internal.RelayGrants;
 import dev.unpoll.migration.internal.Settings;
@@ -283,6 +284,54 @@ public final class Migrations {
       throw MigrationException.usage("--config: " + file.path() + ": " + e.getMessage());
     }
     return RelayGrants.statements(config, role == null ? RelayNames.DEFAULT_ROLE : role);
+  }
+
+  /** The migration operator's role when {@code unpoll grants --operator} names none. */
+  public static final String DEFAULT_OPERATOR_ROLE = OperatorGrants.DEFAULT_ROLE;
+
+  /**
+   * The migration operator's least-privilege role ({@code unpoll grants --operator}): SQL
+   * statements for a superuser to run, idempotent, every identifier quoted, without the password.
+   * The role may log in and replicate (the slot), create in the database (the control schema, the
+   * publication), owns the control schema, the heartbeat table and the publication, and is a member
+   * of each captured table's owner (found by the script when it runs: nothing connects to a server
+   * here).
+   *
+   * @param role the role's name; null: {@value #DEFAULT_OPERATOR_ROLE}
+   * @param tables tables to migrate besides the configuration file's
+   * @throws MigrationException (usage) without a database URL, a publication or a slot, without any
+   *     table, or when the role name is not a valid identifier
+   */
+  public List<String> operatorGrants(String role, List<TableName> tables) {
+    if (settings.config().isEmpty()) {
+      throw MigrationException.usage(
+          "no configuration: pass --config unpoll.yaml (the relay's file)");
+    }
+    String url = settings.requireJdbcUrl();
+    String database =
+        JdbcUrl.parse(url)
+            .map(JdbcUrl::database)
+            .orElseThrow(
+                () ->
+                    MigrationException.usage(
+                        "--db: the JDBC URL names no database (expected"
+                            + " jdbc:postgresql://host:5432/database)"));
+    java.util.Set<TableName> all = new java.util.LinkedHashSet<>();
+    settings.config().ifPresent(f -> f.tables().forEach(m -> all.add(m.table())));
+    all.addAll(tables);
+    String relayRole =
+        settings
+            .config()
+            .flatMap(f -> f.content().source())
+            .map(UnpollConfig.Source::user)
+            .orElse(null);
+    return OperatorGrants.statements(
+        database,
+        settings.publication(),
+        settings.slot(),
+        relayRole,
+        List.copyOf(all),
+        role == null ? OperatorGrants.DEFAULT_ROLE : role);
   }
 
   /**

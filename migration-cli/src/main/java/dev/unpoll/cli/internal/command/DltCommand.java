@@ -12,6 +12,7 @@ import dev.unpoll.consumer.DeadLetterTopic;
 import dev.unpoll.consumer.TopicNotFoundException;
 import dev.unpoll.migration.Durations;
 import dev.unpoll.migration.MigrationException;
+import dev.unpoll.migration.Progress;
 import dev.unpoll.migration.engine.Migrations;
 import java.time.Clock;
 import java.time.Instant;
@@ -366,8 +367,16 @@ public final class DltCommand implements Runnable {
         filter = filter.withPosition(p);
       }
       DeadLetterFilter selected = filter;
-      List<DeadLetterReplay> sent =
-          DltCommand.call(selection.topic, t -> open(s, t).replay(selected, dryRun));
+      // a bar on a terminal while the topic is read and the sends are acknowledged; quiet with
+      // --json or when stderr is not a terminal
+      Progress bar = progress();
+      List<DeadLetterReplay> sent;
+      try {
+        sent =
+            DltCommand.call(selection.topic, t -> open(s, t).replay(selected, dryRun, bar::update));
+      } finally {
+        bar.done();
+      }
       if (common.json) {
         ArrayNode list = JSON.createArrayNode();
         sent.forEach(r -> list.add(toJson(r)));
