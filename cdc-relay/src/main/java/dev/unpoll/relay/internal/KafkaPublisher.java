@@ -1,6 +1,8 @@
 package dev.unpoll.relay.internal;
 
 import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.mapping.EventMapper;
+import dev.unpoll.mapping.MappingException;
 import dev.unpoll.relay.RelayException;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -124,9 +126,9 @@ public final class KafkaPublisher
       EventMapper.Mapped m;
       try {
         m = mapper.map(r.record());
-      } catch (RelayException e) {
+      } catch (MappingException e) {
         counter("unpoll.relay.errors", "kind", "mapping").increment();
-        throw e; // says what to do already
+        throw new RelayException(e.getMessage(), e); // says what to do already
       } catch (RuntimeException e) {
         counter("unpoll.relay.errors", "kind", "mapping").increment();
         throw new RelayException(
