@@ -4,6 +4,7 @@ import dev.unpoll.contract.config.ConfigReader;
 import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.mapping.EventMapper;
 import dev.unpoll.mapping.MappingException;
+import dev.unpoll.mapping.Values;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -23,11 +24,12 @@ import org.slf4j.LoggerFactory;
  * The relay's mapping as a Kafka Connect transformation beside Debezium's PostgreSQL connector:
  * each change record becomes exactly the record the relay publishes (topic, key, value, CloudEvents
  * headers), or nothing where the relay publishes nothing (bookkeeping-only updates, cleanup
- * deletes, the heartbeat table). Debezium's heartbeat records pass through untouched.
+ * deletes, the heartbeat table). Debezium's heartbeat records go on to their topic with their
+ * offsets, their key and value as JSON bytes.
  *
  * <p>Configured with the {@code tables} and {@code outbox} sections of {@code unpoll.yaml} inline
- * ({@value #MAPPING_CONFIG}), checked by the same reader as the relay's, so a bad mapping is refused
- * at connector validation with the relay's messages. Key, value and headers are bytes: the
+ * ({@value #MAPPING_CONFIG}), checked by the same reader as the relay's, so a bad mapping is
+ * refused at connector validation with the relay's messages. Key, value and headers are bytes: the
  * connector must use {@code ByteArrayConverter} for all three ({@code unpoll connect-config} sets
  * them).
  */
@@ -73,8 +75,7 @@ public final class UnpollEventRouter implements Transformation<SourceRecord> {
   public void configure(Map<String, ?> configs) {
     AbstractConfig c = new AbstractConfig(CONFIG_DEF, configs);
     UnpollConfig.Capture capture = capture(c.getString(MAPPING_CONFIG));
-    mapper =
-        new EventMapper(c.getString(PUBLICATION_CONFIG), capture.tables(), capture.outbox());
+    mapper = new EventMapper(c.getString(PUBLICATION_CONFIG), capture.tables(), capture.outbox());
   }
 
   /**
@@ -93,7 +94,7 @@ public final class UnpollEventRouter implements Transformation<SourceRecord> {
   @Override
   public SourceRecord apply(SourceRecord record) {
     if (EventMapper.isHeartbeat(record)) {
-      return record;
+      return heartbeat(record);
     }
     EventMapper.Mapped m;
     try {
@@ -102,8 +103,7 @@ public final class UnpollEventRouter implements Transformation<SourceRecord> {
       // the task stops: skipping would move the offsets past the table's changes for good
       throw new ConnectException(e.getMessage(), e);
     } catch (RuntimeException e) {
-      throw new DataException(
-          "cannot map change record of topic " + record.topic() + ": " + e, e);
+      throw new DataException("cannot map change record of topic " + record.topic() + ": " + e, e);
     }
     if (m.error() != null) {
       LOG.error("skipped change at LSN {} of {}: {}", m.lsn(), m.table(), m.error());
@@ -126,6 +126,27 @@ public final class UnpollEventRouter implements Transformation<SourceRecord> {
         r.value(),
         record.timestamp(),
         headers);
+  }
+
+  /**
+   * Debezium's heartbeat, to its topic with its source offset: only its key and value structs are
+   * written as JSON bytes, because the connector's converters write bytes as they are (the events'
+   * encoding).
+   */
+  private static SourceRecord heartbeat(SourceRecord record) {
+    return record.newRecord(
+        record.topic(),
+        record.kafkaPartition(),
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        json(record.keySchema(), record.key()),
+        Schema.OPTIONAL_BYTES_SCHEMA,
+        json(record.valueSchema(), record.value()),
+        record.timestamp(),
+        record.headers());
+  }
+
+  private static byte[] json(Schema schema, Object value) {
+    return value == null ? null : Values.write(Values.toJson(schema, value));
   }
 
   @Override
