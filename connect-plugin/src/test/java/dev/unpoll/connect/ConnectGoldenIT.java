@@ -14,9 +14,6 @@ import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,10 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(UnpollStackExtension.class)
 class ConnectGoldenIT {
 
-  /** Set by surefire (pom.xml): the Connect role's password, read by the worker's env provider. */
-  static final String PASSWORD = System.getenv(ConnectorConfig.PASSWORD_ENV);
-
-  static final String CONNECT_ROLE = "unpoll_connect_it";
+  static final String CONNECT_ROLE = ConnectFixtures.CONNECT_ROLE;
   static final String CONNECTOR = "unpoll-golden";
 
   static TestPostgres db;
@@ -55,8 +49,8 @@ class ConnectGoldenIT {
 
   @BeforeAll
   static void start(TestPostgres server, TestKafka broker) {
-    assertThat(PASSWORD).as("UNPOLL_DB_PASSWORD set by surefire").isNotBlank();
     db = server.createDatabase("connect_golden_it");
+    ConnectFixtures.connectRole(db);
     kafka = broker;
     for (String side : List.of("relay", "connect")) {
       kafka.createTopic("golden.orders." + side, 3);
@@ -81,13 +75,6 @@ class ConnectGoldenIT {
         // the backlog: pending rows before either capture starts; DONE rows are not events
         "insert into orders_q (order_id, amount, status) values (1, 1.10, 'NEW'), (2, 2.20, 'NEW'),"
             + " (3, 3.30, 'DONE'), (4, 4.40, 'NEW'), (5, 5.50, 'DONE')",
-        // Connect's connector runs as a role of its own, its password from the worker's env
-        "do $$ begin if not exists (select from pg_roles where rolname = '"
-            + CONNECT_ROLE
-            + "') then create role "
-            + CONNECT_ROLE
-            + " login replication superuser; end if; end $$",
-        "alter role " + CONNECT_ROLE + " password '" + PASSWORD + "'",
         "create publication golden_connect for table orders_q, region_q, payloads, unpoll_outbox, "
             + RelayNames.HEARTBEAT_TABLE.quoted());
     relay =
@@ -297,13 +284,6 @@ class ConnectGoldenIT {
   }
 
   static void sql(String... statements) {
-    try (Connection c = db.connect();
-        Statement s = c.createStatement()) {
-      for (String st : statements) {
-        s.execute(st);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    ConnectFixtures.sql(db, statements);
   }
 }
