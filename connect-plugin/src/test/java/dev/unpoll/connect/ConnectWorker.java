@@ -42,6 +42,7 @@ final class ConnectWorker implements AutoCloseable {
   /** Starts a worker of cluster {@code group} with {@code extra} worker settings. */
   static ConnectWorker start(TestKafka kafka, String group, Map<String, String> extra) {
     Map<String, String> p = new HashMap<>();
+    // tag::worker-settings[]
     p.put("bootstrap.servers", kafka.bootstrapServers());
     p.put("group.id", group);
     p.put("config.storage.topic", group + ".configs");
@@ -66,6 +67,7 @@ final class ConnectWorker implements AutoCloseable {
         "org.apache.kafka.common.config.provider.EnvVarConfigProvider");
     // a stopped worker's tasks move to the others at once, not after 5 minutes
     p.put("scheduled.rebalance.max.delay.ms", "0");
+    // end::worker-settings[]
     p.putAll(extra);
     return new ConnectWorker(new ConnectDistributed().startConnect(p));
   }

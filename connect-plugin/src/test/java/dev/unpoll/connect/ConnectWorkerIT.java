@@ -14,6 +14,8 @@ import dev.unpoll.testkit.TopicReader;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -91,13 +93,13 @@ class ConnectWorkerIT {
   }
 
   @Test
-  void aBadMappingIsRefusedAtValidationAndCreationWithTheRelaysMessage() {
+  void aBadMappingIsRefusedAtValidationAndCreationWithTheRelaysMessage() throws Exception {
     String bad =
         """
         tables:
           - table: public.restart_q
             value: blob
-          - table: public.restart_q
+          - table: public.other_q
             topic: "not a topic"
         """;
     String relayMessage;
@@ -108,6 +110,9 @@ class ConnectWorkerIT {
       relayMessage = e.getMessage();
     }
     assertThat(relayMessage).contains("tables[0].topic", "tables[0].value", "tables[1].topic");
+    assertThat(Files.readString(Path.of("../docs/kafka-connect.md")))
+        .as("docs/kafka-connect.md shows the message")
+        .contains(relayMessage);
     Map<String, String> config = connectorConfig(yaml(TABLES), "unpoll-bad");
     config.put("transforms.unpoll.mapping", ConnectorConfig.mappingYaml(bad, Optional.empty()));
     String body = ConnectorConfig.json(config);
