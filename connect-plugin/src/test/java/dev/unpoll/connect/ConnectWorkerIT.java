@@ -8,6 +8,7 @@ import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.config.ConfigException;
 import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.ConnectorConfig;
+import dev.unpoll.relay.ConnectorStatus;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.TopicReader;
@@ -181,6 +182,20 @@ class ConnectWorkerIT {
           .allSatisfy(e -> assertThat(e.getValue()).as("row %s", e.getKey()).isEqualTo(1));
       System.out.println("restart duplicates: " + duplicates);
     }
+    // what unpoll status --connect-url shows
+    assertThat(ConnectorStatus.fetch(worker.url()))
+        .filteredOn(c -> c.name().equals(name))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.state()).isEqualTo("RUNNING");
+              assertThat(c.tasks())
+                  .extracting(ConnectorStatus.Task::state)
+                  .containsExactly("RUNNING");
+              assertThat(c.line())
+                  .startsWith("connector unpoll-restart: RUNNING on ")
+                  .contains("; task 0 RUNNING on ");
+            });
   }
 
   private static Map<Integer, Integer> keys(List<ConsumerRecord<byte[], byte[]>> records) {
