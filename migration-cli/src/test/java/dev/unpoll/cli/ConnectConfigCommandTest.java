@@ -3,9 +3,13 @@ package dev.unpoll.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unpoll.contract.TableName;
+import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.relay.ConnectorConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,6 +53,25 @@ class ConnectConfigCommandTest {
     Cli.Result r = run("--table", "public.order_integration", "--name", "unpoll-orders");
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).doesNotContain("s3cret").contains("${env:UNPOLL_DB_PASSWORD}");
+    // what ConnectGoldenIT and ConnectWorkerIT PUT: ConnectorConfig.json of ConnectorConfig.of
+    UnpollConfig config = UnpollConfig.parse(DOC_CONFIG, ENV);
+    UnpollConfig one =
+        new UnpollConfig(
+            config.source(),
+            config.kafka(),
+            config.offsets(),
+            config.outbox(),
+            config.tables().subList(0, 1),
+            config.http(),
+            config.ha(),
+            config.monitoring());
+    String mapping =
+        ConnectorConfig.mappingYaml(
+            DOC_CONFIG, Optional.of(TableName.parse("public.order_integration")));
+    assertThat(r.out())
+        .isEqualTo(
+            ConnectorConfig.json(ConnectorConfig.of(one, mapping, "unpoll-orders"))
+                + System.lineSeparator());
     String doc = Files.readString(ROOT.resolve("docs/kafka-connect.md"));
     assertThat(doc)
         .as("docs/kafka-connect.md shows the example configuration")
