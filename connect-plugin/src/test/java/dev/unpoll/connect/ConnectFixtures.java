@@ -32,6 +32,26 @@ final class ConnectFixtures {
         "alter role " + CONNECT_ROLE + " password '" + PASSWORD + "'");
   }
 
+  /**
+   * COPYs rows {@code from..to} ({@code id, note}) into {@code table}: PostgreSQL writes them as
+   * multi-insert WAL records, one per heap page, whose rows share one LSN.
+   */
+  static void copy(TestPostgres db, String table, int from, int to) {
+    StringBuilder csv = new StringBuilder();
+    for (int i = from; i <= to; i++) {
+      csv.append(i).append(",row-").append(i).append('\n');
+    }
+    try (Connection c = db.connect()) {
+      c.unwrap(org.postgresql.PGConnection.class)
+          .getCopyAPI()
+          .copyIn(
+              "COPY " + table + " (id, note) FROM STDIN (FORMAT csv)",
+              new java.io.StringReader(csv.toString()));
+    } catch (SQLException | java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static void sql(TestPostgres db, String... statements) {
     try (Connection c = db.connect();
         Statement s = c.createStatement()) {
