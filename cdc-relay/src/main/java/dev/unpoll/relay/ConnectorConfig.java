@@ -35,8 +35,11 @@ public final class ConnectorConfig {
   /** The transformation's alias in the connector configuration. */
   public static final String TRANSFORM_ALIAS = "unpoll";
 
-  /** Debezium's PostgreSQL connector. */
-  public static final String CONNECTOR_CLASS = "io.debezium.connector.postgresql.PostgresConnector";
+  /**
+   * Debezium's PostgreSQL connector with the relay's same-LSN hold-back, in the plugin {@code
+   * unpoll-connect}.
+   */
+  public static final String CONNECTOR_CLASS = "dev.unpoll.connect.UnpollPostgresConnector";
 
   /** The environment variable of the worker that holds the database password. */
   public static final String PASSWORD_ENV = "UNPOLL_DB_PASSWORD";

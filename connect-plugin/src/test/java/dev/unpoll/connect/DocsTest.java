@@ -21,9 +21,10 @@ class DocsTest {
     assertThat(report.stale()).as("stale snippets; rerun with -Dunpoll.docs.update=true").isEmpty();
   }
 
-  /** The relay names the transformation by a string: it is this class. */
+  /** The relay names the connector and the transformation by strings: they are these classes. */
   @Test
   void theConnectorConfigNamesThisTransformation() {
     assertThat(ConnectorConfig.TRANSFORM_CLASS).isEqualTo(UnpollEventRouter.class.getName());
+    assertThat(ConnectorConfig.CONNECTOR_CLASS).isEqualTo(UnpollPostgresConnector.class.getName());
   }
 }

@@ -86,7 +86,7 @@ class ConnectConfigCommandTest {
     JsonNode c = r.json();
     assertThat(c.path("name").asText()).isEqualTo("unpoll-unpoll_orders");
     assertThat(c.path("connector.class").asText())
-        .isEqualTo("io.debezium.connector.postgresql.PostgresConnector");
+        .isEqualTo("dev.unpoll.connect.UnpollPostgresConnector");
     assertThat(c.path("slot.name").asText()).isEqualTo("unpoll_orders");
     assertThat(c.path("publication.name").asText()).isEqualTo("unpoll_orders");
     assertThat(c.path("publication.autocreate.mode").asText()).isEqualTo("disabled");
