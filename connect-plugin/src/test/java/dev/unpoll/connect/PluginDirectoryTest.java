@@ -45,6 +45,7 @@ class PluginDirectoryTest {
         .allMatch(f -> f.startsWith("unpoll-connect/"))
         .anyMatch(f -> f.matches("unpoll-connect/unpoll-connect-.*\\.jar"))
         .anyMatch(f -> f.matches("unpoll-connect/unpoll-cdc-mapping-.*\\.jar"))
+        .anyMatch(f -> f.matches("unpoll-connect/debezium-connector-postgres-.*\\.jar"))
         .noneMatch(f -> f.contains("kafka-clients") || f.contains("connect-api"))
         .noneMatch(f -> f.contains("slf4j"));
 
@@ -58,6 +59,13 @@ class PluginDirectoryTest {
             .findFirst()
             .orElseThrow(() -> new AssertionError("not found in " + pluginPath));
     assertThat(desc.location()).contains(pluginPath.resolve("unpoll-connect").toString());
+    var connector =
+        plugins.sourceConnectors().stream()
+            .filter(d -> d.className().equals(UnpollPostgresConnector.class.getName()))
+            .filter(d -> !d.location().equals("classpath"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no connector in " + pluginPath));
+    assertThat(connector.loader()).as("one plugin, one class loader").isSameAs(desc.loader());
     Class<?> isolated = desc.pluginClass();
     assertThat(isolated).as("loaded by the plugin's loader").isNotSameAs(UnpollEventRouter.class);
     assertThat(isolated.getClassLoader().loadClass("dev.unpoll.mapping.EventMapper"))
