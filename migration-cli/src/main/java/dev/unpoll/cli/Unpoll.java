@@ -50,6 +50,7 @@ import picocli.CommandLine.Spec;
       TailCommand.class,
       dev.unpoll.cli.internal.command.DltCommand.class,
       RelayCommand.class,
+      dev.unpoll.cli.internal.command.ConnectConfigCommand.class,
       dev.unpoll.cli.internal.command.GrantsCommand.class,
       DevCommand.class,
       DemoCommand.class,

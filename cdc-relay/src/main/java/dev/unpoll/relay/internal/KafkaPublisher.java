@@ -1,6 +1,8 @@
 package dev.unpoll.relay.internal;
 
 import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.mapping.EventMapper;
+import dev.unpoll.mapping.MappingException;
 import dev.unpoll.relay.RelayException;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -124,9 +126,9 @@ public final class KafkaPublisher
       EventMapper.Mapped m;
       try {
         m = mapper.map(r.record());
-      } catch (RelayException e) {
+      } catch (MappingException e) {
         counter("unpoll.relay.errors", "kind", "mapping").increment();
-        throw e; // says what to do already
+        throw new RelayException(e.getMessage(), e); // says what to do already
       } catch (RuntimeException e) {
         counter("unpoll.relay.errors", "kind", "mapping").increment();
         throw new RelayException(
@@ -266,33 +268,8 @@ public final class KafkaPublisher
 
     /** Index of the first record of the trailing run that must not be marked yet. */
     static int start(List<RecordChangeEvent<SourceRecord>> records) {
-      int n = records.size();
-      if (n == 0) {
-        return 0;
-      }
-      Object last = sharedLsn(records.get(n - 1).record());
-      if (last == null) {
-        return n;
-      }
-      int i = n - 1;
-      while (i > 0 && last.equals(sharedLsn(records.get(i - 1).record()))) {
-        i--;
-      }
-      return i;
-    }
-
-    /**
-     * The LSN a restart resumes after if this record's offset is stored ({@code lsn_proc}, else
-     * {@code lsn}) when the record is a streamed change, which later changes may share; else null.
-     */
-    static Object sharedLsn(SourceRecord r) {
-      Map<String, ?> offset = r.sourceOffset();
-      Object type = offset == null ? null : offset.get("messageType");
-      if (type == null || offset.containsKey("snapshot") || "COMMIT".equals(type)) {
-        return null;
-      }
-      Object lsn = offset.get("lsn_proc");
-      return lsn != null ? lsn : offset.get("lsn");
+      return dev.unpoll.mapping.SameLsnTail.start(
+          records.stream().map(RecordChangeEvent::record).toList());
     }
   }
 

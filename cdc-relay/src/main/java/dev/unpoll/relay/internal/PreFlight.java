@@ -6,6 +6,7 @@ import dev.unpoll.contract.TableName;
 import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.contract.config.UnpollConfig.OffsetStore;
+import dev.unpoll.mapping.EventMapper;
 import dev.unpoll.relay.RelayConfigException;
 import dev.unpoll.relay.RelayException;
 import dev.unpoll.relay.RelaySlotException;
@@ -458,19 +459,9 @@ public final class PreFlight {
     return false;
   }
 
-  /**
-   * Why the relay stops for a table its publication holds but its configuration does not map, and
-   * the fix: the changes are the new table's, and skipping them would lose them for good.
-   */
+  /** Why the relay stops for a table its publication holds but its configuration does not map. */
   public static String unmappedProblem(List<String> tables, String publication) {
-    return "tables: publication "
-        + publication
-        + " holds "
-        + String.join(", ", tables)
-        + ", which this configuration does not map (captured for a newer unpoll.yaml?): the relay"
-        + " stops rather than skip their changes; start it with the unpoll.yaml that maps them"
-        + " (unpoll plan --table <table> --out unpoll.yaml), or take them out of the publication"
-        + " (unpoll rollback --table <table>)";
+    return EventMapper.unmappedProblem(tables, publication);
   }
 
   private boolean offsetsExist(Connection c) throws SQLException {

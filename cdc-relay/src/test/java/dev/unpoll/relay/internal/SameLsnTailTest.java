@@ -45,11 +45,13 @@ class SameLsnTailTest {
     Map<String, Object> offset = offset("INSERT", 200);
     offset.put("lsn_proc", 150L);
     assertThat(
-            KafkaPublisher.SameLsnTail.sharedLsn(new SourceRecord(null, offset, "t", null, null)))
+            dev.unpoll.mapping.SameLsnTail.sharedLsn(
+                new SourceRecord(null, offset, "t", null, null)))
         .isEqualTo(150L);
     offset.remove("lsn_proc");
     assertThat(
-            KafkaPublisher.SameLsnTail.sharedLsn(new SourceRecord(null, offset, "t", null, null)))
+            dev.unpoll.mapping.SameLsnTail.sharedLsn(
+                new SourceRecord(null, offset, "t", null, null)))
         .isEqualTo(200L);
   }
 

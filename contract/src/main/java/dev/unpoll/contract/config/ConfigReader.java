@@ -97,6 +97,27 @@ public final class ConfigReader {
   }
 
   /**
+   * Reads only the sections a capture maps changes with, {@code tables} and {@code outbox}, each
+   * checked exactly as the relay checks it: the configuration of the Kafka Connect transformation,
+   * which has no source or kafka section of its own. Any other section is refused.
+   *
+   * @throws ConfigException listing every problem
+   */
+  public UnpollConfig.Capture readCapture(String yaml) {
+    ObjectNode top = root(yaml);
+    keys(top, "", Set.of("outbox", "tables"));
+    Optional<Outbox> outbox = outbox(object(top, "outbox", false));
+    List<TableMapping> tables = tables(top.get("tables"));
+    if (tables.isEmpty() && outbox.isEmpty() && problems.isEmpty()) {
+      problem("tables", "empty, and no outbox section", "map at least one table or enable outbox");
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new UnpollConfig.Capture(outbox, tables);
+  }
+
+  /**
    * Reads one table mapping given as a tree (an entry of {@code tables}, or a mapping the migration
    * engine recorded).
    *

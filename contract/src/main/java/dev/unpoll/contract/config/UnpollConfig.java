@@ -186,6 +186,21 @@ public record UnpollConfig(
   }
 
   /**
+   * What a capture maps changes with: the {@code outbox} and {@code tables} sections (read by
+   * {@link ConfigReader#readCapture(String)} for the Kafka Connect transformation).
+   *
+   * @param outbox the outbox, if enabled
+   * @param tables the table mappings
+   */
+  public record Capture(Optional<Outbox> outbox, List<TableMapping> tables) {
+    /** Copies the list. */
+    public Capture {
+      Objects.requireNonNull(outbox, "outbox");
+      tables = List.copyOf(tables);
+    }
+  }
+
+  /**
    * The source database.
    *
    * @param jdbcUrl {@code jdbc:postgresql://host:port/db?params}; parameters such as {@code

@@ -228,4 +228,52 @@ class UnpollConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("expected a YAML mapping");
   }
+
+  /**
+   * The Kafka Connect transformation reads only tables and outbox, each checked and worded as the
+   * relay's reader does it for the same sections of a whole file.
+   */
+  @Test
+  void theCaptureSectionsReadAloneGiveTheRelaysMappingAndProblems() {
+    UnpollConfig.Capture capture =
+        new ConfigReader(Map.of())
+            .readCapture(
+                """
+                outbox:
+                  topic-pattern: events.${aggregatetype}
+                tables:
+                  - table: public.order_integration
+                    topic: orders.integration
+                """);
+    assertThat(capture.tables()).isEqualTo(UnpollConfig.parse(MINIMAL, Map.of("PW", "x")).tables());
+    assertThat(capture.outbox().orElseThrow().topicPattern()).isEqualTo("events.${aggregatetype}");
+
+    String badTables =
+        """
+        tables:
+          - table: public.q
+            value: blob
+        """;
+    ConfigException relay =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ConfigException.class,
+            () ->
+                UnpollConfig.parse(
+                    MINIMAL.substring(0, MINIMAL.indexOf("tables:")) + badTables,
+                    Map.of("PW", "x")));
+    assertThatThrownBy(() -> new ConfigReader(Map.of()).readCapture(badTables))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(relay.getMessage());
+    assertThatThrownBy(() -> new ConfigReader(Map.of()).readCapture(MINIMAL))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "source: unknown key; remove it; known keys here: outbox, tables",
+                        "kafka: unknown key; remove it; known keys here: outbox, tables"));
+    assertThatThrownBy(() -> new ConfigReader(Map.of()).readCapture(""))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("tables: empty, and no outbox section");
+  }
 }

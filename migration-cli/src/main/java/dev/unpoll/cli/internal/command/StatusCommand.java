@@ -6,9 +6,13 @@ import dev.unpoll.cli.internal.DurationConverter;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.contract.TableName;
 import dev.unpoll.migration.Durations;
+import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.Sizes;
 import dev.unpoll.migration.StatusReport;
 import dev.unpoll.migration.engine.Migrations;
+import dev.unpoll.relay.ConnectorStatus;
+import dev.unpoll.relay.RelayException;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -70,8 +74,31 @@ public final class StatusCommand extends BaseCommand {
       description = "With --watch, stop after this many snapshots (default: until Ctrl-C).")
   Integer count;
 
+  @Option(
+      names = "--connect-url",
+      paramLabel = "<url>",
+      description =
+          "Kafka Connect's REST API, e.g. http://connect:8083: also show every connector's and"
+              + " task's state (docs/kafka-connect.md). Without --db or --config, only that.")
+  URI connectUrl;
+
   @Override
   public Integer call() {
+    if (connectUrl != null && watch) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--connect-url is shown once, not with --watch; drop one of them");
+    }
+    if (connectUrl != null && common.db == null && common.config == null) {
+      List<ConnectorStatus> connectors = connectors();
+      if (common.json) {
+        ObjectNode n = JSON.createObjectNode();
+        n.set("connect", toJson(connectors));
+        printJson(n);
+      } else {
+        connectLines(connectors).forEach(this::line);
+      }
+      return ExitCode.OK.code();
+    }
     if (interval.isZero() || interval.isNegative()) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--interval must be positive, e.g. 2s (got " + interval + ")");
@@ -88,14 +115,58 @@ public final class StatusCommand extends BaseCommand {
     TableName logTable = table == null ? null : Migrations.table(table);
     if (!watch) {
       StatusReport report = m.status(logTable);
+      List<ConnectorStatus> connectors = connectUrl == null ? null : connectors();
       if (common.json) {
-        printJson(toJson(report, logTable != null));
+        ObjectNode n = toJson(report, logTable != null);
+        if (connectors != null) {
+          n.set("connect", toJson(connectors));
+        }
+        printJson(n);
       } else {
         lines(report, logTable).forEach(this::line);
+        if (connectors != null) {
+          connectLines(connectors).forEach(this::line);
+        }
       }
       return ExitCode.OK.code();
     }
     return watch(m, logTable);
+  }
+
+  private List<ConnectorStatus> connectors() {
+    try {
+      return ConnectorStatus.fetch(connectUrl);
+    } catch (RelayException e) {
+      throw new MigrationException(e.getMessage(), e);
+    }
+  }
+
+  private List<String> connectLines(List<ConnectorStatus> connectors) {
+    List<String> lines = new ArrayList<>();
+    if (connectors.isEmpty()) {
+      lines.add("Kafka Connect at " + connectUrl + ": no connector");
+    }
+    connectors.forEach(c -> lines.add(c.line()));
+    return lines;
+  }
+
+  private static ArrayNode toJson(List<ConnectorStatus> connectors) {
+    ArrayNode arr = JSON.createArrayNode();
+    for (ConnectorStatus c : connectors) {
+      ObjectNode cn = arr.addObject();
+      cn.put("name", c.name());
+      cn.put("state", c.state());
+      cn.put("workerId", c.workerId());
+      ArrayNode tasks = cn.putArray("tasks");
+      for (ConnectorStatus.Task t : c.tasks()) {
+        ObjectNode tn = tasks.addObject();
+        tn.put("id", t.id());
+        tn.put("state", t.state());
+        tn.put("workerId", t.workerId());
+        tn.put("error", t.error());
+      }
+    }
+    return arr;
   }
 
   /** Samples every {@link #interval} until interrupted (Ctrl-C) or {@link #count} snapshots. */

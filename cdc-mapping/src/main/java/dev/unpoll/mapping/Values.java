@@ -1,4 +1,4 @@
-package dev.unpoll.relay.internal;
+package dev.unpoll.mapping;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamWriteFeature;

@@ -1,4 +1,4 @@
-package dev.unpoll.relay.internal;
+package dev.unpoll.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unpoll.contract.Headers;
@@ -10,7 +10,6 @@ import dev.unpoll.contract.WalMessage;
 import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.contract.config.TableMapping.ValueMode;
 import dev.unpoll.contract.config.UnpollConfig;
-import dev.unpoll.relay.RelayException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -28,12 +27,16 @@ import org.apache.kafka.connect.source.SourceRecord;
 
 /**
  * Maps one Debezium change record to the Kafka record of the wire format
- * (docs/reference/event-format.md), or to a reason it emits nothing.
+ * (docs/reference/event-format.md), or to a reason it emits nothing. The one mapping of both
+ * runtimes: the relay's publisher and the Kafka Connect transformation call it.
  */
 public final class EventMapper {
 
   /** The heartbeat table the relay writes to and skips. */
   public static final TableName HEARTBEAT_TABLE = dev.unpoll.contract.RelayNames.HEARTBEAT_TABLE;
+
+  /** Debezium's heartbeat records go to topics with this prefix. */
+  public static final String HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat";
 
   static final String JSON_CONTENT_TYPE = "application/json";
   static final String PAYLOAD_ENCODING_HEADER = Headers.PAYLOAD_ENCODING;
@@ -55,7 +58,8 @@ public final class EventMapper {
       String lsn,
       long commitMillis,
       String error) {
-    static Mapped skip(String table, String reason, String lsn) {
+    /** Nothing to emit, for {@code reason}. */
+    public static Mapped skip(String table, String reason, String lsn) {
       return new Mapped(null, table, reason, lsn, 0, null);
     }
   }
@@ -66,17 +70,46 @@ public final class EventMapper {
 
   /** A mapper for the given configuration. */
   public EventMapper(UnpollConfig config) {
-    this.publication = config.source().publication();
-    for (TableMapping m : config.tables()) {
-      tables.put(m.table(), m);
-    }
-    this.outbox = config.outbox();
+    this(config.source().publication(), config.tables(), config.outbox());
   }
 
-  /** Maps one record. */
+  /**
+   * A mapper for the mapped tables and the outbox.
+   *
+   * @param publication the publication the changes come from, named when a table is unmapped
+   */
+  public EventMapper(
+      String publication, List<TableMapping> tables, Optional<UnpollConfig.Outbox> outbox) {
+    this.publication = publication;
+    for (TableMapping m : tables) {
+      this.tables.put(m.table(), m);
+    }
+    this.outbox = outbox;
+  }
+
+  /**
+   * Why the capture stops for a table its publication holds but its configuration does not map, and
+   * the fix: the changes are the new table's, and skipping them would lose them for good.
+   */
+  public static String unmappedProblem(List<String> tables, String publication) {
+    return "tables: publication "
+        + publication
+        + " holds "
+        + String.join(", ", tables)
+        + ", which this configuration does not map (captured for a newer unpoll.yaml?): the relay"
+        + " stops rather than skip their changes; start it with the unpoll.yaml that maps them"
+        + " (unpoll plan --table <table> --out unpoll.yaml), or take them out of the publication"
+        + " (unpoll rollback --table <table>)";
+  }
+
+  /**
+   * Maps one record.
+   *
+   * @throws UnmappedTableException for a change of a table the configuration does not map
+   */
   public Mapped map(SourceRecord record) {
     Object v = record.value();
-    if (record.topic().startsWith("__debezium-heartbeat")) {
+    if (isHeartbeat(record)) {
       return Mapped.skip("-", "heartbeat", null);
     }
     if (!(v instanceof Struct value)) {
@@ -112,13 +145,15 @@ public final class EventMapper {
       // in the publication but not in this configuration: a table captured for a newer
       // unpoll.yaml. Skipping would move the offsets past its rows for good; stop instead, so the
       // relay started with the new file publishes them.
-      throw new RelayException(
-          PreFlight.unmappedProblem(List.of(table.dotted()), publication)
-              + " (change at LSN "
-              + lsn
-              + ")");
+      throw new UnmappedTableException(
+          unmappedProblem(List.of(table.dotted()), publication) + " (change at LSN " + lsn + ")");
     }
     return legacy(mapping, record, value, op, lsn, commit, txId, db);
+  }
+
+  /** True for Debezium's own heartbeat records (not the relay's heartbeat table). */
+  public static boolean isHeartbeat(SourceRecord record) {
+    return record.topic() != null && record.topic().startsWith(HEARTBEAT_TOPIC_PREFIX);
   }
 
   private Mapped legacy(

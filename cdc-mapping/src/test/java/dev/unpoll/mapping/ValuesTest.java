@@ -1,4 +1,4 @@
-package dev.unpoll.relay.internal;
+package dev.unpoll.mapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
