@@ -129,6 +129,10 @@ class TroubleshootingCoverageTest {
               "the prefix of every error line of the CLI (unpoll <command>: <message>); the"
                   + " messages after it have their entries"),
           Map.entry(
+              "ConnectConfigCommand.java: --table: …",
+              "a --table name the table-name parser refuses; the parser's own message follows it"
+                  + " and has its entry (Table, column and key names)"),
+          Map.entry(
               "RelayGrants.java: --role: '…' …",
               "a role name Identifiers.problem refuses (must not be empty, ...); the entry is"
                   + " under unpoll grants"),
