@@ -42,7 +42,7 @@ import org.springframework.transaction.PlatformTransactionManager;
     havingValue = "true",
     matchIfMissing = true)
 @ConditionalOnSingleCandidate(DataSource.class)
-@EnableConfigurationProperties(UnpollProperties.class)
+@EnableConfigurationProperties(UnpollConsumerProperties.class)
 public class UnpollConsumerAutoConfiguration {
   /** The property Spring Boot's Kafka support reads the listeners' group id from. */
   static final String KAFKA_GROUP_ID = "spring.kafka.consumer.group-id";
@@ -54,9 +54,9 @@ public class UnpollConsumerAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   public IdempotencyStore unpollIdempotencyStore(
-      UnpollProperties properties, DataSource dataSource) {
-    IdempotencyStore store = properties.getConsumer().getIdempotency().toStore();
-    if (properties.getConsumer().getIdempotency().isCreateTables()) {
+      UnpollConsumerProperties properties, DataSource dataSource) {
+    IdempotencyStore store = properties.getIdempotency().toStore();
+    if (properties.getIdempotency().isCreateTables()) {
       store.createTablesIfAbsent(dataSource);
     }
     return store;
@@ -65,8 +65,8 @@ public class UnpollConsumerAutoConfiguration {
   /** Retries, backoff and non-retryable types from {@code unpoll.consumer.retry.*}. */
   @Bean
   @ConditionalOnMissingBean
-  public RetryPolicy unpollRetryPolicy(UnpollProperties properties) {
-    return properties.getConsumer().getRetry().toPolicy();
+  public RetryPolicy unpollRetryPolicy(UnpollConsumerProperties properties) {
+    return properties.getRetry().toPolicy();
   }
 
   /**
@@ -76,13 +76,12 @@ public class UnpollConsumerAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   public IdempotentConsumer unpollIdempotentConsumer(
-      UnpollProperties properties,
+      UnpollConsumerProperties properties,
       Environment environment,
       DataSource dataSource,
       IdempotencyStore store,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    UnpollProperties.ConsumerProperties c = properties.getConsumer();
-    String group = c.getGroup();
+    String group = properties.getGroup();
     if (group == null || group.isBlank()) {
       group = environment.getProperty(KAFKA_GROUP_ID);
     }
@@ -98,9 +97,9 @@ public class UnpollConsumerAutoConfiguration {
         .dataSource(dataSource)
         .consumerGroup(group)
         .store(store)
-        .keyExtractor(KeyExtractor.header(c.getKeyHeader()))
-        .missingKeyPolicy(c.getMissingKeyPolicy())
-        .traceAsLink(c.isTraceAsLink())
+        .keyExtractor(KeyExtractor.header(properties.getKeyHeader()))
+        .missingKeyPolicy(properties.getMissingKeyPolicy())
+        .traceAsLink(properties.isTraceAsLink())
         .meterRegistry(meterRegistry.getIfUnique())
         .build();
   }

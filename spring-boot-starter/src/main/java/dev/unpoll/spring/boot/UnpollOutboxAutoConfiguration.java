@@ -36,7 +36,7 @@ import org.springframework.transaction.support.ResourceTransactionManager;
     havingValue = "true",
     matchIfMissing = true)
 @ConditionalOnSingleCandidate(DataSource.class)
-@EnableConfigurationProperties(UnpollProperties.class)
+@EnableConfigurationProperties(UnpollOutboxProperties.class)
 public class UnpollOutboxAutoConfiguration {
 
   /**
@@ -46,12 +46,12 @@ public class UnpollOutboxAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   public Outbox unpollOutbox(
-      UnpollProperties properties,
+      UnpollOutboxProperties properties,
       DataSource dataSource,
       ObjectProvider<PayloadSerializer> serializer) {
     Outbox outbox =
-        properties.getOutbox().toBuilder().serializer(serializer.getIfUnique()).build();
-    if (properties.getOutbox().isVerifySchema()) {
+        properties.toBuilder().serializer(serializer.getIfUnique()).build();
+    if (properties.isVerifySchema()) {
       try (Connection c = dataSource.getConnection()) {
         outbox.verifySchema(c);
       } catch (SQLException e) {
