@@ -35,7 +35,11 @@ import org.springframework.transaction.PlatformTransactionManager;
       "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
       "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"
     })
-@ConditionalOnClass({IdempotentConsumer.class, SpringIdempotentConsumer.class, DataSourceUtils.class})
+@ConditionalOnClass({
+  IdempotentConsumer.class,
+  SpringIdempotentConsumer.class,
+  DataSourceUtils.class
+})
 @ConditionalOnProperty(
     prefix = "unpoll.consumer",
     name = "enabled",

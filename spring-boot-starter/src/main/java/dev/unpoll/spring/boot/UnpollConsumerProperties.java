@@ -39,14 +39,14 @@ public class UnpollConsumerProperties implements Validator {
   private String keyHeader = "ce_id";
 
   /**
-   * What happens to a record without the key header: DEAD_LETTER sends it to the dead-letter
-   * topic at once, SKIP logs and skips it.
+   * What happens to a record without the key header: DEAD_LETTER sends it to the dead-letter topic
+   * at once, SKIP logs and skips it.
    */
   private MissingKeyPolicy missingKeyPolicy = MissingKeyPolicy.DEAD_LETTER;
 
   /**
-   * With OpenTelemetry present, run the handler in a new trace linked to the writer's trace
-   * instead of as its child.
+   * With OpenTelemetry present, run the handler in a new trace linked to the writer's trace instead
+   * of as its child.
    */
   private boolean traceAsLink = false;
 

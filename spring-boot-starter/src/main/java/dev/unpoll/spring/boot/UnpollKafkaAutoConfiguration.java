@@ -15,14 +15,14 @@ import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 
 /**
- * The idempotent listener container factory, bean {@value #CONTAINER_FACTORY}: Spring Boot's
- * {@code spring.kafka.listener.*} settings, plus {@link IdempotentListenerAdvice} around every
- * record (the key and the listener's database work commit in one transaction; a duplicate never
- * reaches the listener) and {@link SpringKafkaDefaults#errorHandler} (retries and backoff from the
- * {@link RetryPolicy}, then {@code <topic>.DLT} through Boot's {@code KafkaTemplate}). On when
- * spring-kafka and Spring Boot's Kafka module are present and the context has a consumer factory,
- * a template and a {@link SpringIdempotentConsumer}; backs off when the application defines a bean
- * of that name.
+ * The idempotent listener container factory, bean {@value #CONTAINER_FACTORY}: Spring Boot's {@code
+ * spring.kafka.listener.*} settings, plus {@link IdempotentListenerAdvice} around every record (the
+ * key and the listener's database work commit in one transaction; a duplicate never reaches the
+ * listener) and {@link SpringKafkaDefaults#errorHandler} (retries and backoff from the {@link
+ * RetryPolicy}, then {@code <topic>.DLT} through Boot's {@code KafkaTemplate}). On when
+ * spring-kafka and Spring Boot's Kafka module are present and the context has a consumer factory, a
+ * template and a {@link SpringIdempotentConsumer}; backs off when the application defines a bean of
+ * that name.
  */
 @AutoConfiguration(
     after = UnpollConsumerAutoConfiguration.class,

@@ -49,8 +49,7 @@ public class UnpollOutboxAutoConfiguration {
       UnpollOutboxProperties properties,
       DataSource dataSource,
       ObjectProvider<PayloadSerializer> serializer) {
-    Outbox outbox =
-        properties.toBuilder().serializer(serializer.getIfUnique()).build();
+    Outbox outbox = properties.toBuilder().serializer(serializer.getIfUnique()).build();
     if (properties.isVerifySchema()) {
       try (Connection c = dataSource.getConnection()) {
         outbox.verifySchema(c);

@@ -43,8 +43,8 @@ public class UnpollOutboxProperties implements Validator {
   private Map<OutboxColumn, String> columns = new EnumMap<>(OutboxColumn.class);
 
   /**
-   * Delete each row in the same transaction right after inserting it (TABLE): the WAL still
-   * carries the insert for the relay and the table never grows.
+   * Delete each row in the same transaction right after inserting it (TABLE): the WAL still carries
+   * the insert for the relay and the table never grows.
    */
   private boolean deleteAfterInsert = false;
 
@@ -52,8 +52,8 @@ public class UnpollOutboxProperties implements Validator {
   private String walPrefix = "unpoll.outbox";
 
   /**
-   * Check at start-up that the database is ready for the writer (table, columns, types,
-   * privileges; or wal_level=logical) and fail the start listing what is missing.
+   * Check at start-up that the database is ready for the writer (table, columns, types, privileges;
+   * or wal_level=logical) and fail the start listing what is missing.
    */
   private boolean verifySchema = false;
 

@@ -3,8 +3,8 @@ package dev.unpoll.spring.boot;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * Runs the starter in a class loader of its own ({@link OneSideOnTheClasspathTest}): it refers to

@@ -151,8 +151,7 @@ class UnpollAutoConfigurationTest {
               assertThat(context.getBean(IdempotentConsumer.class).store())
                   .isSameAs(OwnBeans.STORE);
               assertThat(context.getBean(FACTORY)).isSameAs(OwnBeans.FACTORY);
-              assertThat(context.getBean("unpollOutboxHealthIndicator"))
-                  .isInstanceOf(String.class);
+              assertThat(context.getBean("unpollOutboxHealthIndicator")).isInstanceOf(String.class);
             });
   }
 

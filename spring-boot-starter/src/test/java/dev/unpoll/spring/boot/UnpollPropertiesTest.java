@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The properties' defaults are the libraries' own, and the configuration processor published every
- * property, with its description and default, in {@code META-INF/spring-configuration-metadata.json}
- * (what IDEs complete).
+ * property, with its description and default, in {@code
+ * META-INF/spring-configuration-metadata.json} (what IDEs complete).
  */
 class UnpollPropertiesTest {
   static final String METADATA = "META-INF/spring-configuration-metadata.json";
@@ -102,7 +102,8 @@ class UnpollPropertiesTest {
 
   /** The properties of the generated metadata, by name, in file order. */
   static Map<String, JsonNode> metadataProperties() throws IOException {
-    try (InputStream in = UnpollPropertiesTest.class.getClassLoader().getResourceAsStream(METADATA)) {
+    try (InputStream in =
+        UnpollPropertiesTest.class.getClassLoader().getResourceAsStream(METADATA)) {
       assertThat(in).as(METADATA + " on the classpath").isNotNull();
       JsonNode root = new ObjectMapper().readTree(in);
       Map<String, JsonNode> out = new LinkedHashMap<>();

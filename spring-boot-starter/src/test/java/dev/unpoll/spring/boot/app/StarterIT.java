@@ -41,15 +41,10 @@ import org.springframework.test.context.DynamicPropertySource;
  * The starter end to end against the real PostgreSQL and Kafka: {@link OrderService} writes orders
  * through the auto-configured outbox in {@code @Transactional} methods, a real relay (its own slot
  * and topic) carries the outbox to Kafka, and {@link ShippingListener} ships each order through the
- * starter's idempotent listener container factory.
+ * starter's idempotent listener container factory. The servers' addresses come from the testkit
+ * ({@link DynamicPropertySource}); the rest is the shop's {@code application.properties}.
  */
-@SpringBootTest(
-    properties = {
-      "spring.kafka.consumer.group-id=shop-shipping",
-      "spring.kafka.consumer.auto-offset-reset=earliest",
-      "unpoll.outbox.verify-schema=true",
-      "unpoll.consumer.idempotency.create-tables=true"
-    })
+@SpringBootTest // settings: src/test/resources/application.properties
 @DirtiesContext
 class StarterIT {
   private static final String SUFFIX = UUID.randomUUID().toString().substring(0, 8);
@@ -144,9 +139,7 @@ class StarterIT {
         .hasMessageContaining("payment declined for order B-2");
     orders.placeOrder("C-3", "pen");
 
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> shipments().size() >= 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> shipments().size() >= 2);
     assertThat(shipments()).containsExactly("A-1", "C-3");
     assertThat(jdbc.queryForList("SELECT id FROM shop_orders ORDER BY id", String.class))
         .containsExactly("A-1", "C-3");
@@ -168,14 +161,10 @@ class StarterIT {
     ConsumerRecord<byte[], byte[]> first = published.get(0);
     try (KafkaProducer<byte[], byte[]> producer = kafka().newProducer()) {
       producer
-          .send(
-              new ProducerRecord<>(
-                  TOPIC, null, first.key(), first.value(), first.headers()))
+          .send(new ProducerRecord<>(TOPIC, null, first.key(), first.value(), first.headers()))
           .get();
     }
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> count(ConsumerMetrics.DUPLICATES) == 1.0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count(ConsumerMetrics.DUPLICATES) == 1.0);
     assertThat(shipments()).containsExactly("A-1", "C-3");
     assertThat(count(ConsumerMetrics.HANDLED)).isEqualTo(2.0);
 
