@@ -10,9 +10,11 @@ import org.springframework.stereotype.Component;
 @Component
 public class ShippingListener {
   private final JdbcTemplate jdbc;
+  private final AddressBook addresses;
 
-  ShippingListener(JdbcTemplate jdbc) {
+  ShippingListener(JdbcTemplate jdbc, AddressBook addresses) {
     this.jdbc = jdbc;
+    this.addresses = addresses;
   }
 
   // tag::idempotent-listener[]
@@ -23,6 +25,8 @@ public class ShippingListener {
     // runs in the transaction that records the event's ce_id: JdbcTemplate joins it, and a
     // redelivered event never gets here
     jdbc.update("INSERT INTO shipments (order_id) VALUES (?)", record.key());
+    // a failure rolls back the insert and the key; the record is retried, then dead-lettered
+    addresses.check(record.key());
   }
   // end::idempotent-listener[]
 }

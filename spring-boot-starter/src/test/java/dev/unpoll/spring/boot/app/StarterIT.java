@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.consumer.ConsumerMetrics;
+import dev.unpoll.consumer.DeadLetterHeaders;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.outbox.Outbox;
@@ -16,6 +17,7 @@ import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStack;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -26,6 +28,7 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +53,7 @@ class StarterIT {
   private static final String SUFFIX = UUID.randomUUID().toString().substring(0, 8);
   private static final String TOPIC = "boot-order-" + SUFFIX;
   private static final String GROUP = "shop-shipping";
+  private static final Duration LONG = Duration.ofSeconds(60);
 
   private static TestPostgres db;
   private static Relay relay;
@@ -73,6 +77,7 @@ class StarterIT {
         s.execute(Outbox.builder().build().ddl());
       }
       stack.kafka().createTopic(TOPIC, 1);
+      stack.kafka().createTopic(TOPIC + DeadLetterHeaders.DEFAULT_TOPIC_SUFFIX, 1);
       db = created;
     }
     return db;
@@ -138,24 +143,41 @@ class StarterIT {
     assertThatThrownBy(() -> orders.placeOrderThenFail("B-2", "lamp"))
         .hasMessageContaining("payment declined for order B-2");
     orders.placeOrder("C-3", "pen");
+    orders.placeOrder("NOWHERE-4", "map"); // its shipment fails on every attempt
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> shipments().size() >= 2);
+    // retried (3 attempts), then dead-lettered with unpoll's headers; nothing of it committed
+    List<ConsumerRecord<byte[], byte[]>> deadLetters =
+        kafka().readFromBeginning(TOPIC + DeadLetterHeaders.DEFAULT_TOPIC_SUFFIX, 1, LONG);
+    assertThat(deadLetters)
+        .singleElement()
+        .extracting(r -> new String(r.key()))
+        .isEqualTo("NOWHERE-4");
+    ConsumerRecord<byte[], byte[]> deadLetter = deadLetters.get(0);
+    assertThat(header(deadLetter, DeadLetterHeaders.EXCEPTION_CLASS))
+        .isEqualTo(IllegalStateException.class.getName());
+    assertThat(header(deadLetter, DeadLetterHeaders.ATTEMPTS)).isEqualTo("3");
+    assertThat(header(deadLetter, DeadLetterHeaders.CONSUMER_GROUP)).isEqualTo(GROUP);
+    await().atMost(LONG).until(() -> count(ConsumerMetrics.DEAD_LETTERED) == 1.0);
+    assertThat(count(ConsumerMetrics.RETRIES)).isEqualTo(2.0);
+
+    // A-1 and C-3 shipped once each; the rolled-back B-2 never reached the topic
+    await().atMost(LONG).until(() -> shipments().size() >= 2);
     assertThat(shipments()).containsExactly("A-1", "C-3");
     assertThat(jdbc.queryForList("SELECT id FROM shop_orders ORDER BY id", String.class))
-        .containsExactly("A-1", "C-3");
+        .containsExactly("A-1", "C-3", "NOWHERE-4");
     assertThat(
-            jdbc.queryForList(
-                "SELECT idempotency_key FROM "
+            jdbc.queryForObject(
+                "SELECT count(*) FROM "
                     + IdempotencyStore.PROCESSED_TABLE
                     + " WHERE consumer_group = ?",
-                String.class,
+                Long.class,
                 GROUP))
-        .hasSize(2);
-
-    // the rolled-back order never reached the topic: C-3, committed after it, is there
-    List<ConsumerRecord<byte[], byte[]>> published =
-        kafka().readFromBeginning(TOPIC, 2, Duration.ofSeconds(60));
-    assertThat(published).extracting(r -> new String(r.key())).containsExactly("A-1", "C-3");
+        .as("keys recorded: A-1 and C-3, not the dead-lettered one")
+        .isEqualTo(2L);
+    List<ConsumerRecord<byte[], byte[]>> published = kafka().readFromBeginning(TOPIC, 3, LONG);
+    assertThat(published)
+        .extracting(r -> new String(r.key()))
+        .containsExactly("A-1", "C-3", "NOWHERE-4");
 
     // a redelivery of A-1 (same record, same ce_id): counted as a duplicate, no second shipment
     ConsumerRecord<byte[], byte[]> first = published.get(0);
@@ -164,13 +186,18 @@ class StarterIT {
           .send(new ProducerRecord<>(TOPIC, null, first.key(), first.value(), first.headers()))
           .get();
     }
-    await().atMost(Duration.ofSeconds(60)).until(() -> count(ConsumerMetrics.DUPLICATES) == 1.0);
+    await().atMost(LONG).until(() -> count(ConsumerMetrics.DUPLICATES) == 1.0);
     assertThat(shipments()).containsExactly("A-1", "C-3");
     assertThat(count(ConsumerMetrics.HANDLED)).isEqualTo(2.0);
 
     assertThat(outboxHealth.health().getStatus()).isEqualTo(Status.UP);
     assertThat(storeHealth.health().getStatus()).isEqualTo(Status.UP);
     assertThat(storeHealth.health().getDetails()).containsEntry("group", GROUP);
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    Header h = record.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
   private List<String> shipments() {
