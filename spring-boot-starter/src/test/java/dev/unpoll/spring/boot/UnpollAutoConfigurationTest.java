@@ -64,7 +64,8 @@ class UnpollAutoConfigurationTest {
               .hasSingleBean(SpringIdempotentConsumer.class)
               .hasSingleBean(OutboxHealthIndicator.class)
               .hasSingleBean(IdempotencyStoreHealthIndicator.class)
-              .hasBean(FACTORY);
+              .hasBean(FACTORY)
+              .hasBean("kafkaListenerContainerFactory"); // Boot's own stays as it is
           assertThat(context.getBean(SpringOutbox.class).outbox())
               .isSameAs(context.getBean(Outbox.class));
           assertThat(context.getBean(IdempotentConsumer.class).dataSource())
@@ -315,6 +316,19 @@ class UnpollAutoConfigurationTest {
               assertThat(messages(context.getStartupFailure()))
                   .contains("unpoll.outbox: invalid outbox configuration: table:")
                   .contains("contains a dot; set the schema with schema(..)");
+            });
+  }
+
+  @Test
+  void aBlankKeyHeaderFailsTheStart() {
+    runner
+        .withPropertyValues("unpoll.consumer.key-header= ")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("keyHeader")
+                  .contains("must name the record header that carries the idempotency key");
             });
   }
 

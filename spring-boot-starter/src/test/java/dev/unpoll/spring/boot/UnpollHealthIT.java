@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -79,6 +80,42 @@ class UnpollHealthIT {
               assertThat(store.getDetails())
                   .containsEntry("group", "health-it")
                   .containsEntry("table", "public.unpoll_processed");
+            });
+  }
+
+  @Test
+  void withoutTheInsertPrivilegeBothContributorsAreDown(TestPostgres server) throws SQLException {
+    TestPostgres db = server.createDatabase("spring_boot_privileges_it");
+    // roles are cluster-wide: a name of its own, in case the server outlives this run
+    String reader = "unpoll_reader_" + UUID.randomUUID().toString().substring(0, 8);
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
+      s.execute(Outbox.builder().build().ddl());
+      s.execute("CREATE ROLE " + reader + " LOGIN PASSWORD 'reader-it'");
+      s.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + reader);
+    }
+    runner(db)
+        .withPropertyValues("unpoll.consumer.idempotency.create-tables=true")
+        .run(context -> assertThat(context).hasNotFailed()); // creates the store's tables
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
+      s.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + reader);
+    }
+    runner(db)
+        .withPropertyValues(
+            "spring.datasource.username=" + reader, "spring.datasource.password=reader-it")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              Health outbox = context.getBean(OutboxHealthIndicator.class).health();
+              assertThat(outbox.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(outbox.getDetails().get("problems").toString()).contains("INSERT");
+              Health store = context.getBean(IdempotencyStoreHealthIndicator.class).health();
+              assertThat(store.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(store.getDetails().get("problem").toString())
+                  .isEqualTo(
+                      "no INSERT privilege on public.unpoll_processed for the consumer's"
+                          + " database user: GRANT INSERT ON it");
             });
   }
 
