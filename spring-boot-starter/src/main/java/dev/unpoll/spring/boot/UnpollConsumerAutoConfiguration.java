@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -114,9 +115,18 @@ public class UnpollConsumerAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean
-  @ConditionalOnSingleCandidate(PlatformTransactionManager.class)
+  @ConditionalOnSingleCandidate(IdempotentConsumer.class)
+  @ConditionalOnBean(PlatformTransactionManager.class)
   public SpringIdempotentConsumer springIdempotentConsumer(
-      IdempotentConsumer consumer, PlatformTransactionManager transactionManager) {
+      IdempotentConsumer consumer, ObjectProvider<PlatformTransactionManager> transactionManagers) {
+    PlatformTransactionManager transactionManager = transactionManagers.getIfUnique();
+    if (transactionManager == null) {
+      throw new UnpollStarterException(
+          "the context has several transaction managers and none is @Primary, so the starter"
+              + " cannot tell which one records the idempotency keys: mark the one on the"
+              + " consumer's DataSource @Primary, or define your own SpringIdempotentConsumer"
+              + " bean with it");
+    }
     return new SpringIdempotentConsumer(consumer, transactionManager);
   }
 }

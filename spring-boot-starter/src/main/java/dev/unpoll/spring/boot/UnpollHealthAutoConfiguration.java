@@ -4,7 +4,6 @@ import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.outbox.Outbox;
 import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
@@ -29,11 +28,11 @@ public class UnpollHealthAutoConfiguration {
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(Outbox.class)
   @ConditionalOnSingleCandidate(Outbox.class)
-  @ConditionalOnBean(DataSource.class)
   @ConditionalOnEnabledHealthIndicator("unpoll-outbox")
   static class OutboxHealth {
     @Bean
     @ConditionalOnMissingBean(name = "unpollOutboxHealthIndicator")
+    @ConditionalOnSingleCandidate(DataSource.class)
     OutboxHealthIndicator unpollOutboxHealthIndicator(Outbox outbox, DataSource dataSource) {
       return new OutboxHealthIndicator(outbox, dataSource);
     }

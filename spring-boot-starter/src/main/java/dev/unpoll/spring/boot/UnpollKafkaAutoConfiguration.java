@@ -8,6 +8,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
@@ -20,9 +21,9 @@ import org.springframework.kafka.core.KafkaTemplate;
  * key and the listener's database work commit in one transaction; a duplicate never reaches the
  * listener) and {@link SpringKafkaDefaults#errorHandler} (retries and backoff from the {@link
  * RetryPolicy}, then {@code <topic>.DLT} through Boot's {@code KafkaTemplate}). On when
- * spring-kafka and Spring Boot's Kafka module are present and the context has a consumer factory, a
- * template and a {@link SpringIdempotentConsumer}; backs off when the application defines a bean of
- * that name.
+ * spring-kafka and Spring Boot's Kafka module are present and the context has a consumer factory,
+ * one template and one {@link SpringIdempotentConsumer}; backs off when the application defines a
+ * bean of that name.
  */
 @AutoConfiguration(
     after = UnpollConsumerAutoConfiguration.class,
@@ -32,7 +33,8 @@ import org.springframework.kafka.core.KafkaTemplate;
   ConcurrentKafkaListenerContainerFactoryConfigurer.class,
   SpringKafkaDefaults.class
 })
-@ConditionalOnBean({SpringIdempotentConsumer.class, ConsumerFactory.class, KafkaTemplate.class})
+@ConditionalOnBean(ConsumerFactory.class)
+@ConditionalOnSingleCandidate(SpringIdempotentConsumer.class)
 public class UnpollKafkaAutoConfiguration {
   /** The bean name to give {@code @KafkaListener(containerFactory = ...)}. */
   public static final String CONTAINER_FACTORY = "unpollKafkaListenerContainerFactory";
@@ -40,6 +42,7 @@ public class UnpollKafkaAutoConfiguration {
   /** The factory; see the class comment. */
   @Bean(name = CONTAINER_FACTORY)
   @ConditionalOnMissingBean(name = CONTAINER_FACTORY)
+  @ConditionalOnSingleCandidate(KafkaTemplate.class)
   public ConcurrentKafkaListenerContainerFactory<Object, Object>
       unpollKafkaListenerContainerFactory(
           ObjectProvider<ConcurrentKafkaListenerContainerFactoryConfigurer> configurer,

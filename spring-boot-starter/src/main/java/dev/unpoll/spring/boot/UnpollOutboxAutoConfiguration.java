@@ -73,6 +73,7 @@ public class UnpollOutboxAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean
+  @ConditionalOnSingleCandidate(Outbox.class)
   public SpringOutbox springOutbox(
       Outbox outbox,
       DataSource dataSource,

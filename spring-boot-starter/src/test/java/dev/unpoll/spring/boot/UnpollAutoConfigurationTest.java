@@ -157,6 +157,37 @@ class UnpollAutoConfigurationTest {
   }
 
   @Test
+  void twoApplicationConsumersLeaveTheRestOfTheConsumerSideToTheApplication() {
+    runner
+        .withUserConfiguration(TwoConsumers.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context)
+                  .hasSingleBean(SpringOutbox.class)
+                  .doesNotHaveBean(SpringIdempotentConsumer.class)
+                  .doesNotHaveBean(FACTORY)
+                  .doesNotHaveBean(IdempotencyStoreHealthIndicator.class);
+              assertThat(context.getBeansOfType(IdempotentConsumer.class)).hasSize(2);
+            });
+  }
+
+  @Test
+  void twoTransactionManagersWithoutAPrimaryFailTheStartSayingWhatToDo() {
+    runner
+        .withUserConfiguration(OtherTransactionManager.class, SecondTransactionManager.class)
+        .withPropertyValues("unpoll.outbox.enabled=false")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains(
+                      "the context has several transaction managers and none is @Primary, so the"
+                          + " starter cannot tell which one records the idempotency keys");
+            });
+  }
+
+  @Test
   void withoutADataSourceNeitherSideIsConfigured() {
     new ApplicationContextRunner()
         .withConfiguration(
@@ -450,6 +481,28 @@ class UnpollAutoConfigurationTest {
     @Bean
     String unpollOutboxHealthIndicator() {
       return "the application's own";
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class TwoConsumers {
+    @Bean
+    IdempotentConsumer orders(DataSource dataSource) {
+      return IdempotentConsumer.builder().dataSource(dataSource).consumerGroup("orders").build();
+    }
+
+    @Bean
+    IdempotentConsumer payments(DataSource dataSource) {
+      return IdempotentConsumer.builder().dataSource(dataSource).consumerGroup("payments").build();
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class SecondTransactionManager {
+    @Bean
+    DataSourceTransactionManager secondTransactionManager() {
+      return new DataSourceTransactionManager(
+          new DriverManagerDataSource("jdbc:postgresql://127.0.0.1:1/second"));
     }
   }
 
