@@ -11,6 +11,9 @@ import dev.unpoll.consumer.RetryPolicy;
 import dev.unpoll.outbox.Outbox;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -100,11 +103,26 @@ class UnpollPropertiesTest {
         .isEqualTo("7d");
   }
 
-  /** The properties of the generated metadata, by name, in file order. */
+  /**
+   * The properties of the metadata generated for this module (not another jar's file of the same
+   * name), by name, in file order.
+   */
   static Map<String, JsonNode> metadataProperties() throws IOException {
-    try (InputStream in =
-        UnpollPropertiesTest.class.getClassLoader().getResourceAsStream(METADATA)) {
-      assertThat(in).as(METADATA + " on the classpath").isNotNull();
+    Path file;
+    try {
+      file =
+          Path.of(
+                  UnpollOutboxProperties.class
+                      .getProtectionDomain()
+                      .getCodeSource()
+                      .getLocation()
+                      .toURI())
+              .resolve(METADATA);
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+    assertThat(file).as("the configuration processor's output").isRegularFile();
+    try (InputStream in = Files.newInputStream(file)) {
       JsonNode root = new ObjectMapper().readTree(in);
       Map<String, JsonNode> out = new LinkedHashMap<>();
       root.get("properties").forEach(p -> out.put(p.get("name").asText(), p));
