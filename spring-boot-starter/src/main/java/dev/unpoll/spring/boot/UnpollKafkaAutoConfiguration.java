@@ -3,6 +3,7 @@ package dev.unpoll.spring.boot;
 import dev.unpoll.consumer.RetryPolicy;
 import dev.unpoll.consumer.spring.SpringIdempotentConsumer;
 import dev.unpoll.consumer.spring.SpringKafkaDefaults;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -39,6 +40,8 @@ public class UnpollKafkaAutoConfiguration {
   /** The bean name to give {@code @KafkaListener(containerFactory = ...)}. */
   public static final String CONTAINER_FACTORY = "unpollKafkaListenerContainerFactory";
 
+  private static final String ENABLE_AUTO_COMMIT = ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG;
+
   /** The factory; see the class comment. */
   @Bean(name = CONTAINER_FACTORY)
   @ConditionalOnMissingBean(name = CONTAINER_FACTORY)
@@ -65,10 +68,33 @@ public class UnpollKafkaAutoConfiguration {
               + " its listeners batch listeners: remove that setting, or define your own batch"
               + " factory and process each record with SpringIdempotentConsumer.process");
     }
+    if (autoCommit(consumerFactory, factory)) {
+      throw new UnpollStarterException(
+          CONTAINER_FACTORY
+              + " commits each offset after the listener's transaction committed, but"
+              + " enable.auto.commit=true (spring.kafka.consumer.enable-auto-commit) lets the Kafka"
+              + " client commit offsets on its own, before that, so a crash can skip events that"
+              + " were never handled: remove that setting");
+    }
     factory.getContainerProperties().setAdviceChain(new IdempotentListenerAdvice(idempotent));
     factory.setCommonErrorHandler(
         SpringKafkaDefaults.errorHandler(
             template, idempotent.consumer(), retryPolicy.getIfAvailable(RetryPolicy::defaults)));
     return factory;
+  }
+
+  private static boolean autoCommit(
+      ConsumerFactory<Object, Object> consumerFactory,
+      ConcurrentKafkaListenerContainerFactory<Object, Object> factory) {
+    Object value = consumerFactory.getConfigurationProperties().get(ENABLE_AUTO_COMMIT);
+    String overridden =
+        factory
+            .getContainerProperties()
+            .getKafkaConsumerProperties()
+            .getProperty(ENABLE_AUTO_COMMIT);
+    if (overridden != null) {
+      value = overridden;
+    }
+    return value != null && Boolean.parseBoolean(value.toString());
   }
 }

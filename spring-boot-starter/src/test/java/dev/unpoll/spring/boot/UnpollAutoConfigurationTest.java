@@ -408,6 +408,19 @@ class UnpollAutoConfigurationTest {
   }
 
   @Test
+  void kafkaAutoCommitFailsTheStartSayingWhy() {
+    runner
+        .withPropertyValues("spring.kafka.consumer.enable-auto-commit=true")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("enable.auto.commit=true (spring.kafka.consumer.enable-auto-commit)")
+                  .contains("a crash can skip events that were never handled");
+            });
+  }
+
+  @Test
   void anOutboxWhoseTransactionManagerHasAnotherDataSourceFailsTheStart() {
     runner
         .withUserConfiguration(OtherTransactionManager.class)
