@@ -51,19 +51,29 @@ public class UnpollOutboxAutoConfiguration {
       ObjectProvider<PayloadSerializer> serializer) {
     Outbox outbox = properties.toBuilder().serializer(serializer.getIfUnique()).build();
     if (properties.isVerifySchema()) {
-      try (Connection c = dataSource.getConnection()) {
-        outbox.verifySchema(c);
+      Connection connection;
+      try {
+        connection = dataSource.getConnection();
+      } catch (SQLException | RuntimeException e) { // pools throw their own unchecked exceptions
+        throw unreachable(e);
+      }
+      try (Connection c = connection) {
+        outbox.verifySchema(c); // throws OutboxException listing what is missing
       } catch (SQLException e) {
-        throw new UnpollStarterException(
-            "unpoll.outbox.verify-schema=true, but the database could not be reached to check the"
-                + " outbox schema: "
-                + e.getMessage()
-                + "; fix the connection settings (spring.datasource.*) or set"
-                + " unpoll.outbox.verify-schema=false",
-            e);
+        throw unreachable(e);
       }
     }
     return outbox;
+  }
+
+  private static UnpollStarterException unreachable(Exception e) {
+    return new UnpollStarterException(
+        "unpoll.outbox.verify-schema=true, but the database could not be reached to check the"
+            + " outbox schema: "
+            + e.getMessage()
+            + "; fix the connection settings (spring.datasource.*) or set"
+            + " unpoll.outbox.verify-schema=false",
+        e);
   }
 
   /**

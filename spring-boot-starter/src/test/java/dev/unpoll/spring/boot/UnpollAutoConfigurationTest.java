@@ -408,6 +408,21 @@ class UnpollAutoConfigurationTest {
   }
 
   @Test
+  void verifySchemaWithAnUnreachableDatabaseFailsTheStartSayingWhatToFix() {
+    runner
+        .withPropertyValues("unpoll.outbox.verify-schema=true")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains(
+                      "unpoll.outbox.verify-schema=true, but the database could not be reached to"
+                          + " check the outbox schema: ")
+                  .contains("; fix the connection settings (spring.datasource.*)");
+            });
+  }
+
+  @Test
   void kafkaAutoCommitFailsTheStartSayingWhy() {
     runner
         .withPropertyValues("spring.kafka.consumer.enable-auto-commit=true")
