@@ -116,7 +116,8 @@ class TroubleshootingCoverageTest {
           "BatchFailedException",
           "ClaimNotDecidedException",
           "ParameterException",
-          "TypeConversionException");
+          "TypeConversionException",
+          "UnpollStarterException");
 
   /**
    * Messages too generic to key, by file and their literal parts joined with {@code …}, with the
