@@ -23,9 +23,8 @@ public final class OrderTraffic implements AutoCloseable {
     scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
-              Thread t = new Thread(r, "order-traffic");
-              t.setDaemon(true);
-              return t;
+              // not a daemon: it keeps the service running, as a web server would
+              return new Thread(r, "order-traffic");
             });
     AtomicLong n = new AtomicLong();
     scheduler.scheduleWithFixedDelay(
