@@ -6,6 +6,12 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.migration.Gate;
+import dev.unpoll.migration.Phase;
+import dev.unpoll.migration.Reconciliation;
+import dev.unpoll.migration.Transition;
+import dev.unpoll.migration.TransitionOptions;
+import dev.unpoll.migration.engine.Migrations;
 import dev.unpoll.relay.Relay;
 import dev.unpoll.samples.orders.boot.inventory.InventoryApplication;
 import dev.unpoll.samples.orders.boot.order.OrderApplication;
@@ -15,11 +21,15 @@ import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,11 +49,13 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * The seed scenario migrated end to end against the real PostgreSQL and Kafka: the order service (a
  * Boot application) writes one integration row per downstream service; inventory and payment first
- * poll their tables (the legacy world), then the relay captures the tables, and the Boot services,
- * on the starter's idempotent listener container factory, run in shadow, then beside the pollers
- * claiming each row (dual), then alone (cutover). Orders keep coming throughout, and every tenth is
- * declined (its transaction rolls back). Each order must be handled exactly once by inventory and
- * exactly once by payment, and a declined order never.
+ * poll their tables (the legacy world); then, through the migration engine behind the {@code
+ * unpoll} command, both tables are captured and moved through shadow, dual, cutover and retire
+ * (each transition's gates must pass), with the relay publishing the rows and the Boot services, on
+ * the starter's idempotent listener container factory, in shadow, then beside the pollers claiming
+ * each row (dual), then alone (cutover). Orders keep coming throughout, and every tenth is declined
+ * (its transaction rolls back). Each order must be handled exactly once by inventory and exactly
+ * once by payment, and a declined order never.
  */
 @ExtendWith(UnpollStackExtension.class)
 class BootMigrationIT {
@@ -52,6 +65,9 @@ class BootMigrationIT {
   static TestPostgres db;
   static TestKafka kafka;
   static ConfigurableApplicationContext orderApp;
+  static Path configFile;
+  static Map<String, String> env;
+  static Migrations migrations;
   static final List<ConfigurableApplicationContext> consumerApps = new ArrayList<>();
 
   @BeforeAll
@@ -64,6 +80,15 @@ class BootMigrationIT {
       kafka.createTopic(s.topic(), 3);
     }
     orderApp = OrderApplication.start(datasourceArgs().toArray(String[]::new));
+    env =
+        Map.of(
+            "DB_URL", db.jdbcUrl(),
+            "DB_USER", db.user(),
+            "DB_PASSWORD", db.password(),
+            "KAFKA", kafka.bootstrapServers());
+    configFile = Files.createTempFile("orders-boot-it-", ".yaml");
+    Files.writeString(configFile, CONFIG, StandardCharsets.UTF_8);
+    migrations = Migrations.builder().configFile(configFile).environment(env).build();
   }
 
   @AfterAll
@@ -71,6 +96,9 @@ class BootMigrationIT {
     consumerApps.forEach(ConfigurableApplicationContext::close);
     if (orderApp != null) {
       orderApp.close();
+    }
+    if (configFile != null) {
+      configFile.toFile().delete();
     }
   }
 
@@ -93,15 +121,25 @@ class BootMigrationIT {
         .satisfies(e -> declined.add(declinedId(e)));
     awaitHandled(placed, "poller");
 
-    // --- capture: the relay maps both tables (as `unpoll plan` writes them) and publishes their
-    // inserts; rows still NEW when it starts are published once (backlog)
+    // --- capture (`unpoll capture`, each table): publication, slot, phase capturing; then the
+    // relay, from the same file, publishes the inserts of both tables
+    for (Downstream s : SERVICES) {
+      assertThat(migrations.capture(Migrations.table(s.table()), options().build()).applied())
+          .as("capture %s", s.table())
+          .isTrue();
+    }
     try (Relay relay = startRelay();
         Traffic traffic = new Traffic(orders, placed, declined)) {
       await().atMost(WAIT).until(relay::isStreaming);
       int captured = placed.size(); // orders from here on are committed after the slot exists
       traffic.start();
 
-      // --- shadow: the Boot services record every event in the ledger; the pollers do the work
+      // --- shadow (`unpoll shadow --group <service>`): gate events-complete; then the Boot
+      // services record every event in the ledger; the pollers do the work
+      await().atMost(WAIT).until(() -> placed.size() >= captured + 10);
+      for (Downstream s : SERVICES) {
+        advance(s, Phase.SHADOW, options().consumerGroup(s.service()));
+      }
       startConsumers("shadow");
       await().atMost(WAIT).until(() -> placed.size() >= captured + 40);
       List<Long> shadowWindow = List.copyOf(placed.subList(captured, placed.size()));
@@ -126,7 +164,11 @@ class BootMigrationIT {
             .isZero();
       }
 
-      // --- dual: the services claim each row through the poller's transition, beside the pollers
+      // --- dual (`unpoll dual`): gates events-complete and ledger-matches; then the services claim
+      // each row through the poller's transition, beside the pollers
+      for (Downstream s : SERVICES) {
+        advance(s, Phase.DUAL, options());
+      }
       stopConsumers();
       startConsumers("claim");
       long consumerBefore = count("SELECT count(*) FROM inventory.handling_log");
@@ -145,15 +187,42 @@ class BootMigrationIT {
       assertThat(count("SELECT count(*) FROM inventory.handling_log"))
           .isGreaterThan(consumerBefore);
 
-      // --- cutover: the pollers stop; the Boot services go on alone
+      // --- cutover: the pollers stop; the Boot services go on alone; `unpoll cutover` over a
+      // window
+      // that starts after the pollers stopped (no poller claims, no backlog, no double handling)
       inventoryPoller.stop();
       paymentPoller.stop();
+      Instant pollersStopped = Instant.now();
       long cutoverOrder = count("SELECT coalesce(max(id), 0) FROM shop.orders");
       await()
           .atMost(WAIT)
           .until(() -> placed.stream().filter(id -> id > cutoverOrder).count() >= 40);
+      for (Downstream s : SERVICES) {
+        advance(
+            s,
+            Phase.CUTOVER,
+            () -> options().window(Duration.between(pollersStopped.plusSeconds(1), Instant.now())));
+      }
       traffic.close();
       awaitHandled(placed, null);
+
+      // --- retire (`unpoll retire`, a short hold for the test) and `unpoll verify`
+      for (Downstream s : SERVICES) {
+        advance(s, Phase.RETIRED, options().hold(Duration.ofSeconds(1)));
+        Reconciliation verify =
+            migrations.verify(
+                Migrations.table(s.table()),
+                options().consumerGroup(s.service()).settle(Duration.ZERO).build());
+        assertThat(verify.failures()).as("verify %s", s.table()).isEmpty();
+        assertThat(migrations.phase(Migrations.table(s.table()))).isEqualTo(Phase.RETIRED);
+        assertThat(
+                count(
+                    "SELECT count(*) FROM unpoll.migration_log WHERE table_name = '"
+                        + s.table()
+                        + "'"))
+            .as("transitions logged: capture, shadow, dual, cutover, retire")
+            .isEqualTo(5);
+      }
 
       // after cutover only the Boot services handled rows
       for (Downstream s : SERVICES) {
@@ -218,49 +287,75 @@ class BootMigrationIT {
     }
   }
 
-  // tag::relay-config[]
+  /** The relay's file, as `unpoll plan` writes it for the two tables (the walk-through's). */
+  private static final String CONFIG =
+      """
+      source:
+        jdbc-url: ${DB_URL}
+        user: ${DB_USER}
+        password: ${DB_PASSWORD}
+        slot: unpoll_orders_boot_it
+        publication: unpoll_orders_boot_it
+        heartbeat-interval: 1s
+      kafka:
+        bootstrap-servers: ${KAFKA}
+      tables:
+        - table: shop.inventory_integration
+          topic: shop.inventory-integration
+          key: [id]
+          value: row
+          payload-column: payload
+          bookkeeping-columns: [status, processed_at, retry_count]
+          status: {column: status, pending: [NEW], done: [DONE], in-progress: [PROCESSING], failed: [FAILED]}
+          backlog: true
+          created-at-column: created_at
+          processed-at-column: processed_at
+        - table: shop.payment_integration
+          topic: shop.payment-integration
+          key: [id]
+          value: row
+          payload-column: payload
+          bookkeeping-columns: [status, processed_at, retry_count]
+          status: {column: status, pending: [NEW], done: [DONE], in-progress: [PROCESSING], failed: [FAILED]}
+          backlog: true
+          created-at-column: created_at
+          processed-at-column: processed_at
+      http:
+        port: 0
+      """;
+
   private static Relay startRelay() {
-    String yaml =
-        """
-        source:
-          jdbc-url: ${DB_URL}
-          user: ${DB_USER}
-          password: ${DB_PASSWORD}
-          slot: unpoll_orders_boot_it
-          publication: unpoll_orders_boot_it
-          heartbeat-interval: 1s
-        kafka:
-          bootstrap-servers: ${KAFKA}
-        tables:
-          - table: shop.inventory_integration
-            topic: shop.inventory-integration
-            key: [id]
-            value: row
-            payload-column: payload
-            bookkeeping-columns: [status, processed_at, retry_count]
-            status: {column: status, pending: [NEW], done: [DONE], in-progress: [PROCESSING], failed: [FAILED]}
-            backlog: true
-          - table: shop.payment_integration
-            topic: shop.payment-integration
-            key: [id]
-            value: row
-            payload-column: payload
-            bookkeeping-columns: [status, processed_at, retry_count]
-            status: {column: status, pending: [NEW], done: [DONE], in-progress: [PROCESSING], failed: [FAILED]}
-            backlog: true
-        http:
-          port: 0
-        """;
-    // end::relay-config[]
-    Map<String, String> env =
-        Map.of(
-            "DB_URL", db.jdbcUrl(),
-            "DB_USER", db.user(),
-            "DB_PASSWORD", db.password(),
-            "KAFKA", kafka.bootstrapServers());
-    Relay relay = Relay.builder().config(UnpollConfig.parse(yaml, env)).build();
+    Relay relay = Relay.builder().config(UnpollConfig.parse(CONFIG, env)).build();
     relay.start();
     return relay;
+  }
+
+  private static TransitionOptions.Builder options() {
+    return TransitionOptions.builder().actor("boot-migration-it").settle(Duration.ofSeconds(1));
+  }
+
+  private static void advance(Downstream s, Phase target, TransitionOptions.Builder options) {
+    advance(s, target, () -> options);
+  }
+
+  /**
+   * Asks for the transition until its gates pass, as an operator re-runs the command: the gates
+   * compare rows with events and ledgers that trail them by moments.
+   */
+  private static void advance(
+      Downstream s, Phase target, Supplier<TransitionOptions.Builder> options) {
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              Transition t =
+                  migrations.advance(Migrations.table(s.table()), target, options.get().build());
+              assertThat(t.failedGates().stream().map(Gate::detail).toList())
+                  .as("failed gates of %s → %s", s.table(), target)
+                  .isEmpty();
+              assertThat(t.applied()).isTrue();
+            });
   }
 
   private static List<String> datasourceArgs() {
