@@ -150,7 +150,16 @@ public final class IdempotencyStore {
         c.setAutoCommit(auto);
       }
     } catch (SQLException e) {
-      throw new ConsumerException("cannot create " + processed + " / " + ledger, e);
+      throw new ConsumerException(
+          "cannot create "
+              + processed
+              + " / "
+              + ledger
+              + " ("
+              + e.getMessage()
+              + "): create them as the schema's owner (IdempotencyStore.ddl() gives the"
+              + " statements), or grant the consumer's user CREATE on the schema",
+          e);
     }
   }
 
