@@ -174,22 +174,29 @@ public final class Replication {
    *
    * @return one note per table dropped, or per table that could not be dropped (and how to)
    */
-  /** The relay's offsets tables for {@code slot} (any schema) that hold at least one offset. */
-  public static List<TableName> relayOffsetTables(Connection c, String slot) throws SQLException {
+  /**
+   * The tables called {@code name}, in any schema (the relay keeps its own where it may create).
+   */
+  private static List<TableName> tablesNamed(Connection c, String name) throws SQLException {
     List<TableName> found = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
                 + " c.relnamespace WHERE c.relname = ? AND c.relkind = 'r'")) {
-      ps.setString(1, RelayNames.offsetsTable(slot));
+      ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           found.add(new TableName(rs.getString(1), rs.getString(2)));
         }
       }
     }
+    return found;
+  }
+
+  /** The relay's offsets tables for {@code slot} (any schema) that hold at least one offset. */
+  public static List<TableName> relayOffsetTables(Connection c, String slot) throws SQLException {
     List<TableName> withOffsets = new ArrayList<>();
-    for (TableName t : found) {
+    for (TableName t : tablesNamed(c, RelayNames.offsetsTable(slot))) {
       Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
       try (Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT FROM " + t.quoted() + ")")) {
@@ -209,19 +216,7 @@ public final class Replication {
   public static List<String> dropRelayState(Connection c, String slot) throws SQLException {
     List<String> notes = new ArrayList<>();
     for (String name : List.of(RelayNames.offsetsTable(slot), RelayNames.backlogTable(slot))) {
-      List<TableName> found = new ArrayList<>();
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
-                  + " c.relnamespace WHERE c.relname = ? AND c.relkind = 'r'")) {
-        ps.setString(1, name);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            found.add(new TableName(rs.getString(1), rs.getString(2)));
-          }
-        }
-      }
-      for (TableName t : found) {
+      for (TableName t : tablesNamed(c, name)) {
         Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
         try (Statement s = c.createStatement()) {
           s.execute("DROP TABLE " + t.quoted());
