@@ -9,7 +9,8 @@ import java.nio.file.Path;
 /**
  * The Kafka broker as its own process, so that SIGSTOP freezes it for real. Prints {@code
  * unpoll-fault-broker <bootstrap>} when it serves; on standard input, {@code stop} shuts the broker
- * down (its data and address stay) and {@code start} brings it back; end of input closes it.
+ * down (its data and address stay; it prints {@code broker stopped #n}) and {@code start} brings it
+ * back; end of input closes it.
  */
 public final class BrokerMain {
   static final String READY = "unpoll-fault-broker ";
@@ -23,15 +24,17 @@ public final class BrokerMain {
       System.out.flush();
       BufferedReader in =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      int stops = 0;
+      int starts = 0;
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         switch (line.trim()) {
           case "stop" -> {
             broker.shutdownBroker();
-            System.out.println("broker stopped");
+            System.out.println("broker stopped #" + ++stops);
           }
           case "start" -> {
             broker.restartBroker();
-            System.out.println("broker started");
+            System.out.println("broker started #" + ++starts);
           }
           default -> System.out.println("unknown command " + line);
         }

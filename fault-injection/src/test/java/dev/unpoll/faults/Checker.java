@@ -46,7 +46,10 @@ final class Checker {
    * @param missingCount how many
    * @param phantoms rolled-back entries that reached a topic
    * @param effectsMissing committed entries never applied
-   * @param effectsTwice ids applied more than once
+   * @param effectsTwice ids applied more than once (first few)
+   * @param effectsTwiceCount applications beyond the first of one id
+   * @param maxTopicDuplicates the most duplicates published after one injection (see {@link
+   *     #check(Ledger, List)})
    * @param effectsOfRolledBack rolled-back entries applied
    * @param orderViolations keys whose effects went backwards, with their sequence
    */
@@ -61,31 +64,35 @@ final class Checker {
       List<String> phantoms,
       long effectsMissing,
       List<String> effectsTwice,
+      long effectsTwiceCount,
       List<String> effectsOfRolledBack,
-      List<String> orderViolations) {
+      List<String> orderViolations,
+      long maxTopicDuplicates) {
     boolean ok() {
       return missingCount == 0
           && phantoms.isEmpty()
           && effectsMissing == 0
-          && effectsTwice.isEmpty()
+          && effectsTwiceCount == 0
           && effectsOfRolledBack.isEmpty()
           && orderViolations.isEmpty();
     }
 
     String summary() {
       return String.format(
-          "committed %d, rolled back %d, unknown %d; records %d (duplicates %d); missing %d %s;"
-              + " phantoms %s; effects missing %d, twice %s, of rolled back %s; order violations"
-              + " %s",
+          "committed %d, rolled back %d, unknown %d; records %d (duplicates %d, at most %d after"
+              + " one injection); missing %d %s; phantoms %s; effects missing %d, twice %d %s, of"
+              + " rolled back %s; order violations %s",
           committed,
           rolledBack,
           unknown,
           records,
           duplicates,
+          maxTopicDuplicates,
           missingCount,
           missing,
           phantoms,
           effectsMissing,
+          effectsTwiceCount,
           effectsTwice,
           effectsOfRolledBack,
           orderViolations);
@@ -117,9 +124,40 @@ final class Checker {
     }
   }
 
-  Report check(Ledger ledger) throws SQLException {
+  /** The ids of every record in the topics now (to compare with the slot's position). */
+  Set<String> idsInTopics() {
     Map<String, Integer> seen = new HashMap<>();
-    long records = readTopics(seen);
+    readTopics(seen, new HashMap<>());
+    return seen.keySet();
+  }
+
+  Report check(Ledger ledger) throws SQLException {
+    return check(ledger, List.of());
+  }
+
+  /**
+   * Checks the invariants. {@code marks} are the topics' end offsets at each injection, in order: a
+   * duplicate record (a second record of one id) at or after a mark and before the next one counts
+   * towards that injection's window.
+   */
+  Report check(Ledger ledger, List<Map<TopicPartition, Long>> marks) throws SQLException {
+    Map<String, Integer> seen = new HashMap<>();
+    Map<TopicPartition, List<Long>> duplicateOffsets = new HashMap<>();
+    long records = readTopics(seen, duplicateOffsets);
+    long[] perInjection = new long[marks.size() + 1];
+    duplicateOffsets.forEach(
+        (tp, offsets) -> {
+          for (long offset : offsets) {
+            int window = 0; // before the first injection
+            for (int i = 0; i < marks.size(); i++) {
+              if (offset >= marks.get(i).getOrDefault(tp, 0L)) {
+                window = i + 1;
+              }
+            }
+            perInjection[window]++;
+          }
+        });
+    long maxTopicDuplicates = java.util.Arrays.stream(perInjection).max().orElse(0);
     Map<String, Integer> applied = new HashMap<>();
     Map<String, List<Long>> seqsByKey = new TreeMap<>();
     try (Connection c = dataSource.getConnection();
@@ -169,12 +207,15 @@ final class Checker {
       }
     }
     List<String> twice = new ArrayList<>();
-    applied.forEach(
-        (id, n) -> {
-          if (n > 1 && twice.size() < 10) {
-            twice.add(id + " x" + n);
-          }
-        });
+    long twiceCount = 0;
+    for (Map.Entry<String, Integer> a : applied.entrySet()) {
+      if (a.getValue() > 1) {
+        twiceCount += a.getValue() - 1;
+        if (twice.size() < 10) {
+          twice.add(a.getKey() + " x" + a.getValue());
+        }
+      }
+    }
     List<String> backwards = new ArrayList<>();
     seqsByKey.forEach(
         (k, seqs) -> {
@@ -197,8 +238,10 @@ final class Checker {
         phantoms,
         effectsMissing,
         twice,
+        twiceCount,
         effectsOfRolledBack,
-        backwards);
+        backwards,
+        maxTopicDuplicates);
   }
 
   private static String idOf(String kind, String ceId) {
@@ -208,7 +251,8 @@ final class Checker {
   }
 
   /** Reads both topics from the beginning to their current ends; counts records per id. */
-  private long readTopics(Map<String, Integer> seen) {
+  private long readTopics(
+      Map<String, Integer> seen, Map<TopicPartition, List<Long>> duplicateOffsets) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "fault-checker-" + UUID.randomUUID());
@@ -239,7 +283,12 @@ final class Checker {
           }
           records++;
           String kind = r.topic().equals(legacyTopic) ? "legacy" : "outbox";
-          seen.merge(idOf(kind, header(r, Headers.ID)), 1, Integer::sum);
+          if (seen.merge(idOf(kind, header(r, Headers.ID)), 1, Integer::sum) > 1) {
+            duplicateOffsets
+                .computeIfAbsent(
+                    new TopicPartition(r.topic(), r.partition()), k -> new ArrayList<>())
+                .add(r.offset());
+          }
         }
         open.removeIf(tp -> consumer.position(tp) >= end.get(tp));
       }

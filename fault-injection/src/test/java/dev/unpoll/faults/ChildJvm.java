@@ -36,11 +36,24 @@ final class ChildJvm implements AutoCloseable {
       Map<String, String> env,
       Path log)
       throws IOException {
+    return start(name, main, List.of("-Xmx" + maxHeap), args, env, log);
+  }
+
+  /** With these JVM options (heap, system properties) before the main class. */
+  static ChildJvm start(
+      String name,
+      Class<?> main,
+      List<String> jvmOptions,
+      List<String> args,
+      Map<String, String> env,
+      Path log)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> command =
-        new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-cp", cp, main.getName()));
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", cp, main.getName()));
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().putAll(env);

@@ -47,22 +47,34 @@ class DdlUnderLoadIT {
       long addedAfter;
       try (Connection c = h.db.connect();
           Statement s = c.createStatement()) {
+        h.injected();
         s.execute("ALTER TABLE fi.jobs ADD COLUMN region text NOT NULL DEFAULT 'eu'");
         try (ResultSet rs = s.executeQuery("SELECT max(id) FROM fi.jobs")) {
           rs.next();
           addedAfter = rs.getLong(1);
         }
       }
-      long point2 = h.nextPoint(200, 1_000);
-      await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point2);
-      try (Connection c = h.db.connect();
-          Statement s = c.createStatement()) {
-        s.execute("ALTER TABLE fi.jobs ALTER COLUMN seq TYPE numeric(20, 0)"); // rewrites it
+      h.released();
+      // then alternately a type change (a table rewrite under an exclusive lock) and a new column
+      for (int i = 1; i < Math.max(2, Harness.INJECTIONS); i++) {
+        long next = h.nextPoint(200, 1_000);
+        await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= next);
+        String ddl =
+            i % 2 == 1
+                ? "ALTER TABLE fi.jobs ALTER COLUMN seq TYPE "
+                    + ((i / 2) % 2 == 0 ? "numeric(20, 0)" : "bigint")
+                : "ALTER TABLE fi.jobs ADD COLUMN extra_" + i + " int";
+        try (Connection c = h.db.connect();
+            Statement s = c.createStatement()) {
+          h.injected();
+          s.execute(ddl);
+        }
+        h.released();
       }
       long point3 = h.nextPoint(200, 1_000);
       await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point3);
 
-      Checker.Report r = h.settleAndCheck("ADD COLUMN and a type change under load");
+      Checker.Report r = h.settleAndCheck("11. ADD COLUMN and a column type change under load");
       assertThat(r.committed()).isPositive();
 
       long withRegion = 0;

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
@@ -48,7 +47,28 @@ final class Harness implements AutoCloseable {
   final Ledger ledger = new Ledger();
   final LoadGenerator load;
   final Checker checker;
+
+  /** The relay's role: the least-privilege one {@code unpoll grants} prints, not a superuser. */
+  final String relayRole;
+
+  /** The relay role's password, never in a file or a log. */
+  final String relayPassword = "fi-relay-" + java.util.UUID.randomUUID();
+
+  /** A SASL secret in the relay's producer settings: it must not reach a log either. */
+  final String saslSecret = "fi-sasl-" + java.util.UUID.randomUUID();
+
+  /** JVM options of the relay processes besides the heap (e.g. DEBUG logging). */
+  final List<String> relayJvmOptions = new java.util.ArrayList<>();
+
+  /** JVM options of the consumer processes besides the heap. */
+  final List<String> consumerJvmOptions = new java.util.ArrayList<>();
+
+  static final String RELAY_PASSWORD_VARIABLE = "FI_RELAY_PASSWORD";
   private final Path config;
+  private final List<Map<TopicPartition, Long>> marks = new java.util.ArrayList<>();
+  private final List<Double> recoveries = new java.util.ArrayList<>();
+  private final List<String> slotAhead = new java.util.ArrayList<>();
+  private int slotChecks;
   private ChildJvm relay;
   private ChildJvm consumer;
   private int relayStarts;
@@ -80,6 +100,14 @@ final class Harness implements AutoCloseable {
     this.load = new LoadGenerator(db.dataSource(), ledger, random.nextLong());
     this.checker = new Checker(kafka.bootstrapServers(), legacyTopic, outboxTopic, db.dataSource());
     this.config = dir.resolve("relay.yaml");
+    this.relayRole = "fi_relay_" + name;
+    Map<String, String> producer = new java.util.TreeMap<>(relayKafkaProperties);
+    producer.put(
+        "sasl.jaas.config",
+        "'org.apache.kafka.common.security.plain.PlainLoginModule required username=\"fi\""
+            + " password=\""
+            + saslSecret
+            + "\";'");
     Files.writeString(
         config,
         """
@@ -104,19 +132,52 @@ final class Harness implements AutoCloseable {
         """
             .formatted(
                 db.jdbcUrl(),
-                db.user(),
-                LedgerConsumer.PASSWORD_VARIABLE,
+                relayRole,
+                RELAY_PASSWORD_VARIABLE,
                 slot,
                 slot,
                 kafka.bootstrapServers(),
                 String.join(
                     ", ",
-                    relayKafkaProperties.entrySet().stream()
+                    producer.entrySet().stream()
                         .map(e -> e.getKey() + ": " + e.getValue())
                         .sorted()
                         .toList()),
                 outboxTopic,
                 legacyTopic));
+    grantRelayRole();
+  }
+
+  /**
+   * Creates the relay's role from what {@code unpoll grants} prints for the relay's file, run as
+   * the superuser, as docs/security.md tells an operator to: the relay of every fault run is that
+   * role, not a superuser.
+   */
+  private void grantRelayRole() throws SQLException {
+    String sql = unpollText("grants", "--config", config.toString(), "--role", relayRole);
+    if (!sql.contains("CREATE ROLE")) {
+      throw new IllegalStateException("unpoll grants printed no role: " + sql);
+    }
+    try (Connection c = db.connect();
+        java.sql.Statement s = c.createStatement()) {
+      s.execute(sql);
+      s.execute("ALTER ROLE " + relayRole + " PASSWORD '" + relayPassword + "'");
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = '"
+                  + relayRole
+                  + "'")) {
+        rs.next();
+        if (rs.getBoolean(1)) {
+          throw new IllegalStateException(relayRole + " has more than the least privilege");
+        }
+      }
+    }
+  }
+
+  private Map<String, String> environment() {
+    return Map.of(
+        LedgerConsumer.PASSWORD_VARIABLE, db.password(), RELAY_PASSWORD_VARIABLE, relayPassword);
   }
 
   void startRelay() throws IOException {
@@ -127,13 +188,15 @@ final class Harness implements AutoCloseable {
   /** Starts the relay with this heap and does not wait for it to stream. */
   void startRelay(String maxHeap) throws IOException {
     relayStarts++;
+    List<String> options = new java.util.ArrayList<>(List.of("-Xmx" + maxHeap));
+    options.addAll(relayJvmOptions);
     relay =
         ChildJvm.start(
             "relay#" + relayStarts,
             RelayMain.class,
-            maxHeap,
+            options,
             List.of("--config", config.toString()),
-            Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()),
+            Map.of(RELAY_PASSWORD_VARIABLE, relayPassword),
             dir.resolve("relay.log"));
   }
 
@@ -144,9 +207,12 @@ final class Harness implements AutoCloseable {
   /** Another consumer process in the same group (the caller owns it). */
   ChildJvm newConsumer() throws IOException {
     consumerStarts++;
+    List<String> options = new java.util.ArrayList<>(List.of("-Xmx256m"));
+    options.addAll(consumerJvmOptions);
     return ChildJvm.start(
         "consumer#" + consumerStarts,
         LedgerConsumer.class,
+        options,
         List.of(kafka.bootstrapServers(), db.jdbcUrl(), db.user(), legacyTopic, outboxTopic),
         Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()),
         dir.resolve("consumer.log"));
@@ -154,15 +220,91 @@ final class Harness implements AutoCloseable {
 
   /** Runs {@code unpoll <command> --config relay.yaml --json} in this JVM; returns stdout. */
   String unpoll(String command) {
+    return unpollText(command, "--config", config.toString(), "--json");
+  }
+
+  /** Runs {@code unpoll <args>} in this JVM; returns its standard output and error. */
+  String unpollText(String... args) {
     java.io.StringWriter out = new java.io.StringWriter();
     java.io.StringWriter err = new java.io.StringWriter();
-    picocli.CommandLine cl =
-        dev.unpoll.cli.Unpoll.commandLine(
-            Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()), false);
+    picocli.CommandLine cl = dev.unpoll.cli.Unpoll.commandLine(environment(), false);
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
-    cl.execute(command, "--config", config.toString(), "--json");
+    cl.execute(args);
     return out + err.toString();
+  }
+
+  /**
+   * The fault is injected now: marks the topics' ends, so that records published again after this
+   * count towards this injection's duplicate window.
+   */
+  void injected() throws Exception {
+    marks.add(endOffsets());
+  }
+
+  /**
+   * The fault is released now (the process restarted or resumed, the server back): waits until the
+   * consumer has applied as many events as were committed at this moment and records how long that
+   * took, the injection's recovery time.
+   */
+  void released() throws Exception {
+    long start = System.nanoTime();
+    long committed = ledger.count(Ledger.Outcome.COMMITTED);
+    await()
+        .atMost(Duration.ofMinutes(5))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> checker.effects() >= committed);
+    recoveries.add((System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * With the relay down: the slot's confirmed position must not be ahead of what Kafka
+   * acknowledged. Every committed entry whose commit surely ends at or before that position (the
+   * slot will never send it again) must already be in its topic.
+   */
+  void checkSlotNotAheadOfKafka() throws Exception {
+    long confirmed;
+    try (Connection c = db.connect();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::bigint FROM pg_replication_slots"
+                    + " WHERE slot_name = ?")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return; // no slot (dropped on purpose): nothing to compare
+        }
+        confirmed = rs.getLong(1);
+      }
+    }
+    java.util.Set<String> inTopics = checker.idsInTopics();
+    slotChecks++;
+    long behind = 0;
+    for (Ledger.Entry e : ledger.committedAtOrBefore(confirmed)) {
+      if (!inTopics.contains(e.kind() + ":" + e.id())) {
+        if (slotAhead.size() < 10) {
+          slotAhead.add(e.kind() + ":" + e.id() + " (slot confirmed " + confirmed + ")");
+        }
+        behind++;
+      }
+    }
+    LOG.info(
+        "slot check {}: confirmed {}, {} committed entries before it not in Kafka",
+        slotChecks,
+        confirmed,
+        behind);
+  }
+
+  private Map<TopicPartition, Long> endOffsets() throws Exception {
+    Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+    for (String topic : List.of(legacyTopic, outboxTopic)) {
+      for (int p = 0; p < 3; p++) {
+        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+    }
+    Map<TopicPartition, Long> ends = new java.util.HashMap<>();
+    kafka.admin().listOffsets(latest).all().get().forEach((tp, o) -> ends.put(tp, o.offset()));
+    return ends;
   }
 
   /** The relay's log so far. */
@@ -222,18 +364,8 @@ final class Harness implements AutoCloseable {
   }
 
   /** Records in both topics (end offsets). */
-  long published() throws InterruptedException, ExecutionException {
-    long n = 0;
-    for (String topic : List.of(legacyTopic, outboxTopic)) {
-      Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-      for (int p = 0; p < 3; p++) {
-        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-      }
-      for (var o : kafka.admin().listOffsets(latest).all().get().values()) {
-        n += o.offset();
-      }
-    }
-    return n;
+  long published() throws Exception {
+    return endOffsets().values().stream().mapToLong(Long::longValue).sum();
   }
 
   /** A random point: between {@code min} and {@code max} more records published from now. */
@@ -243,9 +375,15 @@ final class Harness implements AutoCloseable {
 
   /**
    * Stops the writers, waits until every committed entry has been applied (or 3 minutes), then
-   * checks. Throws with the report when an invariant fails.
+   * checks the invariants, the slot checks made on the way and the processes' logs (no password, no
+   * SASL secret, no payload). Records the figures ({@link FaultResults}) under the fault's number
+   * when the label starts with one ({@code "5b. one of two consumers SIGKILL"}). Throws with the
+   * report when an invariant fails.
    */
   Checker.Report settleAndCheck(String fault) throws Exception {
+    java.util.regex.Matcher label =
+        java.util.regex.Pattern.compile("(\\d+[a-z]?)\\. (.+)").matcher(fault);
+    boolean numbered = label.matches(); // "5b. ...": recorded under issue 12's number
     load.stop();
     long committed = ledger.count(Ledger.Outcome.COMMITTED);
     try {
@@ -256,7 +394,7 @@ final class Harness implements AutoCloseable {
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       LOG.warn("{}: only {} of {} effects after 3 minutes", fault, checker.effects(), committed);
     }
-    Checker.Report report = checker.check(ledger);
+    Checker.Report report = checker.check(ledger, marks);
     LOG.info(
         "{} (seed {}, relay starts {}, consumer starts {}): {}",
         fault,
@@ -274,7 +412,59 @@ final class Harness implements AutoCloseable {
               + "): "
               + report.summary());
     }
+    if (!slotAhead.isEmpty()) {
+      throw new AssertionError(
+          fault
+              + ": the slot's confirmed position was ahead of what Kafka acknowledged (replay with"
+              + " -Dunpoll.faults.seed="
+              + seed
+              + "): "
+              + slotAhead);
+    }
+    List<String> leaks = secretsInLogs();
+    if (!leaks.isEmpty()) {
+      throw new AssertionError(
+          fault + ": secrets or payloads in the logs in " + dir + ": " + leaks);
+    }
+    if (!numbered) {
+      return report;
+    }
+    FaultResults.record(
+        new FaultResults.Fault(
+            label.group(1),
+            label.group(2),
+            marks.size(),
+            report.committed(),
+            Math.max(report.missingCount(), report.effectsMissing()),
+            report.effectsTwiceCount(),
+            report.maxTopicDuplicates(),
+            recoveries.stream().mapToDouble(Double::doubleValue).max().orElse(0),
+            seed));
     return report;
+  }
+
+  /**
+   * Lines of the processes' logs that hold the database password, the relay role's password, the
+   * SASL secret or the marker planted in every payload.
+   */
+  List<String> secretsInLogs() throws IOException {
+    List<String> found = new java.util.ArrayList<>();
+    try (var files = Files.list(dir)) {
+      for (Path log : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+        try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+          lines
+              .filter(
+                  l ->
+                      l.contains(db.password())
+                          || l.contains(relayPassword)
+                          || l.contains(saslSecret)
+                          || l.contains(LoadGenerator.MARKER))
+              .limit(3)
+              .forEach(l -> found.add(log.getFileName() + ": " + l));
+        }
+      }
+    }
+    return found;
   }
 
   @Override

@@ -31,11 +31,35 @@ final class Ledger {
   record Entry(String kind, String id, String key, long seq, Outcome outcome) {}
 
   private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Long> commitLsnAtMost = new ConcurrentHashMap<>();
 
   void record(Entry e) {
     if (entries.putIfAbsent(e.kind() + ":" + e.id(), e) != null) {
       throw new IllegalStateException("the ledger has " + e.id() + " twice");
     }
+  }
+
+  /**
+   * Notes that the committed {@code e}'s commit record ends at or before {@code lsn} (the server's
+   * WAL insert position read after the commit returned).
+   */
+  void committedBefore(Entry e, long lsn) {
+    commitLsnAtMost.put(e.kind() + ":" + e.id(), lsn);
+  }
+
+  /**
+   * The committed entries whose commit record surely ends at or before {@code lsn}: a slot whose
+   * confirmed position is {@code lsn} will never send them again, so they must already be in Kafka.
+   */
+  List<Entry> committedAtOrBefore(long lsn) {
+    List<Entry> out = new ArrayList<>();
+    commitLsnAtMost.forEach(
+        (id, at) -> {
+          if (at <= lsn) {
+            out.add(entries.get(id));
+          }
+        });
+    return out;
   }
 
   List<Entry> all() {

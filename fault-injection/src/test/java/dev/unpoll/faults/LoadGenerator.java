@@ -4,6 +4,7 @@ import dev.unpoll.faults.Ledger.Entry;
 import dev.unpoll.faults.Ledger.Outcome;
 import dev.unpoll.outbox.Outbox;
 import dev.unpoll.outbox.OutboxEvent;
+import dev.unpoll.outbox.OutboxStrategy;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -39,6 +40,15 @@ final class LoadGenerator implements AutoCloseable {
   static final int RATE = Integer.getInteger("unpoll.faults.rate", 200);
 
   static final Outbox OUTBOX = Outbox.builder().deleteAfterInsert(true).build();
+
+  /** Every third small transaction publishes through WAL messages instead of the table. */
+  static final Outbox WAL_MESSAGES = Outbox.builder().strategy(OutboxStrategy.WAL_MESSAGE).build();
+
+  /**
+   * Planted in every row body and event payload: the security check fails when it shows in a
+   * process's log (payloads are never logged).
+   */
+  static final String MARKER = "FI-PAYLOAD-MARKER-" + UUID.randomUUID();
 
   private final DataSource dataSource;
   private final Ledger ledger;
@@ -129,9 +139,11 @@ final class LoadGenerator implements AutoCloseable {
   private void smallTransaction(Connection c) throws SQLException {
     boolean rollback;
     String key;
+    boolean walMessage;
     synchronized (random) {
       rollback = random.nextInt(20) == 0; // 5 % rolled back on purpose
       key = "k" + random.nextInt(32);
+      walMessage = random.nextInt(3) == 0;
     }
     // every attempt takes the next number, committed or not: per key, the numbers of what
     // committed only grow, whatever became of an attempt whose outcome is unknown
@@ -148,17 +160,18 @@ final class LoadGenerator implements AutoCloseable {
         ps.setLong(1, id);
         ps.setString(2, key);
         ps.setLong(3, seq);
-        ps.setString(4, "row " + id);
+        ps.setString(4, "row " + id + " " + MARKER);
         ps.executeUpdate();
       }
-      OUTBOX.publish(
-          c,
-          OutboxEvent.builder()
-              .id(eventId)
-              .aggregate("acct", key)
-              .type("Moved")
-              .payload(Map.of("k", key, "seq", seq))
-              .build());
+      (walMessage ? WAL_MESSAGES : OUTBOX)
+          .publish(
+              c,
+              OutboxEvent.builder()
+                  .id(eventId)
+                  .aggregate("acct", key)
+                  .type("Moved")
+                  .payload(Map.of("k", key, "seq", seq, "note", MARKER))
+                  .build());
     } catch (SQLException | RuntimeException e) {
       // it failed before the commit was sent: the server rolls it back
       for (Entry p : pending) {
@@ -239,13 +252,33 @@ final class LoadGenerator implements AutoCloseable {
         outcome = usable(c) ? Outcome.ROLLED_BACK : Outcome.UNKNOWN;
       }
     }
+    List<Entry> done = new ArrayList<>(pending.size());
     for (Entry e : pending) {
-      ledger.record(new Entry(e.kind(), e.id(), e.key(), e.seq(), outcome));
+      Entry d = new Entry(e.kind(), e.id(), e.key(), e.seq(), outcome);
+      ledger.record(d);
+      done.add(d);
     }
     if (broke != null) {
       throw broke;
     }
+    if (outcome == Outcome.COMMITTED) {
+      // read after the commit returned: the commit record ends at or before this position
+      long lsn = insertPosition(c);
+      c.commit(); // ends the read's transaction
+      for (Entry d : done) {
+        ledger.committedBefore(d, lsn);
+      }
+    }
     return outcome;
+  }
+
+  private static long insertPosition(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static boolean usable(Connection c) {

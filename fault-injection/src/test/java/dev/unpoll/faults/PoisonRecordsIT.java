@@ -41,21 +41,29 @@ class PoisonRecordsIT {
       h.startRelay();
       h.startConsumer();
       h.load.start();
-      long warm = h.nextPoint(200, 400);
-      await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= warm);
-      try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
-        // all three on partition 0 of the outbox topic, between the relay's events
-        producer.send(poison(h.outboxTopic, "fi.poison:not-json", "{not json")).get();
-        producer.send(poison(h.outboxTopic, null, "{\"k\":\"poison\",\"seq\":1}")).get();
-        producer
-            .send(
-                poison(h.outboxTopic, "fi.poison:throws", "{\"k\":\"p\",\"seq\":1,\"throw\":true}"))
-            .get();
+      for (int i = 0; i < Harness.INJECTIONS; i++) {
+        long warm = h.nextPoint(200, 400);
+        await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= warm);
+        h.injected();
+        try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
+          // all three on partition 0 of the outbox topic, between the relay's events
+          producer.send(poison(h.outboxTopic, "fi.poison:not-json-" + i, "{not json")).get();
+          producer.send(poison(h.outboxTopic, null, "{\"k\":\"poison\",\"seq\":1}")).get();
+          producer
+              .send(
+                  poison(
+                      h.outboxTopic,
+                      "fi.poison:throws-" + i,
+                      "{\"k\":\"p\",\"seq\":1,\"throw\":true}"))
+              .get();
+        }
+        h.released();
       }
       long after = h.nextPoint(200, 400);
       await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= after);
 
-      Checker.Report r = h.settleAndCheck("poison records");
+      Checker.Report r =
+          h.settleAndCheck("6. poison records (not JSON, no ce_id, a handler that always throws)");
       assertThat(r.committed()).isPositive();
 
       List<ConsumerRecord<byte[], byte[]>> dead = new ArrayList<>();
@@ -65,25 +73,33 @@ class PoisonRecordsIT {
             .until(
                 () -> {
                   dead.addAll(reader.poll());
-                  return dead.size() >= 3;
+                  return dead.size() >= 3 * Harness.INJECTIONS;
                 });
         dead.addAll(reader.settle(Duration.ofSeconds(1)));
       }
-      Map<String, String> failures = new TreeMap<>();
+      Map<String, List<String>> failures = new TreeMap<>();
       for (ConsumerRecord<byte[], byte[]> d : dead) {
         assertThat(header(d, DeadLetterHeaders.ORIGINAL_TOPIC)).isEqualTo(h.outboxTopic);
         assertThat(header(d, DeadLetterHeaders.CONSUMER_GROUP)).isEqualTo(LedgerConsumer.GROUP);
-        failures.put(
-            String.valueOf(header(d, Headers.ID)),
-            header(d, DeadLetterHeaders.EXCEPTION_CLASS)
-                + ": "
-                + header(d, DeadLetterHeaders.EXCEPTION_MESSAGE));
+        String id = String.valueOf(header(d, Headers.ID)).replaceAll("-\\d+$", "");
+        failures
+            .computeIfAbsent(id, k -> new ArrayList<>())
+            .add(
+                header(d, DeadLetterHeaders.EXCEPTION_CLASS)
+                    + ": "
+                    + header(d, DeadLetterHeaders.EXCEPTION_MESSAGE));
       }
       Harness.LOG.info("poison records dead-lettered: {}", failures);
       assertThat(failures).hasSize(3);
-      assertThat(failures.get("fi.poison:not-json")).contains("not JSON");
-      assertThat(failures.get("null")).contains("no idempotency key");
-      assertThat(failures.get("fi.poison:throws")).contains("always fails");
+      assertThat(failures.get("fi.poison:not-json"))
+          .hasSize(Harness.INJECTIONS)
+          .allMatch(f -> f.contains("not JSON"));
+      assertThat(failures.get("null"))
+          .hasSize(Harness.INJECTIONS)
+          .allMatch(f -> f.contains("no idempotency key"));
+      assertThat(failures.get("fi.poison:throws"))
+          .hasSize(Harness.INJECTIONS)
+          .allMatch(f -> f.contains("always fails"));
     }
   }
 

@@ -32,13 +32,15 @@ class PostgresRestartIT {
       h.startRelay();
       h.startConsumer();
       h.load.start();
-      for (Shutdown mode : new Shutdown[] {Shutdown.FAST, Shutdown.IMMEDIATE}) {
+      for (int i = 0; i < Harness.INJECTIONS; i++) {
+        Shutdown mode = i % 2 == 0 ? Shutdown.FAST : Shutdown.IMMEDIATE;
         long point = h.nextPoint(100, 1_000);
         await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
         h.consumer().freeze();
         long backlog = h.published() + 300;
         await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= backlog);
         long retriesBefore = h.consumerRetries();
+        h.injected();
         pg.stopPostmaster(mode);
         h.consumer().thaw();
         // down until the consumer has used up a whole retry budget on the missing database
@@ -48,8 +50,10 @@ class PostgresRestartIT {
                 () -> h.consumerRetries() >= retriesBefore + RetryPolicy.DEFAULT_MAX_ATTEMPTS + 1);
         pg.startPostmaster();
         h.superviseRelay();
+        h.released();
       }
-      Checker.Report r = h.settleAndCheck("PostgreSQL fast restart and crash");
+      Checker.Report r =
+          h.settleAndCheck("4. PostgreSQL fast restart and immediate (crash) restart, alternately");
       assertThat(r.committed()).isPositive();
       assertThat(h.load.reconnects()).as("the writers saw the server go").isPositive();
     }

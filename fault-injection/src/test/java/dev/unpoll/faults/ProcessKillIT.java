@@ -33,8 +33,11 @@ class ProcessKillIT {
       for (int i = 0; i < Harness.INJECTIONS; i++) {
         long point = h.nextPoint(100, 2_000);
         await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
+        h.injected();
         h.killRelay();
+        h.checkSlotNotAheadOfKafka();
         h.startRelay();
+        h.released();
       }
       for (boolean copy : new boolean[] {true, false}) {
         // the large transaction commits while the relay runs; the relay dies while publishing it
@@ -51,13 +54,18 @@ class ProcessKillIT {
         large.get();
         long point = before + 1 + h.random.nextInt(Harness.LARGE_ROWS * 9 / 10);
         await().atMost(Duration.ofMinutes(3)).until(() -> h.published() >= point);
+        h.injected();
         h.killRelay();
         assertThat(h.published())
             .as("killed inside the large transaction")
             .isLessThan(before + Harness.LARGE_ROWS + 5_000L);
+        h.checkSlotNotAheadOfKafka();
         h.startRelay();
+        h.released();
       }
-      Checker.Report r = h.settleAndCheck("relay SIGKILL");
+      Checker.Report r =
+          h.settleAndCheck(
+              "1. relay SIGKILL at random points, inside a COPY and an INSERT transaction");
       assertThat(r.committed()).isGreaterThan(2L * Harness.LARGE_ROWS);
       assertThat(r.rolledBack()).isPositive();
     }
@@ -74,10 +82,12 @@ class ProcessKillIT {
         long applied = h.checker.effects();
         long point = applied + 50 + h.random.nextInt(1_000);
         await().atMost(Duration.ofMinutes(2)).until(() -> h.checker.effects() >= point);
+        h.injected();
         h.consumer().kill();
         h.startConsumer();
+        h.released();
       }
-      Checker.Report r = h.settleAndCheck("consumer SIGKILL");
+      Checker.Report r = h.settleAndCheck("5a. consumer SIGKILL at random points");
       assertThat(r.rolledBack()).isPositive();
     }
   }
@@ -95,6 +105,7 @@ class ProcessKillIT {
           long point = h.checker.effects() + 50 + h.random.nextInt(1_000);
           await().atMost(Duration.ofMinutes(2)).until(() -> h.checker.effects() >= point);
           // the partitions move to the survivor, then are shared again: two rebalances per kill
+          h.injected();
           if (h.random.nextBoolean()) {
             second.kill();
             second = h.newConsumer();
@@ -102,8 +113,10 @@ class ProcessKillIT {
             h.consumer().kill();
             h.startConsumer();
           }
+          h.released();
         }
-        Checker.Report r = h.settleAndCheck("one of two consumers SIGKILL (rebalance)");
+        Checker.Report r =
+            h.settleAndCheck("5b. one of two consumers in a group SIGKILL (rebalance)");
         assertThat(r.rolledBack()).isPositive();
       } finally {
         second.close();

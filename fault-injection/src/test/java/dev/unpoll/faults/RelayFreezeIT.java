@@ -39,6 +39,7 @@ class RelayFreezeIT {
       for (int i = 0; i < Harness.INJECTIONS; i++) {
         long point = h.nextPoint(100, 2_000);
         await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
+        h.injected();
         h.relay().freeze();
         // deterministic, no sleep: PostgreSQL itself says when it has dropped the frozen relay
         await().atMost(Duration.ofSeconds(60)).until(() -> h.slotActive(false));
@@ -52,12 +53,14 @@ class RelayFreezeIT {
           h.startRelay();
         }
         await().atMost(Duration.ofMinutes(2)).until(() -> h.published() > frozenAt);
+        h.released();
       }
       Harness.LOG.info(
           "relay SIGSTOP: the relay exited after {} of {} thaws and was restarted",
           restarts,
           Harness.INJECTIONS);
-      Checker.Report r = h.settleAndCheck("relay SIGSTOP past wal_sender_timeout");
+      Checker.Report r =
+          h.settleAndCheck("2a. relay SIGSTOP past wal_sender_timeout, then SIGCONT");
       assertThat(r.committed()).isPositive();
     }
   }
