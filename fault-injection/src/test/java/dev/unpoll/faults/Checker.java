@@ -124,6 +124,23 @@ final class Checker {
     }
   }
 
+  /**
+   * Where the legacy table's record of row {@code id} is ({@code topic-partition@offset}, as the
+   * consumer logs it), or null when it is not in the topic yet.
+   */
+  String coordinatesOf(long id) {
+    String[] found = new String[1];
+    scan(
+        r -> {
+          if (found[0] == null
+              && r.topic().equals(legacyTopic)
+              && header(r, Headers.ID).equals("fi.jobs:" + id)) {
+            found[0] = r.topic() + "-" + r.partition() + "@" + r.offset();
+          }
+        });
+    return found[0];
+  }
+
   /** The ids of every record in the topics now (to compare with the slot's position). */
   Set<String> idsInTopics() {
     Map<String, Integer> seen = new HashMap<>();
@@ -250,15 +267,31 @@ final class Checker {
         : "outbox:" + ceId;
   }
 
-  /** Reads both topics from the beginning to their current ends; counts records per id. */
+  /** Reads both topics to their current ends; counts records per id and notes duplicates. */
   private long readTopics(
       Map<String, Integer> seen, Map<TopicPartition, List<Long>> duplicateOffsets) {
+    long[] records = new long[1];
+    scan(
+        r -> {
+          records[0]++;
+          String kind = r.topic().equals(legacyTopic) ? "legacy" : "outbox";
+          if (seen.merge(idOf(kind, header(r, Headers.ID)), 1, Integer::sum) > 1) {
+            duplicateOffsets
+                .computeIfAbsent(
+                    new TopicPartition(r.topic(), r.partition()), k -> new ArrayList<>())
+                .add(r.offset());
+          }
+        });
+    return records[0];
+  }
+
+  /** Reads both topics from the beginning to their current ends, but the test's poison records. */
+  private void scan(java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "fault-checker-" + UUID.randomUUID());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
-    long records = 0;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
@@ -281,19 +314,11 @@ final class Checker {
           if (r.headers().lastHeader(POISON_HEADER) != null) {
             continue; // produced by the test, not by the relay: not in the ledger
           }
-          records++;
-          String kind = r.topic().equals(legacyTopic) ? "legacy" : "outbox";
-          if (seen.merge(idOf(kind, header(r, Headers.ID)), 1, Integer::sum) > 1) {
-            duplicateOffsets
-                .computeIfAbsent(
-                    new TopicPartition(r.topic(), r.partition()), k -> new ArrayList<>())
-                .add(r.offset());
-          }
+          each.accept(r);
         }
         open.removeIf(tp -> consumer.position(tp) >= end.get(tp));
       }
     }
-    return records;
   }
 
   private static String header(ConsumerRecord<byte[], byte[]> r, String name) {

@@ -206,14 +206,22 @@ final class Harness implements AutoCloseable {
 
   /** Another consumer process in the same group (the caller owns it). */
   ChildJvm newConsumer() throws IOException {
+    return newConsumer(consumerJvmOptions, legacyTopic, outboxTopic);
+  }
+
+  /** A consumer process on these topics with these JVM options (the caller owns it). */
+  ChildJvm newConsumer(List<String> jvmOptions, String... topics) throws IOException {
     consumerStarts++;
     List<String> options = new java.util.ArrayList<>(List.of("-Xmx256m"));
-    options.addAll(consumerJvmOptions);
+    options.addAll(jvmOptions);
+    List<String> args =
+        new java.util.ArrayList<>(List.of(kafka.bootstrapServers(), db.jdbcUrl(), db.user()));
+    args.addAll(List.of(topics));
     return ChildJvm.start(
         "consumer#" + consumerStarts,
         LedgerConsumer.class,
         options,
-        List.of(kafka.bootstrapServers(), db.jdbcUrl(), db.user(), legacyTopic, outboxTopic),
+        args,
         Map.of(LedgerConsumer.PASSWORD_VARIABLE, db.password()),
         dir.resolve("consumer.log"));
   }

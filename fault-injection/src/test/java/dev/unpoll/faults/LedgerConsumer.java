@@ -28,6 +28,13 @@ public final class LedgerConsumer {
 
   static final String GROUP = "fault-ledger";
   static final String PASSWORD_VARIABLE = "FI_DB_PASSWORD";
+
+  /** System property: the consumer group, {@value #GROUP} by default. */
+  static final String GROUP_PROPERTY = "fi.group";
+
+  /** System property: {@code true} claims each fi.jobs row from the poller (dual-run). */
+  static final String CLAIM_PROPERTY = "fi.claim";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private LedgerConsumer() {}
@@ -48,10 +55,26 @@ public final class LedgerConsumer {
     ds.setUrl(args[1]);
     ds.setUser(args[2]);
     ds.setPassword(System.getenv(PASSWORD_VARIABLE));
-    IdempotentConsumer consumer =
+    IdempotentConsumer.Builder builder =
         IdempotentConsumer.builder()
             .dataSource(ds)
-            .consumerGroup(GROUP)
+            .consumerGroup(System.getProperty(GROUP_PROPERTY, GROUP));
+    if (Boolean.getBoolean(CLAIM_PROPERTY)) {
+      // dual-run: the poller still works on fi.jobs; the consumer claims a row before handling it
+      builder.claim(
+          dev.unpoll.consumer.DualRunClaim.builder()
+              .schema("fi")
+              .table("jobs")
+              .keyColumns("id")
+              .statusColumn("status")
+              .pendingValues("NEW")
+              .doneValue("DONE")
+              .inProgressValues("WORKING")
+              .failedValues("FAILED")
+              .build());
+    }
+    IdempotentConsumer consumer =
+        builder
             .handler(
                 (event, connection) -> {
                   String id = event.header(Headers.ID).orElseThrow();
@@ -101,8 +124,7 @@ public final class LedgerConsumer {
     }
   }
 
-  private static void apply(Connection c, String id, String kind, String k, Long seq)
-      throws SQLException {
+  static void apply(Connection c, String id, String kind, String k, Long seq) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO fi.effects (event_id, kind, k, seq) VALUES (?, ?, ?, ?)")) {
       ps.setString(1, id);
