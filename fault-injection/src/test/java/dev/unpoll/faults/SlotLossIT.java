@@ -50,6 +50,10 @@ class SlotLossIT {
           .as("doctor says what happened")
           .contains("slot " + h.slot + " does not exist, but the relay's offsets")
           .contains("was dropped");
+      assertThat(h.unpoll("status"))
+          .as("status says it too")
+          .contains("\"exists\" : false")
+          .contains("dropped, but the relay's offsets");
     }
   }
 
@@ -85,6 +89,9 @@ class SlotLossIT {
       assertThat(walStatus(h.db, h.slot))
           .as("the lost slot is left for the operator")
           .isEqualTo("lost");
+      assertThat(h.unpoll("status"))
+          .as("status says it")
+          .contains("invalidated: the WAL it needed");
     }
   }
 

@@ -38,6 +38,8 @@ public record StatusReport(
    * @param retainedWalBytes WAL it keeps, or null
    * @param lagBytes WAL not yet confirmed by the client, or null
    * @param walStatus PostgreSQL's {@code wal_status}, or null
+   * @param problem what is wrong with it, or null: dropped while the relay has offsets for it, or
+   *     invalidated (its WAL is gone); {@code unpoll doctor} says what to do
    */
   public record SlotStatus(
       String name,
@@ -45,7 +47,8 @@ public record StatusReport(
       boolean active,
       Long retainedWalBytes,
       Long lagBytes,
-      String walStatus) {}
+      String walStatus,
+      String problem) {}
 
   /**
    * One migrated table.

@@ -52,9 +52,25 @@ public final class Status {
     List<ControlSchema.State> states;
     Optional<Replication.Slot> sl;
     List<ControlSchema.LogEntry> log = List.of();
+    String problem = null;
     try (Connection c = Db.connect(s)) {
       states = ControlSchema.all(c);
       sl = s.hasSlot() ? Replication.slot(c, s.slot()) : Optional.empty();
+      if (s.hasSlot() && sl.isEmpty()) {
+        // "no slot" is a question: the relay may have offsets pointing into a dropped one
+        List<TableName> offsets = Replication.relayOffsetTables(c, s.slot());
+        if (!offsets.isEmpty()) {
+          problem =
+              "dropped, but the relay's offsets "
+                  + offsets.get(0).dotted()
+                  + " point into it: changes since its last offset are lost to it and the relay"
+                  + " refuses to start; run unpoll doctor";
+        }
+      } else if (sl.isPresent() && "lost".equals(sl.get().walStatus())) {
+        problem =
+            "invalidated: the WAL it needed is gone (max_slot_wal_keep_size) and the relay refuses"
+                + " to start; run unpoll doctor";
+      }
       if (logTable != null) {
         Db.requireTable(c, logTable);
         log = ControlSchema.log(c, logTable);
@@ -96,7 +112,8 @@ public final class Status {
             sl.map(Replication.Slot::active).orElse(false),
             sl.map(Replication.Slot::retainedBytes).orElse(null),
             sl.map(Replication.Slot::lagBytes).orElse(null),
-            sl.map(Replication.Slot::walStatus).orElse(null));
+            sl.map(Replication.Slot::walStatus).orElse(null),
+            problem);
     List<StatusReport.TableStatus> tables = new ArrayList<>();
     Map<String, Long> previousEnd = new HashMap<>();
     if (previous != null) {

@@ -282,6 +282,7 @@ public final class StatusCommand extends BaseCommand {
     sn.put("retainedWalBytes", sl.retainedWalBytes());
     sn.put("lagBytes", sl.lagBytes());
     sn.put("walStatus", sl.walStatus());
+    sn.put("problem", sl.problem());
     ArrayNode tables = n.putArray("tables");
     for (StatusReport.TableStatus st : report.tables()) {
       ObjectNode tn = tables.addObject();
@@ -337,6 +338,9 @@ public final class StatusCommand extends BaseCommand {
             : sl.name() == null
                 ? "slot: none named (pass --slot or --config unpoll.yaml with source.slot)"
                 : "slot " + sl.name() + ": does not exist");
+    if (sl.problem() != null) {
+      lines.add("slot " + sl.name() + ": " + sl.problem());
+    }
     if (report.tables().isEmpty()) {
       lines.add("no table is being migrated (run `unpoll capture --table ...`)");
     }
