@@ -66,6 +66,23 @@ final class Harness implements AutoCloseable {
       String name,
       Map<String, String> relayKafkaProperties)
       throws Exception {
+    this(server, kafka, dir, name, relayKafkaProperties, "1s", "");
+  }
+
+  /**
+   * With the relay's {@code source.heartbeat-interval} (e.g. {@code 1h} so that it never fires
+   * within a run) and more table mappings: YAML list items under {@code tables:}, indented by two
+   * spaces ({@code "  - table: fi.docs\n    topic: ...\n"}), or empty.
+   */
+  Harness(
+      TestPostgres server,
+      TestKafka kafka,
+      Path dir,
+      String name,
+      Map<String, String> relayKafkaProperties,
+      String heartbeatInterval,
+      String moreTables)
+      throws Exception {
     this.seed = Long.getLong("unpoll.faults.seed", System.nanoTime());
     LOG.info("fault run {}: seed {} (replay with -Dunpoll.faults.seed={})", name, seed, seed);
     this.random = new Random(seed);
@@ -89,7 +106,7 @@ final class Harness implements AutoCloseable {
           password: ${%s}
           slot: %s
           publication: %s
-          heartbeat-interval: 1s
+          heartbeat-interval: %s
         kafka:
           bootstrap-servers: %s
           properties: {%s}
@@ -99,7 +116,7 @@ final class Harness implements AutoCloseable {
         tables:
           - table: fi.jobs
             topic: %s
-        http:
+        %shttp:
           port: 0
         """
             .formatted(
@@ -108,6 +125,7 @@ final class Harness implements AutoCloseable {
                 LedgerConsumer.PASSWORD_VARIABLE,
                 slot,
                 slot,
+                heartbeatInterval,
                 kafka.bootstrapServers(),
                 String.join(
                     ", ",
@@ -116,7 +134,8 @@ final class Harness implements AutoCloseable {
                         .sorted()
                         .toList()),
                 outboxTopic,
-                legacyTopic));
+                legacyTopic,
+                moreTables));
   }
 
   void startRelay() throws IOException {
