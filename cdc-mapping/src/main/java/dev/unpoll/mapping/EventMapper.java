@@ -40,9 +40,9 @@ public final class EventMapper {
 
   /**
    * Debezium's stand-in for a value a change does not carry: an unchanged value stored out of line
-   * (TOAST) is left out of an update's new row image, and only a full old row image ({@code
-   * REPLICA IDENTITY FULL}) gives it back. The connector's {@code unavailable.value.placeholder},
-   * which the relay leaves at its default.
+   * (TOAST) is left out of an update's new row image, and only a full old row image ({@code REPLICA
+   * IDENTITY FULL}) gives it back. The connector's {@code unavailable.value.placeholder}, which the
+   * relay leaves at its default.
    */
   public static final String UNAVAILABLE_VALUE_PLACEHOLDER = "__debezium_unavailable_value";
 

@@ -72,7 +72,7 @@ final class Harness implements AutoCloseable {
   /**
    * With the relay's {@code source.heartbeat-interval} (e.g. {@code 1h} so that it never fires
    * within a run) and more table mappings: YAML list items under {@code tables:}, indented by two
-   * spaces ({@code "  - table: fi.docs\n    topic: ...\n"}), or empty.
+   * spaces ({@code " - table: fi.docs\n topic: ...\n"}), or empty.
    */
   Harness(
       TestPostgres server,

@@ -60,8 +60,8 @@ class ToastIT {
           + " ce_type text NOT NULL, id bigint, state text, md5_ok boolean NOT NULL)";
 
   /**
-   * A document of 8,000 characters of random hex (250 MD5s): no compression brings it under the
-   * 2 kB TOAST threshold, so it is stored out of line.
+   * A document of 8,000 characters of random hex (250 MD5s): no compression brings it under the 2
+   * kB TOAST threshold, so it is stored out of line.
    */
   static final String INSERT_DOC =
       "INSERT INTO fi.docs (id, state, doc, doc_md5)"

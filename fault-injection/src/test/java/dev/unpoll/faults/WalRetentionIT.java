@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * publication) give it one.
  *
  * <p>Each run writes at least {@link #WRITTEN} of WAL into a table that is not captured, in the
- * relay's own database and then in another database of the same server (a server of the test's
- * own, so that nothing else writes WAL), and measures the slot's retained WAL ({@code
+ * relay's own database and then in another database of the same server (a server of the test's own,
+ * so that nothing else writes WAL), and measures the slot's retained WAL ({@code
  * pg_current_wal_lsn() - restart_lsn}) and its {@code confirmed_flush_lsn}. With heartbeats (every
  * second) the retained WAL must end below one segment; without (the relay cannot turn them off: the
  * interval is 1 h, so none fires within the run) it must hold all that was written. Then the
@@ -47,8 +47,8 @@ class WalRetentionIT {
   static final long WRITTEN = 64L << 20;
 
   /**
-   * The bound with heartbeats: one WAL segment (16 MB, the default {@code wal_segment_size}). After a
-   * checkpoint and a confirmed position past it, the slot holds only what was written since that
+   * The bound with heartbeats: one WAL segment (16 MB, the default {@code wal_segment_size}). After
+   * a checkpoint and a confirmed position past it, the slot holds only what was written since that
    * checkpoint's running-transactions record (heartbeats, the next checkpoint): kilobytes. A
    * segment is the unit PostgreSQL recycles, and a quarter of what each phase writes.
    */
@@ -96,8 +96,8 @@ class WalRetentionIT {
   }
 
   @Test
-  void withoutHeartbeatsRetainedWalGrowsWithWhatOtherTablesWrite(
-      TestKafka kafka, @TempDir Path dir) throws Exception {
+  void withoutHeartbeatsRetainedWalGrowsWithWhatOtherTablesWrite(TestKafka kafka, @TempDir Path dir)
+      throws Exception {
     try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder().start();
         Harness h =
             new Harness(pg.postgres(), kafka, dir, "wal_no_heartbeats", Map.of(), "1h", "")) {
@@ -251,10 +251,10 @@ class WalRetentionIT {
   }
 
   /**
-   * Twice: a checkpoint, then wait until the relay has received everything up to it (its walsender's
-   * {@code write_lsn}: the client reports what it received even when it has nothing to confirm), so
-   * that a slot which stays behind stays behind because nothing was confirmed, not because the
-   * relay had not read that far yet.
+   * Twice: a checkpoint, then wait until the relay has received everything up to it (its
+   * walsender's {@code write_lsn}: the client reports what it received even when it has nothing to
+   * confirm), so that a slot which stays behind stays behind because nothing was confirmed, not
+   * because the relay had not read that far yet.
    */
   private static void receivedPastTwice(Harness h) throws SQLException {
     for (int round = 0; round < 2; round++) {
