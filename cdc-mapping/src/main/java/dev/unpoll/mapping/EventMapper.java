@@ -38,6 +38,17 @@ public final class EventMapper {
   /** Debezium's heartbeat records go to topics with this prefix. */
   public static final String HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat";
 
+  /**
+   * Debezium's stand-in for a value a change does not carry: an unchanged value stored out of line
+   * (TOAST) is left out of an update's new row image, and only a full old row image ({@code REPLICA
+   * IDENTITY FULL}) gives it back. The connector's {@code unavailable.value.placeholder}, which the
+   * relay leaves at its default.
+   */
+  public static final String UNAVAILABLE_VALUE_PLACEHOLDER = "__debezium_unavailable_value";
+
+  private static final byte[] UNAVAILABLE_VALUE_BYTES =
+      UNAVAILABLE_VALUE_PLACEHOLDER.getBytes(StandardCharsets.UTF_8);
+
   static final String JSON_CONTENT_TYPE = "application/json";
   static final String PAYLOAD_ENCODING_HEADER = Headers.PAYLOAD_ENCODING;
 
@@ -226,6 +237,29 @@ public final class EventMapper {
       }
     }
     String key = KeyCodec.encode(keyValues);
+    if (!kind.equals("inserted")) {
+      String missing = unavailableColumn(row);
+      if (missing != null) {
+        throw new UnavailableValueException(
+            "tables: the "
+                + (kind.equals("updated") ? "update" : "delete")
+                + " of "
+                + t
+                + " key "
+                + key
+                + " at LSN "
+                + lsn
+                + " does not carry the value of column \""
+                + missing
+                + "\" (unchanged and stored out of line, TOAST; the table's REPLICA IDENTITY is"
+                + " not FULL any more): the relay stops rather than publish Debezium's placeholder"
+                + " in its place. Run ALTER TABLE "
+                + m.table().quoted()
+                + " REPLICA IDENTITY FULL; the changes written before that stay without the value:"
+                + " to move past them, start the relay once with emit-updates: false for this table"
+                + " (its updates up to then are skipped, not published), then set it back to true");
+      }
+    }
     byte[] payload;
     String contentType;
     if (m.value() == ValueMode.PAYLOAD) {
@@ -264,7 +298,11 @@ public final class EventMapper {
         kind.equals("inserted") && m.eventType().isPresent() ? m.eventType().get() : t + "." + kind;
     RecordHeaders h = new RecordHeaders();
     ce(h, Headers.SPECVERSION, Headers.SPEC_VERSION_1_0);
-    ce(h, Headers.ID, t + ":" + key);
+    // an insert is the row's first event and its id is the row's, the same on every re-read and
+    // in a backlog snapshot; an update or a delete is one more event of that row, so its id adds
+    // the change's LSN (the same on every re-read too), or an idempotent consumer that has the
+    // insert's id would skip it as a duplicate
+    ce(h, Headers.ID, kind.equals("inserted") ? t + ":" + key : t + ":" + key + "@" + lsn);
     ce(h, Headers.SOURCE, Headers.source(db, t));
     ce(h, Headers.TYPE, type);
     if (commit > 0) {
@@ -300,6 +338,32 @@ public final class EventMapper {
       }
     }
     return true;
+  }
+
+  /** The first column of {@code row} holding Debezium's unavailable-value placeholder, or null. */
+  private static String unavailableColumn(Struct row) {
+    for (Field f : row.schema().fields()) {
+      if (isPlaceholder(row.get(f))) {
+        return f.name();
+      }
+    }
+    return null;
+  }
+
+  private static boolean isPlaceholder(Object v) {
+    if (v instanceof String s) {
+      return s.equals(UNAVAILABLE_VALUE_PLACEHOLDER);
+    }
+    if (v instanceof byte[] || v instanceof java.nio.ByteBuffer) {
+      return java.util.Arrays.equals(Values.bytes(v), UNAVAILABLE_VALUE_BYTES);
+    }
+    if (v instanceof List<?> list) {
+      return list.stream().anyMatch(EventMapper::isPlaceholder);
+    }
+    if (v instanceof Map<?, ?> map) {
+      return map.values().stream().anyMatch(EventMapper::isPlaceholder);
+    }
+    return false;
   }
 
   private static Object normalise(Object o) {

@@ -69,6 +69,7 @@ final class Harness implements AutoCloseable {
   private final List<Double> recoveries = new java.util.ArrayList<>();
   private final List<String> slotAhead = new java.util.ArrayList<>();
   private int slotChecks;
+  private boolean granted;
   private ChildJvm relay;
   private ChildJvm consumer;
   private int relayStarts;
@@ -85,6 +86,23 @@ final class Harness implements AutoCloseable {
       Path dir,
       String name,
       Map<String, String> relayKafkaProperties)
+      throws Exception {
+    this(server, kafka, dir, name, relayKafkaProperties, "1s", "");
+  }
+
+  /**
+   * With the relay's {@code source.heartbeat-interval} (e.g. {@code 1h} so that it never fires
+   * within a run) and more table mappings: YAML list items under {@code tables:}, indented by two
+   * spaces ({@code " - table: fi.docs\n topic: ...\n"}), or empty.
+   */
+  Harness(
+      TestPostgres server,
+      TestKafka kafka,
+      Path dir,
+      String name,
+      Map<String, String> relayKafkaProperties,
+      String heartbeatInterval,
+      String moreTables)
       throws Exception {
     this.seed = Long.getLong("unpoll.faults.seed", System.nanoTime());
     LOG.info("fault run {}: seed {} (replay with -Dunpoll.faults.seed={})", name, seed, seed);
@@ -117,7 +135,7 @@ final class Harness implements AutoCloseable {
           password: ${%s}
           slot: %s
           publication: %s
-          heartbeat-interval: 1s
+          heartbeat-interval: %s
         kafka:
           bootstrap-servers: %s
           properties: {%s}
@@ -127,7 +145,7 @@ final class Harness implements AutoCloseable {
         tables:
           - table: fi.jobs
             topic: %s
-        http:
+        %shttp:
           port: 0
         """
             .formatted(
@@ -136,6 +154,7 @@ final class Harness implements AutoCloseable {
                 RELAY_PASSWORD_VARIABLE,
                 slot,
                 slot,
+                heartbeatInterval,
                 kafka.bootstrapServers(),
                 String.join(
                     ", ",
@@ -144,16 +163,20 @@ final class Harness implements AutoCloseable {
                         .sorted()
                         .toList()),
                 outboxTopic,
-                legacyTopic));
-    grantRelayRole();
+                legacyTopic,
+                moreTables));
   }
 
   /**
    * Creates the relay's role from what {@code unpoll grants} prints for the relay's file, run as
-   * the superuser, as docs/security.md tells an operator to: the relay of every fault run is that
-   * role, not a superuser.
+   * the superuser, as docs/security.md tells an operator to (once, before the relay's first start):
+   * the relay of every fault run is that role, not a superuser.
    */
   private void grantRelayRole() throws SQLException {
+    if (granted) {
+      return;
+    }
+    granted = true;
     String sql = unpollText("grants", "--config", config.toString(), "--role", relayRole);
     if (!sql.contains("CREATE ROLE")) {
       throw new IllegalStateException("unpoll grants printed no role: " + sql);
@@ -187,6 +210,11 @@ final class Harness implements AutoCloseable {
 
   /** Starts the relay with this heap and does not wait for it to stream. */
   void startRelay(String maxHeap) throws IOException {
+    try {
+      grantRelayRole(); // at the first start: the tables of the relay's file exist by then
+    } catch (SQLException e) {
+      throw new IOException("cannot create the relay's role: " + e.getMessage(), e);
+    }
     relayStarts++;
     List<String> options = new java.util.ArrayList<>(List.of("-Xmx" + maxHeap));
     options.addAll(relayJvmOptions);

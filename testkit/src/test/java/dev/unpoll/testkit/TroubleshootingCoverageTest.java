@@ -117,7 +117,8 @@ class TroubleshootingCoverageTest {
           "ClaimNotDecidedException",
           "ParameterException",
           "TypeConversionException",
-          "UnpollStarterException");
+          "UnpollStarterException",
+          "UnavailableValueException");
 
   /**
    * Messages too generic to key, by file and their literal parts joined with {@code …}, with the
