@@ -36,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * then is the old leader thawed: it must step down without storing anything. A trigger on the
  * offsets table records every stored commit LSN and the client port of the session that stored it;
  * no offset may come through the frozen leader's connections after the freeze, and the stored
- * commit LSN must never go backwards. Repeated {@link Harness#INJECTIONS} times, the pair
- * swapping roles each time; then the ledger check.
+ * commit LSN must never go backwards. Repeated {@link Harness#INJECTIONS} times, the pair swapping
+ * roles each time; then the ledger check.
  */
 @ExtendWith(UnpollStackExtension.class)
 class HaLeaderFreezeIT {
@@ -46,9 +46,8 @@ class HaLeaderFreezeIT {
 
   @Test
   void leaderFrozenStandbyTakesOverThawedLeaderStepsDown(
-      TestPostgres server,
-      TestKafka kafka,
-      @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
+      TestPostgres server, TestKafka kafka, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir)
+      throws Exception {
     try (Harness h = new Harness(server, kafka, dir, "ha_freeze")) {
       try (Connection c = h.db.connect();
           Statement s = c.createStatement()) {
@@ -73,7 +72,9 @@ class HaLeaderFreezeIT {
           long leaderPid = leaderPid(h);
           int old = relays[0].pid() == leaderPid ? 0 : 1;
           int next = 1 - old;
-          assertThat(relays[old].pid()).as("the lock holder is one of the pair").isEqualTo(leaderPid);
+          assertThat(relays[old].pid())
+              .as("the lock holder is one of the pair")
+              .isEqualTo(leaderPid);
           long point = h.nextPoint(100, 2_000);
           await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
           int walsender = walsender(h);
@@ -94,7 +95,9 @@ class HaLeaderFreezeIT {
                     return now != 0 && now != walsender;
                   });
           Duration takeover = Duration.ofNanos(System.nanoTime() - frozenAt);
-          assertThat(leaderPid(h)).as("the lock holder after the takeover").isEqualTo(relays[next].pid());
+          assertThat(leaderPid(h))
+              .as("the lock holder after the takeover")
+              .isEqualTo(relays[next].pid());
           String line =
               "injection %d: %s frozen, %s streaming after %.1f s (walsender %d -> %d)"
                   .formatted(
@@ -114,7 +117,8 @@ class HaLeaderFreezeIT {
           // its connections, frozen with it: any offset stored through them from now on is its own
           Set<Integer> oldPorts = localPorts(relays[old].pid());
           relays[old].thaw();
-          // it notices that it lost the lock and stands by again, or exits (a supervisor restarts it)
+          // it notices that it lost the lock and stands by again, or exits (a supervisor restarts
+          // it)
           ChildJvm thawed = relays[old];
           await()
               .atMost(Duration.ofSeconds(120))
@@ -124,14 +128,24 @@ class HaLeaderFreezeIT {
                           || (count(h, names[old], "standing by for leadership") > standingBy
                               && electionSessions(h, thawed.pid()) == 1));
           if (!thawed.isAlive()) {
-            Harness.LOG.info("{} exited with {} after the thaw; restarting it", thawed, thawed.exitCode());
+            Harness.LOG.info(
+                "{} exited with {} after the thaw; restarting it", thawed, thawed.exitCode());
             relays[old] = h.startRelayProcess(names[old], config);
             ChildJvm restarted = relays[old];
             await()
                 .atMost(Duration.ofSeconds(90))
                 .until(() -> electionSessions(h, restarted.pid()) == 1);
           }
-          assertThat(leaderPid(h)).as("still the leader after the thaw").isEqualTo(relays[next].pid());
+          assertThat(leaderPid(h))
+              .as("still the leader after the thaw")
+              .isEqualTo(relays[next].pid());
+          Harness.LOG.info(
+              "HA leader SIGSTOP injection {}: {} after the thaw: 'leadership LOST' {} times,"
+                  + " offset writes refused {} times (its log, all runs)",
+              i + 1,
+              names[old],
+              count(h, names[old], "leadership LOST"),
+              count(h, names[old], "HA: offsets not stored"));
           zombieWrites.addAll(writesThrough(h, oldPorts, writesBeforeFreeze, names[old]));
         }
         List<String> backwards = offsetsBackwards(h);
