@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -78,6 +79,7 @@ class HaLeaderFreezeIT {
           long point = h.nextPoint(100, 2_000);
           await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
           int walsender = walsender(h);
+          AtomicInteger taken = new AtomicInteger();
           long standingBy = count(h, names[old], "standing by for leadership");
           relays[old].freeze();
           long frozenAt = System.nanoTime();
@@ -92,6 +94,7 @@ class HaLeaderFreezeIT {
               .until(
                   () -> {
                     int now = walsender(h);
+                    taken.set(now);
                     return now != 0 && now != walsender;
                   });
           Duration takeover = Duration.ofNanos(System.nanoTime() - frozenAt);
@@ -106,7 +109,7 @@ class HaLeaderFreezeIT {
                       names[next],
                       takeover.toMillis() / 1000.0,
                       walsender,
-                      walsender(h));
+                      taken.get());
           Harness.LOG.info("HA leader SIGSTOP {}", line);
           takeovers.add(line);
           // the new leader publishes and stores offsets before the old one wakes up
