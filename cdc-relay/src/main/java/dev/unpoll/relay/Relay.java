@@ -2,11 +2,14 @@ package dev.unpoll.relay;
 
 import dev.unpoll.contract.TableName;
 import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.contract.config.UnpollConfig.OffsetStore;
 import dev.unpoll.relay.internal.BacklogLedger;
 import dev.unpoll.relay.internal.DebeziumProperties;
+import dev.unpoll.relay.internal.FencedOffsetStore;
 import dev.unpoll.relay.internal.KafkaPublisher;
 import dev.unpoll.relay.internal.PreFlight;
 import dev.unpoll.relay.internal.SourceErrors;
+import dev.unpoll.relay.ops.LeaderElection;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -21,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,11 +71,14 @@ public final class Relay implements AutoCloseable {
   private volatile KafkaPublisher publisher;
   private volatile ExecutorService executor;
   private final Consumer<List<SourceRecord>> afterBatch;
+  private final LeaderElection fence;
+  private volatile String fenceKey;
 
   private Relay(Builder b) {
     this.config = b.config;
     this.registry = b.registry;
     this.afterBatch = b.afterBatch;
+    this.fence = b.fence;
   }
 
   /** A builder; {@link Builder#config(UnpollConfig)} is required. */
@@ -121,14 +128,18 @@ public final class Relay implements AutoCloseable {
               ackedLsn::set,
               backlog.isEmpty() ? () -> true : () -> recordBacklogDone(backlog),
               afterBatch);
+      Properties properties =
+          DebeziumProperties.of(
+              config,
+              backlog,
+              pre.slotExists() || pre.offsetsExist(),
+              pre.publicationForAllTables());
+      if (fence != null && config.offsets().store() != OffsetStore.FILE) {
+        fenceKey = FencedOffsetStore.fence(properties, fence);
+      }
       engine =
           DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-              .using(
-                  DebeziumProperties.of(
-                      config,
-                      backlog,
-                      pre.slotExists() || pre.offsetsExist(),
-                      pre.publicationForAllTables()))
+              .using(properties)
               .using(
                   new DebeziumEngine.ConnectorCallback() {
                     @Override
@@ -161,6 +172,7 @@ public final class Relay implements AutoCloseable {
       if (p != null) {
         p.close();
       }
+      FencedOffsetStore.release(fenceKey);
       throw new RelayException("cannot start the relay engine: " + e.getMessage(), e);
     }
   }
@@ -360,6 +372,7 @@ public final class Relay implements AutoCloseable {
     if (p != null) {
       p.close();
     }
+    FencedOffsetStore.release(fenceKey);
     ExecutorService x = executor;
     if (x != null) {
       x.shutdown();
@@ -412,6 +425,7 @@ public final class Relay implements AutoCloseable {
     private UnpollConfig config;
     private MeterRegistry registry = new SimpleMeterRegistry();
     private Consumer<List<SourceRecord>> afterBatch = batch -> {};
+    private LeaderElection fence;
 
     private Builder() {}
 
@@ -421,6 +435,15 @@ public final class Relay implements AutoCloseable {
      */
     Builder afterBatch(Consumer<List<SourceRecord>> observer) {
       this.afterBatch = Objects.requireNonNull(observer);
+      return this;
+    }
+
+    /**
+     * HA: store offsets only through this election's lock session, so that they are stored only
+     * while this replica leads (see {@code FencedOffsetStore}); JDBC offset store only.
+     */
+    Builder fence(LeaderElection election) {
+      this.fence = election;
       return this;
     }
 

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code http.port} &gt; 0: {@code /health}, {@code /ready}, {@code /metrics} (Prometheus);
  *   <li>{@code ha.enabled}: stand by until this replica holds the advisory lock {@code
- *       ha.lock-name}; when the lock's session dies, stop streaming at once and stand by again;
+ *       ha.lock-name}; when the lock's session dies, stop streaming at once and stand by again.
+ *       Offsets (JDBC store) are written on the lock's session, so only the holder stores them;
  *   <li>the slot's retained WAL, lag and state as gauges, with the {@code
  *       monitoring.retained-wal-warning} threshold; a slot that goes missing or is invalidated
  *       while the relay runs stops it (exit 3): it is never recreated behind the relay's back.
@@ -230,7 +231,7 @@ public final class RelayRunner implements AutoCloseable {
 
   /** Streams until the relay stops; returns an exit code, or -1 to stand by again. */
   private int runOneTerm() throws InterruptedException {
-    Relay relay = Relay.builder().config(config).meterRegistry(registry).build();
+    Relay relay = Relay.builder().config(config).meterRegistry(registry).fence(election).build();
     current.set(relay);
     if (stopping.get()) {
       return RelayMain.EXIT_OK;

@@ -228,6 +228,46 @@ final class Harness implements AutoCloseable {
             dir.resolve("relay.log"));
   }
 
+  /**
+   * The relay's configuration with HA on ({@code ha.enabled}, {@code ha.lock-name}), for a pair of
+   * relays started with {@link #startRelayProcess(String, Path)}.
+   */
+  Path haConfig(String lockName) throws IOException {
+    Path ha = dir.resolve("relay-ha.yaml");
+    Files.writeString(
+        ha,
+        Files.readString(config)
+            + """
+            ha:
+              enabled: true
+              lock-name: %s
+            """
+                .formatted(lockName));
+    return ha;
+  }
+
+  /**
+   * Another relay process on {@code config}, logging to {@code <name>.log} in the run's directory;
+   * the caller owns it (an HA pair: {@link #relay()} stays unused).
+   */
+  ChildJvm startRelayProcess(String name, Path config) throws IOException {
+    try {
+      grantRelayRole();
+    } catch (SQLException e) {
+      throw new IOException("cannot create the relay's role: " + e.getMessage(), e);
+    }
+    relayStarts++;
+    List<String> options = new java.util.ArrayList<>(List.of("-Xmx256m"));
+    options.addAll(relayJvmOptions);
+    return ChildJvm.start(
+        name + "#" + relayStarts,
+        RelayMain.class,
+        options,
+        List.of("--config", config.toString()),
+        Map.of(RELAY_PASSWORD_VARIABLE, relayPassword),
+        dir.resolve(name + ".log"));
+  }
+
   void startConsumer() throws IOException {
     consumer = newConsumer();
   }

@@ -33,10 +33,15 @@ import org.slf4j.LoggerFactory;
  * thread. The relay must stop streaming at once in that callback. After a loss, {@link
  * #awaitLeadership()} may be called again to become a standby.
  *
- * <p>The session sets {@code idle_session_timeout} (PostgreSQL 14+) to twice the longest of the
- * check and retry intervals plus the session timeout (12 s with the defaults), so that when this
- * process is cut off from the database, the server ends the session and frees the lock soon after
- * this process has noticed and stopped, instead of after TCP keep-alive gives up.
+ * <p>The session sets {@code idle_session_timeout} (PostgreSQL 14+) and {@code
+ * idle_in_transaction_session_timeout} to twice the longest of the check and retry intervals plus
+ * the session timeout (12 s with the defaults), so that when this process is cut off from the
+ * database or frozen (SIGSTOP, a long GC pause, a suspended VM), the server ends the session and
+ * frees the lock soon after, instead of after TCP keep-alive gives up (the kernel of a frozen
+ * process still acknowledges, so keep-alive never does).
+ *
+ * <p>{@link #runFenced(SessionWork)} commits a write only while this instance holds the lock: a
+ * leader that wakes up after another replica took over cannot store anything with it.
  *
  * <p>The lock key is {@link #lockKey(String)}: the first 8 bytes (big-endian, signed) of the
  * SHA-256 of the lock name in UTF-8. In {@code pg_locks} it shows as {@code classid} = the high 32
@@ -241,12 +246,17 @@ public final class LeaderElection implements AutoCloseable {
    */
   private void limitIdleSession() {
     long quietMillis = idleSessionTimeout().toMillis();
-    try (PreparedStatement s =
-        session.prepareStatement("SELECT set_config('idle_session_timeout', ?, false)")) {
-      s.setString(1, quietMillis + "ms");
-      s.execute();
-    } catch (SQLException e) {
-      LOG.debug("idle_session_timeout not available (PostgreSQL before 14?)", e);
+    // idle_session_timeout does not count while a transaction is open: a leader frozen inside a
+    // fenced write (runFenced) would keep the lock for ever without the in-transaction limit
+    for (String setting :
+        new String[] {"idle_in_transaction_session_timeout", "idle_session_timeout"}) {
+      try (PreparedStatement s = session.prepareStatement("SELECT set_config(?, ?, false)")) {
+        s.setString(1, setting);
+        s.setString(2, quietMillis + "ms");
+        s.execute();
+      } catch (SQLException e) {
+        LOG.debug("{} not available (PostgreSQL before 14?)", setting, e);
+      }
     }
   }
 
@@ -257,6 +267,63 @@ public final class LeaderElection implements AutoCloseable {
   Duration idleSessionTimeout() {
     Duration longest = checkInterval.compareTo(retryInterval) > 0 ? checkInterval : retryInterval;
     return longest.plus(sessionTimeout).multipliedBy(2);
+  }
+
+  /** Work on the election's session, see {@link #runFenced(SessionWork)}. */
+  @FunctionalInterface
+  public interface SessionWork {
+    /** Runs statements on {@code session}; must not commit, roll back or close it. */
+    void run(Connection session) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one transaction on the session that holds the lock, and commits it: a
+   * write fenced by the leadership. A session-level advisory lock lives as long as its session, so
+   * the transaction commits only while this instance leads; once the server has ended the session
+   * (a leader frozen past the session's idle timeouts, cut off, or terminated), the write fails
+   * instead of landing after another replica has taken over. The relay stores its offsets this way,
+   * so that a deposed leader that wakes up cannot store an older position over the new leader's.
+   *
+   * @throws NotLeaderException when this instance does not hold the lock (as of the last check)
+   * @throws SQLException when the work or the commit fails (the transaction is rolled back)
+   */
+  public void runFenced(SessionWork work) throws SQLException {
+    synchronized (this) {
+      if (!leader || session == null) {
+        throw new NotLeaderException(
+            "leader election '" + lockName + "': this instance is not the leader");
+      }
+      Connection c = session;
+      boolean done = false;
+      try {
+        c.setAutoCommit(false);
+        work.run(c);
+        c.commit();
+        done = true;
+      } finally {
+        if (!done) {
+          try {
+            c.rollback();
+          } catch (SQLException ignored) {
+            // the session is broken: the server rolls back, the watchdog notices the loss
+          }
+        }
+        try {
+          c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+          // as above
+        }
+      }
+    }
+  }
+
+  /** {@link #runFenced(SessionWork)} refused: this instance is not the leader. */
+  public static final class NotLeaderException extends SQLException {
+    private static final long serialVersionUID = 1L;
+
+    NotLeaderException(String message) {
+      super(message, "55000");
+    }
   }
 
   private void check() {

@@ -246,6 +246,64 @@ class LeaderElectionIT {
     assertThat(b.isLeader()).isFalse();
   }
 
+  @Test
+  void fencedWritesCommitOnlyWhileTheLockIsHeld() throws Exception {
+    try (Connection c = db.connect();
+        PreparedStatement s =
+            c.prepareStatement("CREATE TABLE IF NOT EXISTS fenced_writes (note text)")) {
+      s.execute();
+    }
+    AtomicInteger lost = new AtomicInteger();
+    LeaderElection a = election("fenced", "a", lost);
+    assertThatThrownBy(() -> a.runFenced(c -> insertNote(c, "before leading")))
+        .isInstanceOf(LeaderElection.NotLeaderException.class);
+    a.awaitLeadership();
+    AtomicReference<String> idleInTransaction = new AtomicReference<>();
+    a.runFenced(
+        c -> {
+          insertNote(c, "while leading");
+          try (PreparedStatement s =
+                  c.prepareStatement(
+                      "SELECT extract(epoch FROM"
+                          + " current_setting('idle_in_transaction_session_timeout')::interval)");
+              ResultSet rs = s.executeQuery()) {
+            rs.next();
+            idleInTransaction.set(rs.getString(1));
+          }
+        });
+    // a leader frozen inside a fenced write must not keep the lock: the server ends the session
+    assertThat(Double.parseDouble(idleInTransaction.get()))
+        .isEqualTo(a.idleSessionTimeout().toMillis() / 1000.0);
+
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+      s.setInt(1, lockHolders(LeaderElection.lockKey("fenced")).get(0));
+      s.execute();
+    }
+    // before the watchdog noticed, as a thawed leader would try: the write cannot commit
+    assertThatThrownBy(() -> a.runFenced(c -> insertNote(c, "after the loss")))
+        .isInstanceOf(SQLException.class);
+    await().atMost(Duration.ofSeconds(10)).until(() -> lost.get() == 1);
+    assertThatThrownBy(() -> a.runFenced(c -> insertNote(c, "after the loss")))
+        .isInstanceOf(LeaderElection.NotLeaderException.class);
+    try (Connection c = db.connect();
+        PreparedStatement s = c.prepareStatement("SELECT note FROM fenced_writes");
+        ResultSet rs = s.executeQuery()) {
+      List<String> notes = new ArrayList<>();
+      while (rs.next()) {
+        notes.add(rs.getString(1));
+      }
+      assertThat(notes).containsExactly("while leading");
+    }
+  }
+
+  private static void insertNote(Connection c, String note) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("INSERT INTO fenced_writes VALUES (?)")) {
+      s.setString(1, note);
+      s.executeUpdate();
+    }
+  }
+
   /** Backend pids of sessions whose application_name contains the given instance marker. */
   private static List<Integer> standbyPids(String marker) throws SQLException {
     try (Connection c = db.connect();
