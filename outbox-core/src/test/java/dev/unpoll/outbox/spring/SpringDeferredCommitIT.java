@@ -6,21 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.unpoll.outbox.Outbox;
 import dev.unpoll.outbox.OutboxEvent;
 import dev.unpoll.outbox.OutboxException;
+import dev.unpoll.outbox.RoundTrips;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.text.MessageFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,7 +34,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * {@link SpringOutbox} with deferToCommit: the events travel with Spring's COMMIT. "Same
  * transaction" is proved by the rows' {@code xmin} (the id of the transaction that wrote them),
- * round trips are counted in pgjdbc's own protocol log (one {@code Sync} per round trip).
+ * round trips are counted by {@link RoundTrips}.
  */
 @ExtendWith(UnpollStackExtension.class)
 class SpringDeferredCommitIT {
@@ -144,8 +139,8 @@ class SpringDeferredCommitIT {
         arms[0].run();
         arms[1].run();
       }
-      Trips immediate = roundTrips(arms[0]);
-      Trips atCommitTrips = roundTrips(arms[1]);
+      RoundTrips immediate = RoundTrips.of(arms[0]);
+      RoundTrips atCommitTrips = RoundTrips.of(arms[1]);
       // insert, publish, commit versus insert, publish-and-commit
       assertThat(immediate.count()).as("%s", immediate.protocol()).isEqualTo(3);
       assertThat(atCommitTrips.count()).as("%s", atCommitTrips.protocol()).isEqualTo(2);
@@ -430,59 +425,6 @@ class SpringDeferredCommitIT {
         .isInstanceOf(OutboxException.class)
         .hasMessageContaining("outbox: required")
         .hasMessageContaining("dataSource: required");
-  }
-
-  /** What pgjdbc sent and received for {@code work} on this thread. */
-  private record Trips(int count, List<String> protocol) {}
-
-  /**
-   * Round trips {@code work} makes on this thread, from pgjdbc's protocol log: in its default
-   * (extended) query mode pgjdbc ends each request with one Sync and then waits for the answer.
-   * (Not ReadyForQuery: the BEGIN pgjdbc sends in front of a transaction's first statement gets one
-   * of its own in the same round trip.) Every message is kept for the failure message.
-   */
-  private static Trips roundTrips(Runnable work) {
-    Logger pgjdbc = Logger.getLogger("org.postgresql.core.v3.QueryExecutorImpl");
-    long thread = Thread.currentThread().getId();
-    AtomicInteger trips = new AtomicInteger();
-    List<String> protocol = new CopyOnWriteArrayList<>();
-    Handler counter =
-        new Handler() {
-          @Override
-          public void publish(LogRecord r) {
-            if (r.getLongThreadID() != thread || r.getMessage() == null) {
-              return;
-            }
-            String m =
-                r.getParameters() == null
-                    ? r.getMessage()
-                    : MessageFormat.format(r.getMessage(), r.getParameters());
-            protocol.add(m.strip());
-            if (m.equals(" FE=> Sync")) {
-              trips.incrementAndGet();
-            }
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    Level level = pgjdbc.getLevel();
-    boolean parents = pgjdbc.getUseParentHandlers();
-    counter.setLevel(Level.ALL);
-    pgjdbc.addHandler(counter);
-    pgjdbc.setUseParentHandlers(false);
-    pgjdbc.setLevel(Level.FINEST);
-    try {
-      work.run();
-    } finally {
-      pgjdbc.setLevel(level);
-      pgjdbc.setUseParentHandlers(parents);
-      pgjdbc.removeHandler(counter);
-    }
-    return new Trips(trips.get(), List.copyOf(protocol));
   }
 
   private static long eventsSeenBy(JdbcTemplate template, OutboxEvent e) {
