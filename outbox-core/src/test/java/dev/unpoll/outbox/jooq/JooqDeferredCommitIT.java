@@ -53,9 +53,7 @@ class JooqDeferredCommitIT {
     plain.execute(
         "CREATE TABLE audit (order_id bigint REFERENCES orders (id) DEFERRABLE INITIALLY"
             + " DEFERRED)");
-    // tag::jooq-deferred[]
     dsl = DSL.using(plain.configuration().derive(JooqOutbox.transactionListener()));
-    // end::jooq-deferred[]
   }
 
   @BeforeEach
