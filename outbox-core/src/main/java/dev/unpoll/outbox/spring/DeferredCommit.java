@@ -1,10 +1,13 @@
 package dev.unpoll.outbox.spring;
 
 import dev.unpoll.outbox.Outbox;
+import dev.unpoll.outbox.OutboxEvent;
+import dev.unpoll.outbox.OutboxException;
 import dev.unpoll.outbox.internal.EncodedEvent;
 import dev.unpoll.outbox.internal.OutboxAccess;
 import java.sql.Connection;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +34,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * and lets the manager commit: one round trip more, still one transaction. A failure throws from
  * {@code beforeCommit}, where Spring rolls the transaction back and rethrows to the caller.
  *
+ * <p>Events published while the manager is already committing stay inside the transaction: in a
+ * beforeCommit that runs before this one they are held; after this one wrote without the {@code
+ * COMMIT}, or when no instance was registered in time (Spring calls only the synchronizations it
+ * had when it began), they are written at once, as without deferToCommit. Once the {@code COMMIT}
+ * is sent, or this beforeCompletion (the last) has run, publishing is refused.
+ *
  * <p>Savepoints ({@code PROPAGATION_NESTED}, {@code TransactionStatus.createSavepoint()}): Spring
  * tells every synchronization when one is created or rolled back to; the events held since then are
  * dropped. A savepoint created before the first deferred event is unknown here, and everything held
@@ -42,8 +51,24 @@ final class DeferredCommit implements TransactionSynchronization {
 
   private record Held(Outbox outbox, EncodedEvent event) {}
 
+  private static final String MANAGER =
+      "org.springframework.transaction.support.AbstractPlatformTransactionManager";
+
+  /** Where the transaction's commit is, from this synchronization's point of view. */
+  private enum Phase {
+    /** Before its beforeCommit: events are held. */
+    HOLDING,
+    /** Its beforeCommit wrote the events without the COMMIT: more are written at once. */
+    WRITTEN,
+    /**
+     * Its beforeCommit sent the COMMIT, or its beforeCompletion ran: the transaction takes no more.
+     */
+    CLOSED
+  }
+
   private final Connection connection;
   private final List<Held> held = new ArrayList<>();
+  private Phase phase = Phase.HOLDING;
   private final Map<Object, Integer> savepoints = new IdentityHashMap<>();
 
   private DeferredCommit(Connection connection) {
@@ -51,24 +76,56 @@ final class DeferredCommit implements TransactionSynchronization {
   }
 
   /**
-   * The instance of the current transaction on {@code connection}, registered on first use. One per
-   * connection, shared by every deferring SpringOutbox on it, so one COMMIT ends the transaction.
+   * Holds {@code events} for the COMMIT of the current transaction on {@code connection}, in the
+   * one instance per connection (registered on first use, shared by every deferring SpringOutbox on
+   * it, so one COMMIT ends the transaction). Returns false when they cannot be held and must be
+   * written at once, still inside the transaction: the manager is already committing and no
+   * instance was registered in time (Spring would not call one registered now before its COMMIT),
+   * or this instance has already written its events without the COMMIT.
+   *
+   * @throws OutboxException when this instance already sent the transaction's COMMIT
    */
-  static DeferredCommit on(Connection connection) {
+  static boolean hold(Outbox outbox, Connection connection, Collection<OutboxEvent> events) {
+    DeferredCommit d = null;
     for (TransactionSynchronization s : TransactionSynchronizationManager.getSynchronizations()) {
-      if (s instanceof DeferredCommit d && d.connection == connection) {
-        return d;
+      if (s instanceof DeferredCommit c && c.connection == connection) {
+        d = c;
       }
     }
-    DeferredCommit d = new DeferredCommit(connection);
-    TransactionSynchronizationManager.registerSynchronization(d);
-    return d;
+    if (d == null) {
+      if (committing()) {
+        return false;
+      }
+      d = new DeferredCommit(connection);
+      TransactionSynchronizationManager.registerSynchronization(d);
+    }
+    switch (d.phase) {
+      case HOLDING -> {
+        for (EncodedEvent e : OutboxAccess.get().encode(outbox, events)) {
+          d.held.add(new Held(outbox, e));
+        }
+        return true;
+      }
+      case WRITTEN -> {
+        return false;
+      }
+      default ->
+          throw new OutboxException(
+              "the transaction has sent, or is about to send, its COMMIT with its outbox events,"
+                  + " so this event cannot join it: publish before the transaction commits, not in"
+                  + " a beforeCompletion, afterCommit or afterCompletion callback");
+    }
   }
 
-  void hold(Outbox outbox, List<EncodedEvent> events) {
-    for (EncodedEvent e : events) {
-      held.add(new Held(outbox, e));
-    }
+  /** Whether this thread is inside a Spring transaction manager's commit processing. */
+  private static boolean committing() {
+    return StackWalker.getInstance()
+        .walk(
+            frames ->
+                frames.anyMatch(
+                    f ->
+                        f.getMethodName().equals("processCommit")
+                            && f.getClassName().equals(MANAGER)));
   }
 
   @Override
@@ -91,6 +148,7 @@ final class DeferredCommit implements TransactionSynchronization {
 
   @Override
   public void beforeCommit(boolean readOnly) {
+    phase = Phase.WRITTEN;
     if (held.isEmpty()) {
       return;
     }
@@ -98,6 +156,9 @@ final class DeferredCommit implements TransactionSynchronization {
     held.clear();
     String notLast = whatMayWriteAfter();
     boolean commit = notLast == null;
+    if (commit) {
+      phase = Phase.CLOSED; // also if it fails: the manager rolls back, nothing more joins
+    }
     if (!commit) {
       LOG.debug("outbox events written without the COMMIT: {}", notLast);
     }
@@ -133,7 +194,14 @@ final class DeferredCommit implements TransactionSynchronization {
   }
 
   @Override
+  public void beforeCompletion() {
+    // last of the beforeCompletion callbacks: only doCommit (or doRollback) follows
+    phase = Phase.CLOSED;
+  }
+
+  @Override
   public void afterCompletion(int status) {
+    phase = Phase.CLOSED;
     held.clear();
     savepoints.clear();
   }

@@ -3,7 +3,6 @@ package dev.unpoll.outbox.spring;
 import dev.unpoll.outbox.Outbox;
 import dev.unpoll.outbox.OutboxEvent;
 import dev.unpoll.outbox.OutboxException;
-import dev.unpoll.outbox.internal.OutboxAccess;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -92,9 +91,7 @@ public final class SpringOutbox {
                 + " auto-commit mode): give SpringOutbox.of(...) the same DataSource instance"
                 + " the transaction manager uses");
       }
-      if (deferToCommit) {
-        DeferredCommit.on(connection).hold(outbox, OutboxAccess.get().encode(outbox, events));
-      } else {
+      if (!deferToCommit || !DeferredCommit.hold(outbox, connection, events)) {
         outbox.publishAll(connection, events);
       }
     } finally {

@@ -332,6 +332,76 @@ class SpringDeferredCommitIT {
   }
 
   @Test
+  void eventsPublishedByOtherSynchronizationsWhileCommittingAreCommittedWithTheTransaction() {
+    // the first deferred event of the transaction comes from another synchronization's
+    // beforeCommit: Spring would not call an outbox synchronization registered that late
+    OutboxEvent late = OutboxEvent.of("order", "1", "FromBeforeCommit", null);
+    tx.executeWithoutResult(
+        status -> {
+          jdbc.update("INSERT INTO orders VALUES (1, 'ada')");
+          TransactionSynchronizationManager.registerSynchronization(
+              new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                  deferred.publish(late);
+                }
+              });
+        });
+    assertThat(eventXmin(late)).isNotNull().isEqualTo(orderXmin(1));
+    // a synchronization that runs after the outbox's (registered later, same order) publishes
+    OutboxEvent held = OutboxEvent.of("order", "2", "Held", null);
+    OutboxEvent after = OutboxEvent.of("order", "2", "FromALaterBeforeCommit", null);
+    tx.executeWithoutResult(
+        status -> {
+          jdbc.update("INSERT INTO orders VALUES (2, 'bob')");
+          deferred.publish(held);
+          TransactionSynchronizationManager.registerSynchronization(
+              new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                  deferred.publish(after);
+                }
+              });
+        });
+    assertThat(eventXmin(held)).isNotNull().isEqualTo(orderXmin(2)).isEqualTo(eventXmin(after));
+  }
+
+  @Test
+  void publishingAfterTheCommitWasSentIsRefused() {
+    OutboxEvent event = OutboxEvent.of("order", "1", "OrderCreated", null);
+    OutboxEvent tooLate = OutboxEvent.of("order", "1", "TooLate", null);
+    List<Throwable> refused = new java.util.ArrayList<>();
+    tx.executeWithoutResult(
+        status -> {
+          jdbc.update("INSERT INTO orders VALUES (1, 'ada')");
+          deferred.publish(event);
+          TransactionSynchronizationManager.registerSynchronization(
+              new TransactionSynchronization() {
+                @Override
+                public int getOrder() {
+                  return 0; // before the outbox's, which therefore sends the COMMIT
+                }
+
+                @Override
+                public void afterCommit() {
+                  try {
+                    deferred.publish(tooLate);
+                  } catch (OutboxException e) {
+                    refused.add(e);
+                  }
+                }
+              });
+        });
+    assertThat(refused)
+        .singleElement()
+        .extracting(Throwable::getMessage)
+        .asString()
+        .contains("cannot join it");
+    assertThat(eventXmin(event)).isNotNull().isEqualTo(orderXmin(1));
+    assertThat(eventXmin(tooLate)).isNull();
+  }
+
+  @Test
   void aManagerThatFlushesAnOrmSessionInItsCommitKeepsTheFlushInTheTransaction() {
     // What JpaTransactionManager does: binds a session holder synchronized with the transaction
     // and flushes pending entity writes inside doCommit, after every synchronization has run.
