@@ -1,10 +1,13 @@
 package dev.unpoll.outbox.jooq;
 
 import dev.unpoll.outbox.Outbox;
+import dev.unpoll.outbox.OutboxEvent;
+import dev.unpoll.outbox.OutboxException;
 import dev.unpoll.outbox.internal.EncodedEvent;
 import dev.unpoll.outbox.internal.OutboxAccess;
 import java.sql.Connection;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,16 +42,35 @@ final class DeferredCommitListener implements TransactionListener {
     private final List<Outbox> outboxes = new ArrayList<>();
     private final List<EncodedEvent> held = new ArrayList<>();
     private final Map<TransactionContext, Integer> marks = new IdentityHashMap<>();
+    private boolean written;
+    private boolean closed;
 
     private State(TransactionContext top) {
       this.top = top;
     }
 
-    void hold(Outbox outbox, List<EncodedEvent> events) {
-      for (EncodedEvent e : events) {
+    /**
+     * Holds {@code events} for the top-level COMMIT; false when the top-level commitStart has
+     * already written the held events without the COMMIT (another listener follows and may still
+     * publish), so these must be written at once, still inside the transaction.
+     *
+     * @throws OutboxException once the COMMIT was sent
+     */
+    boolean hold(Outbox outbox, Collection<OutboxEvent> events) {
+      if (closed) {
+        throw new OutboxException(
+            "the jOOQ transaction has sent its COMMIT with its outbox events, so this event"
+                + " cannot join it: publish inside dsl.transaction(...) before it returns, not in"
+                + " a TransactionListener's commitEnd, or in a new dsl.transaction(...)");
+      }
+      if (written) {
+        return false;
+      }
+      for (EncodedEvent e : OutboxAccess.get().encode(outbox, events)) {
         outboxes.add(outbox);
         held.add(e);
       }
+      return true;
     }
 
     private void truncate(int size) {
@@ -87,13 +109,18 @@ final class DeferredCommitListener implements TransactionListener {
   @Override
   public void commitStart(TransactionContext ctx) {
     State state = state(ctx.configuration());
-    if (state == null || state.top != ctx || state.held.isEmpty()) {
+    if (state == null || state.top != ctx) {
       return; // a nested commit releases its savepoint: its events wait for the top level
+    }
+    boolean last = lastListener(ctx.configuration());
+    state.written = true;
+    state.closed = last && !state.held.isEmpty(); // also if it fails: jOOQ rolls back
+    if (state.held.isEmpty()) {
+      return;
     }
     List<Outbox> outboxes = new ArrayList<>(state.outboxes);
     List<EncodedEvent> events = new ArrayList<>(state.held);
     state.truncate(0);
-    boolean last = lastListener(ctx.configuration());
     if (!last) {
       LOG.debug("outbox events written without the COMMIT: another transaction listener follows");
     }
@@ -121,6 +148,14 @@ final class DeferredCommitListener implements TransactionListener {
   private static boolean lastListener(Configuration configuration) {
     TransactionListenerProvider[] providers = configuration.transactionListenerProviders();
     return providers.length > 0 && providers[providers.length - 1].provide() == INSTANCE;
+  }
+
+  @Override
+  public void commitEnd(TransactionContext ctx) {
+    State state = state(ctx.configuration());
+    if (state != null && state.top == ctx) {
+      state.closed = true;
+    }
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.unpoll.outbox.jooq;
 import dev.unpoll.outbox.Outbox;
 import dev.unpoll.outbox.OutboxEvent;
 import dev.unpoll.outbox.OutboxException;
-import dev.unpoll.outbox.internal.OutboxAccess;
 import dev.unpoll.outbox.internal.SpringTransactions;
 import java.sql.Connection;
 import java.util.ArrayList;
@@ -133,7 +132,9 @@ public final class JooqOutbox {
               + " dsl.transaction(cfg -> jooqOutbox.publish(cfg.dsl(), event)), or use JooqOutbox"
               + " without deferToCommit");
     }
-    state.hold(outbox, OutboxAccess.get().encode(outbox, e));
+    if (!state.hold(outbox, e)) {
+      outbox.publishAll(connection, e);
+    }
   }
 
   /** The underlying writer. */

@@ -225,6 +225,55 @@ class JooqDeferredCommitIT {
   }
 
   @Test
+  void eventsPublishedByOtherListenersWhileCommittingAreCommittedWithTheTransaction() {
+    OutboxEvent body = OutboxEvent.of("order", "1", "FromTheBody", null);
+    OutboxEvent before = OutboxEvent.of("order", "1", "FromAListenerBefore", null);
+    OutboxEvent after = OutboxEvent.of("order", "1", "FromAListenerAfter", null);
+    TransactionListener publishesBefore =
+        TransactionListener.onCommitStart(ctx -> DEFERRED.publish(ctx.dsl(), before));
+    TransactionListener publishesAfter =
+        TransactionListener.onCommitStart(ctx -> DEFERRED.publish(ctx.dsl(), after));
+    DSLContext three =
+        DSL.using(
+            plain
+                .configuration()
+                .derive(publishesBefore, JooqOutbox.transactionListener(), publishesAfter));
+    three.transaction(
+        cfg -> {
+          cfg.dsl().execute("INSERT INTO orders VALUES (1, 'ada')");
+          DEFERRED.publish(cfg.dsl(), body);
+        });
+    assertThat(eventXmin(body))
+        .isNotNull()
+        .isEqualTo(orderXmin(1))
+        .isEqualTo(eventXmin(before))
+        .isEqualTo(eventXmin(after));
+  }
+
+  @Test
+  void publishingAfterTheCommitWasSentIsRefused() {
+    OutboxEvent event = OutboxEvent.of("order", "1", "OrderCreated", null);
+    OutboxEvent tooLate = OutboxEvent.of("order", "1", "TooLate", null);
+    DSLContext late =
+        DSL.using(
+            plain
+                .configuration()
+                .derive(
+                    JooqOutbox.transactionListener(),
+                    TransactionListener.onCommitEnd(ctx -> DEFERRED.publish(ctx.dsl(), tooLate))));
+    assertThatThrownBy(
+            () ->
+                late.transaction(
+                    cfg -> {
+                      cfg.dsl().execute("INSERT INTO orders VALUES (1, 'ada')");
+                      DEFERRED.publish(cfg.dsl(), event);
+                    }))
+        .isInstanceOf(OutboxException.class);
+    assertThat(eventXmin(event)).isNotNull().isEqualTo(orderXmin(1));
+    assertThat(eventXmin(tooLate)).isNull();
+  }
+
+  @Test
   void aWriteTheTableRefusesRollsBackTheTransactionAndThrowsToTheCaller() {
     OutboxEvent first = OutboxEvent.of("order", "1", "OrderCreated", null);
     dsl.transaction(cfg -> DEFERRED.publish(cfg.dsl(), first));
