@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 
 /**
  * The business transaction the outbox benchmarks measure: take a pooled connection (HikariCP),
@@ -111,6 +112,16 @@ public final class OrderTransactions implements AutoCloseable {
     }
   }
 
+  /** The pool of one connection, for benchmarks that run the transaction another way. */
+  DataSource dataSource() {
+    return dataSource;
+  }
+
+  /** The next order id. */
+  long nextOrderId() {
+    return orderIds.incrementAndGet();
+  }
+
   /** Runs one business transaction; returns the order id. */
   long run(Variant variant) throws SQLException {
     long id = orderIds.incrementAndGet();
@@ -155,7 +166,7 @@ public final class OrderTransactions implements AutoCloseable {
   }
 
   /** Built inside the measured operation, so the UUIDv7 and validation are included. */
-  private static OutboxEvent event(long id) {
+  static OutboxEvent event(long id) {
     return OutboxEvent.builder()
         .aggregate("order", Long.toString(id))
         .type("OrderCreated")

@@ -7,6 +7,7 @@ import dev.unpoll.outbox.internal.EventWriter;
 import dev.unpoll.outbox.internal.Identifiers;
 import dev.unpoll.outbox.internal.JacksonSupport;
 import dev.unpoll.outbox.internal.Json;
+import dev.unpoll.outbox.internal.OutboxAccess;
 import dev.unpoll.outbox.internal.OutboxDdl;
 import dev.unpoll.outbox.internal.SchemaChecker;
 import dev.unpoll.outbox.internal.SpringTransactions;
@@ -46,6 +47,22 @@ import org.slf4j.LoggerFactory;
  */
 public final class Outbox {
   private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
+
+  static {
+    OutboxAccess.install(
+        new OutboxAccess.Access() {
+          @Override
+          public List<EncodedEvent> encode(Outbox outbox, Collection<OutboxEvent> events) {
+            return outbox.encodeAll(events);
+          }
+
+          @Override
+          public void writeAtCommit(
+              Outbox outbox, Connection connection, List<EncodedEvent> events, boolean andCommit) {
+            outbox.writeAtCommit(connection, events, andCommit);
+          }
+        });
+  }
 
   /** Default schema of the outbox table. */
   public static final String DEFAULT_SCHEMA = "public";
@@ -214,14 +231,8 @@ public final class Outbox {
     } catch (SQLException e) {
       String what =
           encoded.isEmpty() ? "the transaction" : describe(events) + " to " + writer.target();
-      if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
-        throw new OutboxException(
-            "the connection failed while writing and committing "
-                + what
-                + ", so whether the transaction committed is unknown, as with any commit whose"
-                + " answer is lost (if it did, the relay delivers the events): "
-                + sqlMessage(e),
-            e);
+      if (connectionFailed(e)) {
+        throw commitOutcomeUnknown(what, e);
       }
       rollbackAfter(connection, e);
       throw new OutboxException(
@@ -233,6 +244,54 @@ public final class Outbox {
           e);
     }
     logWritten(encoded, "committed to");
+  }
+
+  /**
+   * Writes events held until the end of a framework-managed transaction ({@code SpringOutbox} with
+   * deferToCommit); the framework rolls back when this throws.
+   */
+  private void writeAtCommit(Connection connection, List<EncodedEvent> encoded, boolean andCommit) {
+    try {
+      if (andCommit) {
+        writer.writeAndCommit(connection, encoded);
+      } else {
+        writer.write(connection, encoded);
+      }
+    } catch (SQLException e) {
+      String what = describeEncoded(encoded) + " to " + writer.target();
+      if (andCommit && connectionFailed(e)) {
+        throw commitOutcomeUnknown(what, e);
+      }
+      throw new OutboxException(
+          "cannot write "
+              + what
+              + " at the end of the transaction, so the transaction is rolled back and nothing is"
+              + " committed: "
+              + sqlMessage(e)
+              + hint(),
+          e);
+    }
+    logWritten(encoded, andCommit ? "committed to" : "written to");
+  }
+
+  private static boolean connectionFailed(SQLException e) {
+    return e.getSQLState() != null && e.getSQLState().startsWith("08");
+  }
+
+  private static OutboxException commitOutcomeUnknown(String what, SQLException e) {
+    return new OutboxException(
+        "the connection failed while writing and committing "
+            + what
+            + ", so whether the transaction committed is unknown, as with any commit whose"
+            + " answer is lost (if it did, the relay delivers the events): "
+            + sqlMessage(e),
+        e);
+  }
+
+  private static String describeEncoded(List<EncodedEvent> encoded) {
+    EncodedEvent first = encoded.get(0);
+    String one = "event " + first.id() + " type " + first.type();
+    return encoded.size() == 1 ? one : encoded.size() + " events (first " + one + ")";
   }
 
   private List<EncodedEvent> encodeAll(Collection<OutboxEvent> events) {

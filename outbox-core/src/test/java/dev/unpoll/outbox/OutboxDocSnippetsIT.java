@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
+import org.jooq.impl.DefaultConfiguration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -118,6 +119,54 @@ class OutboxDocSnippetsIT {
         });
     // end::spring[]
     assertThat(eventsFor("43")).isEqualTo(1);
+  }
+
+  @Test
+  void publishesWithSpringsCommit() {
+    ensureTable();
+    JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+    TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+    // tag::spring-deferred[]
+    SpringOutbox outbox =
+        SpringOutbox.builder()
+            .outbox(Outbox.builder().build())
+            .dataSource(dataSource) // the transaction manager's DataSource
+            .deferToCommit(true) // hold the events, send them with Spring's COMMIT
+            .build();
+
+    tx.executeWithoutResult( // or a @Transactional method
+        status -> {
+          jdbc.update("INSERT INTO orders (id, customer) VALUES (?, ?)", 46, "barbara");
+          outbox.publish(
+              OutboxEvent.of("order", "46", "OrderCreated", new OrderCreated(46, "barbara")));
+          // nothing written yet: the INSERT travels with the COMMIT, in one round trip
+        });
+    // end::spring-deferred[]
+    assertThat(eventsFor("46")).isEqualTo(1);
+  }
+
+  @Test
+  void publishesWithJooqsCommit() {
+    ensureTable();
+    // tag::jooq-deferred[]
+    DSLContext dsl =
+        DSL.using(
+            new DefaultConfiguration()
+                .set(dataSource)
+                .set(SQLDialect.POSTGRES)
+                .set(JooqOutbox.transactionListener())); // writes the held events at commit
+    JooqOutbox outbox =
+        JooqOutbox.builder().outbox(Outbox.builder().build()).deferToCommit(true).build();
+
+    dsl.transaction(
+        cfg -> {
+          cfg.dsl().execute("INSERT INTO orders (id, customer) VALUES (?, ?)", 47, "niklaus");
+          outbox.publish(
+              cfg.dsl(),
+              OutboxEvent.of("order", "47", "OrderCreated", new OrderCreated(47, "niklaus")));
+        }); // the event's INSERT and the COMMIT in one round trip
+    // end::jooq-deferred[]
+    assertThat(eventsFor("47")).isEqualTo(1);
   }
 
   @Test

@@ -20,7 +20,7 @@ class OutboxDocTest {
   @Test
   void everySnippetInTheDocMatchesTheCompiledTest() {
     DocSnippets.Report report = DocSnippets.check(DOC, ROOT);
-    assertThat(report.snippets()).as("snippets in docs/outbox.md").isEqualTo(6);
+    assertThat(report.snippets()).as("snippets in docs/outbox.md").isEqualTo(8);
     assertThat(report.stale()).as("stale snippets; rerun with -Dunpoll.docs.update=true").isEmpty();
   }
 

@@ -28,6 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -319,6 +320,29 @@ class PublishAndCommitIT {
               .isInstanceOf(OutboxException.class)
               .hasMessageContaining("Spring-managed transaction")
               .hasMessageContaining("SpringOutbox");
+          status.setRollbackOnly();
+        });
+    assertThat(orders(id)).isZero();
+    assertThat(events(event)).isZero();
+  }
+
+  @Test
+  void aSpringConnectionThroughTransactionAwareDataSourceProxyIsRefusedToo() throws Exception {
+    // what jOOQ and MyBatis on Spring are given: a proxy that unwraps to itself
+    long id = IDS.incrementAndGet();
+    OutboxEvent event = OutboxEvent.of("order", Long.toString(id), "OrderCreated", null);
+    DataSource proxy = new TransactionAwareDataSourceProxy(ds);
+    TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(ds));
+    tx.executeWithoutResult(
+        status -> {
+          try (Connection c = proxy.getConnection()) {
+            TableStrategyIT.insertOrder(c, id);
+            assertThatThrownBy(() -> TABLE.publishAndCommit(c, event))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("Spring-managed transaction");
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
           status.setRollbackOnly();
         });
     assertThat(orders(id)).isZero();

@@ -3,6 +3,7 @@ package dev.unpoll.outbox.internal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.jdbc.datasource.ConnectionProxy;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
@@ -13,7 +14,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 public final class SpringTransactions {
   private static final boolean PRESENT =
       present("org.springframework.transaction.support.TransactionSynchronizationManager")
-          && present("org.springframework.jdbc.datasource.ConnectionHolder");
+          && present("org.springframework.jdbc.datasource.ConnectionHolder")
+          && present("org.springframework.jdbc.datasource.ConnectionProxy");
 
   private SpringTransactions() {}
 
@@ -57,7 +59,9 @@ public final class SpringTransactions {
     /** The driver's connection behind pool and Spring proxies, or the connection itself. */
     private static Connection unwrap(Connection c) {
       try {
-        return c.unwrap(Connection.class);
+        // TransactionAwareDataSourceProxy's connections unwrap to themselves; ask for the target
+        Connection target = c instanceof ConnectionProxy p ? p.getTargetConnection() : c;
+        return target.unwrap(Connection.class);
       } catch (SQLException | RuntimeException e) {
         return c;
       }

@@ -77,15 +77,16 @@ public class UnpollOutboxAutoConfiguration {
   }
 
   /**
-   * Publishes in the current Spring transaction on {@code dataSource}. Refuses to start when the
-   * transaction manager manages another {@code DataSource}: the events would not commit with the
-   * business write.
+   * Publishes in the current Spring transaction on {@code dataSource}, with its COMMIT when {@code
+   * unpoll.outbox.defer-to-commit=true}. Refuses to start when the transaction manager manages
+   * another {@code DataSource}: the events would not commit with the business write.
    */
   @Bean
   @ConditionalOnMissingBean
   @ConditionalOnSingleCandidate(Outbox.class)
   public SpringOutbox springOutbox(
       Outbox outbox,
+      UnpollOutboxProperties properties,
       DataSource dataSource,
       ObjectProvider<PlatformTransactionManager> transactionManager) {
     PlatformTransactionManager tm = transactionManager.getIfUnique();
@@ -100,6 +101,10 @@ public class UnpollOutboxAutoConfiguration {
               + " define your own SpringOutbox bean (SpringOutbox.of(outbox, dataSource)) on the"
               + " transaction manager's DataSource");
     }
-    return SpringOutbox.of(outbox, dataSource);
+    return SpringOutbox.builder()
+        .outbox(outbox)
+        .dataSource(dataSource)
+        .deferToCommit(properties.isDeferToCommit())
+        .build();
   }
 }

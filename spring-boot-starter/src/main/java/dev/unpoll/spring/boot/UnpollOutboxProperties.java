@@ -57,6 +57,12 @@ public class UnpollOutboxProperties implements Validator {
    */
   private boolean verifySchema = false;
 
+  /**
+   * Hold each transaction's events and write them together with its COMMIT, in one round trip,
+   * instead of one round trip per publish (SpringOutbox deferToCommit).
+   */
+  private boolean deferToCommit = false;
+
   Outbox.Builder toBuilder() {
     return Outbox.builder()
         .strategy(strategy)
@@ -129,6 +135,14 @@ public class UnpollOutboxProperties implements Validator {
 
   public void setVerifySchema(boolean verifySchema) {
     this.verifySchema = verifySchema;
+  }
+
+  public boolean isDeferToCommit() {
+    return deferToCommit;
+  }
+
+  public void setDeferToCommit(boolean deferToCommit) {
+    this.deferToCommit = deferToCommit;
   }
 
   @Override

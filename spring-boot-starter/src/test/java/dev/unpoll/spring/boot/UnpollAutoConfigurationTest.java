@@ -88,6 +88,7 @@ class UnpollAutoConfigurationTest {
             "unpoll.outbox.schema=events",
             "unpoll.outbox.table=order_outbox",
             "unpoll.outbox.delete-after-insert=true",
+            "unpoll.outbox.defer-to-commit=true",
             "unpoll.outbox.columns.aggregate-id=order_no",
             "unpoll.consumer.group=shipping-v2",
             "unpoll.consumer.missing-key-policy=skip",
@@ -109,6 +110,7 @@ class UnpollAutoConfigurationTest {
               assertThat(outbox.deleteAfterInsert()).isTrue();
               assertThat(outbox.column(OutboxColumn.AGGREGATE_ID)).isEqualTo("order_no");
               assertThat(outbox.column(OutboxColumn.TYPE)).isEqualTo("type");
+              assertThat(context.getBean(SpringOutbox.class).deferToCommit()).isTrue();
               IdempotentConsumer consumer = context.getBean(IdempotentConsumer.class);
               assertThat(consumer.consumerGroup()).isEqualTo("shipping-v2");
               assertThat(consumer.store().schema()).isEqualTo("shipping");

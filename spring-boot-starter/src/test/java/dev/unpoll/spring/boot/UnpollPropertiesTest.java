@@ -36,6 +36,7 @@ class UnpollPropertiesTest {
     assertThat(p.getTable()).isEqualTo(Outbox.DEFAULT_TABLE);
     assertThat(p.getWalPrefix()).isEqualTo(Outbox.DEFAULT_WAL_PREFIX);
     assertThat(p.isDeleteAfterInsert()).isEqualTo(defaults.deleteAfterInsert());
+    assertThat(p.isDeferToCommit()).isFalse(); // SpringOutbox.of and its builder's default
     assertThat(bound.toString()).isEqualTo(defaults.toString());
     assertThat(bound.ddl()).isEqualTo(defaults.ddl());
   }
@@ -73,6 +74,7 @@ class UnpollPropertiesTest {
             "unpoll.outbox.delete-after-insert",
             "unpoll.outbox.wal-prefix",
             "unpoll.outbox.verify-schema",
+            "unpoll.outbox.defer-to-commit",
             "unpoll.consumer.enabled",
             "unpoll.consumer.group",
             "unpoll.consumer.key-header",
