@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.EmbeddedPostgresServer;
+import dev.unpoll.testkit.HeldCommit;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.UnpollStackExtension;
 import java.nio.file.Files;
@@ -15,10 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,12 +41,8 @@ class DualRunRaceIT {
   @Test
   void pollerAndClaimingConsumerRaceWhileWritersAreSlowToBecomeVisible(
       TestKafka kafka, @TempDir Path dir) throws Exception {
-    ExecutorService commits = Executors.newSingleThreadExecutor();
     try (EmbeddedPostgresServer pg =
-            EmbeddedPostgresServer.builder()
-                .setting("synchronous_standby_names", "unpoll_absent_standby")
-                .setting("synchronous_commit", "local")
-                .start();
+            EmbeddedPostgresServer.builder().settings(HeldCommit.SERVER_SETTINGS).start();
         Harness h = new Harness(pg.postgres(), kafka, dir, "dual_run");
         LegacyPoller poller = new LegacyPoller(h.db.dataSource(), h.random.nextLong())) {
       h.startRelay();
@@ -66,7 +59,7 @@ class DualRunRaceIT {
           long point = h.nextPoint(100, 1_000);
           await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
           h.injected();
-          slowWriter(h, commits, 900_000_000L + i, i);
+          slowWriter(h, 900_000_000L + i, i);
           h.released();
         }
         Checker.Report r =
@@ -86,8 +79,6 @@ class DualRunRaceIT {
             .isPositive();
         assertThat(r.committed()).isPositive();
       }
-    } finally {
-      commits.shutdownNow();
     }
   }
 
@@ -95,37 +86,19 @@ class DualRunRaceIT {
    * One row committed by a writer whose commit is held flushed but invisible until the relay has
    * published it and the claiming consumer has tried and failed to decide its claim.
    */
-  private static void slowWriter(Harness h, ExecutorService commits, long id, int seq)
-      throws Exception {
-    try (Connection writer = h.db.connect()) {
-      long pid;
-      try (Statement s = writer.createStatement()) {
-        s.execute("SET synchronous_commit = on");
-        try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
-          rs.next();
-          pid = rs.getLong(1);
-        }
-      }
-      writer.setAutoCommit(false);
+  private static void slowWriter(Harness h, long id, int seq) throws Exception {
+    try (HeldCommit writer = HeldCommit.open(h.db)) {
       try (PreparedStatement ps =
-          writer.prepareStatement(
-              "INSERT INTO fi.jobs (id, k, seq, body) VALUES (?, 'slow', ?, ?)")) {
+          writer
+              .connection()
+              .prepareStatement(
+                  "INSERT INTO fi.jobs (id, k, seq, body) VALUES (?, 'slow', ?, ?)")) {
         ps.setLong(1, id);
         ps.setLong(2, seq);
         ps.setString(3, "slow " + id + " " + LoadGenerator.MARKER);
         ps.executeUpdate();
       }
-      CompletableFuture<Void> commit =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  writer.commit();
-                } catch (SQLException e) {
-                  throw new IllegalStateException(e);
-                }
-              },
-              commits);
-      await().atMost(Duration.ofSeconds(60)).until(() -> "SyncRep".equals(waitEvent(h, pid)));
+      writer.commitAndHold();
       // the relay publishes the flushed commit; the consumer's claim of it stays undecided
       String[] at = new String[1];
       await()
@@ -142,26 +115,12 @@ class DualRunRaceIT {
                               + ": "
                               + at[0]
                               + " failed on attempt 1 (dev.unpoll.consumer.ClaimNotDecidedException)"));
-      assertThat(waitEvent(h, pid)).as("still held").isEqualTo("SyncRep");
+      assertThat(writer.held()).as("still held").isTrue();
       assertThat(visible(h, id)).as("row %d is not visible yet", id).isFalse();
-      try (Connection c = h.db.connect();
-          Statement s = c.createStatement()) {
-        s.execute("SELECT pg_cancel_backend(" + pid + ")");
-      }
-      commit.get(60, TimeUnit.SECONDS); // durable already: PostgreSQL only warns
+      writer.release(); // durable already: PostgreSQL only warns
       assertThat(visible(h, id)).isTrue();
       h.ledger.record(
           new Ledger.Entry("legacy", Long.toString(id), "slow", seq, Ledger.Outcome.COMMITTED));
-    }
-  }
-
-  private static String waitEvent(Harness h, long pid) throws SQLException {
-    try (Connection c = h.db.connect();
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT coalesce(wait_event, '') FROM pg_stat_activity WHERE pid = " + pid)) {
-      return rs.next() ? rs.getString(1) : "(gone)";
     }
   }
 

@@ -230,6 +230,15 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Server settings, each as {@link #setting(String, String)} (e.g. {@link
+     * HeldCommit#SERVER_SETTINGS}).
+     */
+    public Builder settings(java.util.Map<String, String> settings) {
+      settings.forEach(this::setting);
+      return this;
+    }
+
     /** The OS user the server runs as when this JVM is root (PostgreSQL refuses root). */
     public Builder osUser(String user) {
       this.osUser = Objects.requireNonNull(user);

@@ -1,7 +1,6 @@
 package dev.unpoll.samples.orders.migrated;
 
 import static dev.unpoll.samples.orders.migrated.Db.count;
-import static dev.unpoll.samples.orders.migrated.Db.longs;
 import static dev.unpoll.samples.orders.migrated.Db.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -15,6 +14,7 @@ import dev.unpoll.consumer.RetryPolicy;
 import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
 import dev.unpoll.testkit.EmbeddedPostgresServer;
+import dev.unpoll.testkit.HeldCommit;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
@@ -28,10 +28,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -63,12 +59,8 @@ class CommitVisibilityRaceIT {
   void anEventDecodedBeforeItsRowIsVisibleIsRetriedAndHandledOnce(TestKafka kafka)
       throws Exception {
     String topic = kafka.createUniqueTopic("visibility-race", 1);
-    ExecutorService writerThread = Executors.newSingleThreadExecutor();
     try (EmbeddedPostgresServer server =
-        EmbeddedPostgresServer.builder()
-            .setting("synchronous_standby_names", "unpoll_absent_standby")
-            .setting("synchronous_commit", "local")
-            .start()) {
+        EmbeddedPostgresServer.builder().settings(HeldCommit.SERVER_SETTINGS).start()) {
       TestPostgres db = server.postgres().createDatabase("visibility_race_it");
       exec(
           db,
@@ -81,42 +73,19 @@ class CommitVisibilityRaceIT {
       SimpleMeterRegistry metrics = new SimpleMeterRegistry();
       try (Relay relay = startRelay(db, kafka, topic);
           KafkaConsumerRunner runner = startConsumer(db, kafka, topic, metrics);
-          Connection writer = db.connect()) {
+          HeldCommit writer = HeldCommit.open(db)) {
         await().atMost(WAIT).until(relay::isStreaming);
 
         // the writer alone waits for the (absent) synchronous standby
-        long writerPid;
         long id;
-        try (Statement s = writer.createStatement()) {
-          s.execute("SET synchronous_commit = on");
-          try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            writerPid = rs.getLong(1);
-          }
-          writer.setAutoCommit(false);
-          try (ResultSet rs =
-              s.executeQuery("INSERT INTO legacy.jobs (payload) VALUES ('ship it') RETURNING id")) {
-            rs.next();
-            id = rs.getLong(1);
-          }
+        try (Statement s = writer.connection().createStatement();
+            ResultSet rs =
+                s.executeQuery(
+                    "INSERT INTO legacy.jobs (payload) VALUES ('ship it') RETURNING id")) {
+          rs.next();
+          id = rs.getLong(1);
         }
-        CompletableFuture<Void> commit =
-            CompletableFuture.runAsync(
-                () -> {
-                  try {
-                    writer.commit();
-                  } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                  }
-                },
-                writerThread);
-        await()
-            .atMost(WAIT)
-            .untilAsserted(
-                () ->
-                    assertThat(waitEvent(db, writerPid))
-                        .as("the writer's commit waits for the synchronous standby")
-                        .isEqualTo("SyncRep"));
+        writer.commitAndHold();
 
         // the relay decodes the flushed commit; the consumer claims before the row is visible
         await()
@@ -127,18 +96,16 @@ class CommitVisibilityRaceIT {
                         || sum(metrics, ConsumerMetrics.POLLER_WON) > 0
                         || sum(metrics, ConsumerMetrics.HANDLED) > 0
                         || sum(metrics, ConsumerMetrics.DEAD_LETTERED) > 0);
-        assertThat(waitEvent(db, writerPid))
+        assertThat(writer.held())
             .as("the writer still waits: the consumer saw the event before the row was visible")
-            .isEqualTo("SyncRep");
-        assertThat(commit).isNotDone();
+            .isTrue();
+        assertThat(writer.committed()).isFalse();
         assertThat(count(db, "SELECT count(*) FROM legacy.jobs"))
             .as("the row is not visible to other sessions yet")
             .isZero();
 
         // release: the commit is durable already, the cancel ends the wait and the row appears
-        assertThat(longs(db, "SELECT pg_cancel_backend(" + writerPid + ")::int"))
-            .containsExactly(1L);
-        commit.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        writer.release();
         assertThat(count(db, "SELECT count(*) FROM legacy.jobs WHERE id = " + id)).isEqualTo(1);
 
         await()
@@ -177,8 +144,6 @@ class CommitVisibilityRaceIT {
             .isPositive();
         assertThat(relay.isHealthy()).as("relay healthy: %s", relay.lastError()).isTrue();
       }
-    } finally {
-      writerThread.shutdownNow();
     }
   }
 
@@ -266,13 +231,6 @@ class CommitVisibilityRaceIT {
         s.execute(sql);
       }
     }
-  }
-
-  private static String waitEvent(TestPostgres db, long pid) throws SQLException {
-    return strings(db, "SELECT coalesce(wait_event, '') FROM pg_stat_activity WHERE pid = " + pid)
-        .stream()
-        .findFirst()
-        .orElse("(no such backend)");
   }
 
   private static double notVisibleYet(MeterRegistry registry) {
