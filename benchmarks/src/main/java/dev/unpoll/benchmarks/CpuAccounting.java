@@ -52,8 +52,8 @@ final class CpuAccounting {
   }
 
   /**
-   * CPU ticks of a PostgreSQL server: its postmaster, the children that ended and those that run;
-   * 0 where /proc cannot be read.
+   * CPU ticks of a PostgreSQL server: its postmaster, the children that ended and those that run; 0
+   * where /proc cannot be read.
    */
   static long postgresTicksOf(long postmasterPid) {
     try {

@@ -61,18 +61,18 @@ import org.postgresql.replication.PGReplicationStream;
  * "R1: relay drain rate vs the ceilings".
  *
  * <p>One PostgreSQL and one Kafka broker (testkit, in this JVM). Before the backlog is written,
- * every arm of every round gets its own replication slot, so each reads the same rows from the
- * same WAL. Then {@code rows} rows are inserted into {@code shop.order_integration} (status {@code
- * NEW}, {@code tx.rows} rows per transaction) and the rounds run, each arm once per round in a
- * rotated order:
+ * every arm of every round gets its own replication slot, so each reads the same rows from the same
+ * WAL. Then {@code rows} rows are inserted into {@code shop.order_integration} (status {@code NEW},
+ * {@code tx.rows} rows per transaction) and the rounds run, each arm once per round in a rotated
+ * order:
  *
  * <ul>
  *   <li>{@code ceiling.decode}: pgjdbc's replication API reading the slot with pgoutput ({@code
  *       proto_version 1}, the relay's publication), discarding every message and confirming each
  *       commit, until the commit of the last row;
  *   <li>{@code ceiling.produce}: a plain {@code KafkaProducer} ({@code acks=all}, idempotence, the
- *       relay's batching and compression) sending {@code rows} records shaped like the relay's (key,
- *       value and headers of a real relay record, with each row's id), as fast as it can;
+ *       relay's batching and compression) sending {@code rows} records shaped like the relay's
+ *       (key, value and headers of a real relay record, with each row's id), as fast as it can;
  *   <li>{@code relay}: the relay ({@link Relay}, in this JVM) restarted on a slot and offsets it
  *       made before the backlog: it streams the backlog from the WAL, the path the decode ceiling
  *       measures. Time from {@code start()} to Kafka's acknowledgement of the last row;
@@ -90,11 +90,11 @@ import org.postgresql.replication.PGReplicationStream;
  * java -Xms2g -Xmx2g -cp benchmarks/target/benchmarks.jar dev.unpoll.benchmarks.R1Drain [--publish]
  * </pre>
  *
- * System properties: {@code rows} (default {@value #DEFAULT_ROWS}), {@code rounds} (default
- * {@value #DEFAULT_ROUNDS}), {@code warmup.rows} (default {@value #DEFAULT_WARMUP_ROWS}, 0: none),
- * {@code tx.rows} rows per backlog transaction (default {@value #DEFAULT_TX_ROWS}), {@code
- * backlog.arm} (default true). {@code --publish} merges the measures into {@code
- * docs/benchmarks/results.json} (or {@code -Dresults=path}).
+ * System properties: {@code rows} (default {@value #DEFAULT_ROWS}), {@code rounds} (default {@value
+ * #DEFAULT_ROUNDS}), {@code warmup.rows} (default {@value #DEFAULT_WARMUP_ROWS}, 0: none), {@code
+ * tx.rows} rows per backlog transaction (default {@value #DEFAULT_TX_ROWS}), {@code backlog.arm}
+ * (default true). {@code --publish} merges the measures into {@code docs/benchmarks/results.json}
+ * (or {@code -Dresults=path}).
  */
 public final class R1Drain {
   static final int DEFAULT_ROWS = 1_000_000;
@@ -121,9 +121,21 @@ public final class R1Drain {
   }
 
   /** One arm's run: rows, wall time, and CPU of this JVM and of every PostgreSQL process. */
-  record Run(Arm arm, int round, long rows, double seconds, double jvmCpu, double dbCpu) {
+  record Run(
+      Arm arm,
+      int round,
+      long rows,
+      double seconds,
+      double firstSeconds,
+      double jvmCpu,
+      double dbCpu) {
     double rate() {
       return rows / seconds;
+    }
+
+    /** The rate after the first row (relay arms: without the start-up), NaN if not known. */
+    double rateAfterFirst() {
+      return Double.isNaN(firstSeconds) ? Double.NaN : (rows - 1) / (seconds - firstSeconds);
     }
   }
 
@@ -155,6 +167,7 @@ public final class R1Drain {
   private final TestPostgres pg;
   private final TestKafka kafka;
   private Template template;
+  private long firstEventNanos;
 
   private R1Drain(EmbeddedPostgresServer postgres, EmbeddedKafkaBroker broker) {
     this.postgres = postgres;
@@ -210,8 +223,14 @@ public final class R1Drain {
     LegacySchema.create(pg.dataSource());
     try (Connection c = pg.connect();
         Statement st = c.createStatement()) {
-      // before any slot: pgoutput looks the publication up as of each change's WAL position
-      st.execute("CREATE PUBLICATION " + PUBLICATION + " FOR TABLE shop.order_integration");
+      // before any slot: pgoutput looks the publication up as of each change's WAL position. The
+      // relay wants its heartbeat table in it too.
+      st.execute(RelayNames.heartbeatTableDdl());
+      st.execute(
+          "CREATE PUBLICATION "
+              + PUBLICATION
+              + " FOR TABLE shop.order_integration, "
+              + RelayNames.HEARTBEAT_TABLE.quoted());
     }
   }
 
@@ -263,12 +282,15 @@ public final class R1Drain {
           runs.add(run);
           System.out.printf(
               Locale.ROOT,
-              "[%s] round %d %-15s %,10.0f rows/s  %7.2f s  JVM CPU %6.2f s  DB CPU %6.2f s%n",
+              "[%s] round %d %-15s %,10.0f rows/s  %7.2f s (first row at %.2f s, then %,.0f rows/s)"
+                  + "  JVM CPU %6.2f s  DB CPU %6.2f s%n",
               phase,
               r,
               arm.label,
               run.rate(),
               run.seconds(),
+              run.firstSeconds(),
+              run.rateAfterFirst(),
               run.jvmCpu(),
               run.dbCpu());
         }
@@ -298,6 +320,7 @@ public final class R1Drain {
     double jvm0 = jvmCpuSeconds();
     long db0 = postgresTicks();
     long t0 = System.nanoTime();
+    firstEventNanos = 0;
     long seen =
         switch (arm) {
           case DECODE -> decode(slot(phase, arm, round), rows);
@@ -306,6 +329,7 @@ public final class R1Drain {
           case PRODUCE -> produce(topic, ids[0], rows);
         };
     double seconds = (System.nanoTime() - t0) / 1e9;
+    double first = firstEventNanos == 0 ? Double.NaN : (firstEventNanos - t0) / 1e9;
     double jvm = jvmCpuSeconds() - jvm0;
     double db = (postgresTicks() - db0) / (double) CLOCK_TICKS_PER_SECOND;
     if (seen != rows) {
@@ -315,19 +339,28 @@ public final class R1Drain {
       long end = endOffset(topic);
       if (end != rows) {
         throw new IllegalStateException(
-            arm.label + " round " + round + ": topic " + topic + " holds " + end + " records, not "
+            arm.label
+                + " round "
+                + round
+                + ": topic "
+                + topic
+                + " holds "
+                + end
+                + " records, not "
                 + rows);
       }
       if (template == null) {
         template = template(topic);
       }
     }
-    return new Run(arm, round, rows, seconds, jvm, db);
+    return new Run(arm, round, rows, seconds, first, jvm, db);
   }
 
   // --- backlog -------------------------------------------------------------------------------
 
-  /** Inserts {@code rows} pending rows as the samples' writer would, returns [first id, last id]. */
+  /**
+   * Inserts {@code rows} pending rows as the samples' writer would, returns [first id, last id].
+   */
   private long[] writeBacklog(int rows, int txRows) throws SQLException {
     long first = -1;
     long last = -1;
@@ -383,12 +416,31 @@ public final class R1Drain {
               .withStatusInterval(1, TimeUnit.SECONDS)
               .start();
       long inserts = 0;
+      int relation = -1; // shop.order_integration's relid, from its Relation message
       try {
         while (true) {
           ByteBuffer m = stream.read();
-          byte type = m.get(m.position());
-          if (type == 'I') {
-            inserts++;
+          int at = m.position();
+          byte type = m.get(at);
+          if (type == 'R') {
+            int relid = m.getInt(at + 1);
+            int p = at + 5;
+            StringBuilder name = new StringBuilder();
+            while (m.get(p) != 0) {
+              name.append((char) m.get(p++));
+            }
+            name.append('.');
+            p++;
+            while (m.get(p) != 0) {
+              name.append((char) m.get(p++));
+            }
+            if (name.toString().equals("shop.order_integration")) {
+              relation = relid;
+            }
+          } else if (type == 'I' && m.getInt(at + 1) == relation) {
+            if (inserts++ == 0) {
+              firstEventNanos = System.nanoTime();
+            }
           } else if (type == 'C') {
             LogSequenceNumber lsn = stream.getLastReceiveLSN();
             stream.setAppliedLSN(lsn);
@@ -397,9 +449,6 @@ public final class R1Drain {
               stream.forceUpdateStatus();
               return inserts;
             }
-          } else if (type == 'U' || type == 'D' || type == 'T') {
-            throw new IllegalStateException(
-                "ceiling.decode: unexpected change '" + (char) type + "' in the backlog");
           }
         }
       } finally {
@@ -446,11 +495,14 @@ public final class R1Drain {
   private void primeRelay(String slot, String topic) throws Exception {
     kafka.createTopic(topic, 1);
     UnpollConfig config = relayConfig(slot, topic, false);
-    try (Relay relay = Relay.builder().config(config).meterRegistry(new SimpleMeterRegistry()).build()) {
+    try (Relay relay =
+        Relay.builder().config(config).meterRegistry(new SimpleMeterRegistry()).build()) {
       relay.start();
       await(relay::isStreaming, "relay on " + slot + " streaming");
       String offsets = RelayNames.offsetsTable(slot);
-      await(() -> rowsIn(offsets) > 0, "relay on " + slot + " storing an offset");
+      try (Connection c = pg.connect()) { // one connection: each new one costs a SCRAM handshake
+        await(() -> rowsIn(c, offsets) > 0, "relay on " + slot + " storing an offset");
+      }
     }
   }
 
@@ -463,6 +515,9 @@ public final class R1Drain {
       long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
       long events = 0;
       while ((events = events(meters)) < rows) {
+        if (events > 0 && firstEventNanos == 0) {
+          firstEventNanos = System.nanoTime();
+        }
         if (!relay.isHealthy() && relay.lastError().isPresent()) {
           throw new IllegalStateException("relay on " + slot + ": " + relay.lastError().get());
         }
@@ -499,33 +554,26 @@ public final class R1Drain {
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     AtomicLong acked = new AtomicLong();
+    AtomicLong firstAck = new AtomicLong();
     AtomicReference<Exception> failure = new AtomicReference<>();
     CountDownLatch done = new CountDownLatch(rows);
     Template t = template;
     String templateId = Long.toString(t.id());
-    String keyText = new String(t.key(), StandardCharsets.UTF_8);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
       for (int i = 0; i < rows; i++) {
         String id = Long.toString(firstId + i);
         List<Header> headers = new ArrayList<>(t.headers().size());
         for (Header h : t.headers()) {
-          if (h.key().equals("ce_id")) {
-            String v = new String(h.value(), StandardCharsets.UTF_8);
-            headers.add(
-                new RecordHeader(
-                    h.key(), v.replace(templateId, id).getBytes(StandardCharsets.UTF_8)));
-          } else {
-            headers.add(h);
-          }
+          headers.add(new RecordHeader(h.key(), withId(h.value(), templateId, id)));
         }
-        byte[] key = keyText.replace(templateId, id).getBytes(StandardCharsets.UTF_8);
+        byte[] key = withId(t.key(), templateId, id);
         producer.send(
             new ProducerRecord<>(topic, null, key, t.value(), headers),
             (md, e) -> {
               if (e != null) {
                 failure.compareAndSet(null, e);
-              } else {
-                acked.incrementAndGet();
+              } else if (acked.incrementAndGet() == 1) {
+                firstAck.set(System.nanoTime());
               }
               done.countDown();
             });
@@ -537,7 +585,27 @@ public final class R1Drain {
     if (failure.get() != null) {
       throw new IllegalStateException("ceiling.produce failed", failure.get());
     }
+    firstEventNanos = firstAck.get();
     return acked.get();
+  }
+
+  /**
+   * {@code bytes} with the template's row id replaced by {@code id} where it is the whole text (the
+   * key) or its last {@code :}-separated part ({@code ce_id}, {@code ce_subject}); else unchanged.
+   */
+  static byte[] withId(byte[] bytes, String templateId, String id) {
+    if (bytes == null) {
+      return null;
+    }
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    if (text.equals(templateId)) {
+      return id.getBytes(StandardCharsets.UTF_8);
+    }
+    if (text.endsWith(":" + templateId)) {
+      return (text.substring(0, text.length() - templateId.length()) + id)
+          .getBytes(StandardCharsets.UTF_8);
+    }
+    return bytes;
   }
 
   /** The first record of a relay topic, as the produce ceiling's template. */
@@ -613,8 +681,10 @@ public final class R1Drain {
           backlog == null ? "" : String.format(Locale.ROOT, "%.3f", backlog.rate() / min));
     }
     System.out.println();
-    System.out.println("| arm | median rows/s | min | max | median JVM CPU s | median DB CPU s |");
-    System.out.println("|---|---|---|---|---|---|");
+    System.out.println(
+        "| arm | median rows/s | min | max | median s to the first row | median rows/s after it"
+            + " | median JVM CPU s | median DB CPU s |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
     for (Arm arm : Arm.values()) {
       List<Double> r = rates.get(arm);
       if (r == null) {
@@ -622,13 +692,19 @@ public final class R1Drain {
       }
       List<Double> jvm = runs.stream().filter(x -> x.arm() == arm).map(Run::jvmCpu).toList();
       List<Double> db = runs.stream().filter(x -> x.arm() == arm).map(Run::dbCpu).toList();
+      List<Double> first =
+          runs.stream().filter(x -> x.arm() == arm).map(Run::firstSeconds).toList();
+      List<Double> after =
+          runs.stream().filter(x -> x.arm() == arm).map(Run::rateAfterFirst).toList();
       System.out.printf(
           Locale.ROOT,
-          "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |%n",
+          "| %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f | %.2f |%n",
           arm.label,
           Stats.median(r),
           Stats.min(r),
           Stats.max(r),
+          Stats.median(first),
+          Stats.median(after),
           Stats.median(jvm),
           Stats.median(db));
     }
@@ -717,9 +793,8 @@ public final class R1Drain {
     }
   }
 
-  private long rowsIn(String table) {
-    try (Connection c = pg.connect();
-        Statement st = c.createStatement();
+  private static long rowsIn(Connection c, String table) {
+    try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
       rs.next();
       return rs.getLong(1);

@@ -62,7 +62,8 @@ class BenchResultsTest {
         Map.of("cores", 2),
         "L1",
         Map.of("rate", 100),
-        List.of(new Measure("L1", 10, 500.0, new Ratio(0.02, 0.01, 0.03), "x", "≤ 0.03", true, "ms")));
+        List.of(
+            new Measure("L1", 10, 500.0, new Ratio(0.02, 0.01, 0.03), "x", "≤ 0.03", true, "ms")));
     BenchResults.merge(
         file,
         Map.of("cores", 2),
