@@ -78,7 +78,9 @@ import org.postgresql.replication.PGReplicationStream;
  *       measures. Time from {@code start()} to Kafka's acknowledgement of the last row;
  *   <li>{@code relay.backlog}: the relay's first start with {@code backlog: true} on a fresh slot
  *       after the backlog is written: it reads the pending rows in its snapshot (what a team sees
- *       when capture starts on a table with a backlog). Same clock.
+ *       when capture starts on a table with a backlog). Same clock;
+ *   <li>{@code stock}: {@link StockOutboxRouter}, Debezium embedded + the Outbox Event Router + a
+ *       plain producer, restarted on its own slot and offsets like {@code relay}. Same clock.
  * </ul>
  *
  * The result of a round is relay ÷ min(ceiling.decode, ceiling.produce). Every arm is checked
@@ -92,9 +94,9 @@ import org.postgresql.replication.PGReplicationStream;
  *
  * System properties: {@code rows} (default {@value #DEFAULT_ROWS}), {@code rounds} (default {@value
  * #DEFAULT_ROUNDS}), {@code warmup.rows} (default {@value #DEFAULT_WARMUP_ROWS}, 0: none), {@code
- * tx.rows} rows per backlog transaction (default {@value #DEFAULT_TX_ROWS}), {@code backlog.arm}
- * (default true). {@code --publish} merges the measures into {@code docs/benchmarks/results.json}
- * (or {@code -Dresults=path}).
+ * tx.rows} rows per backlog transaction (default {@value #DEFAULT_TX_ROWS}), {@code backlog.arm},
+ * {@code stock.arm} (default true). {@code --publish} merges the measures into {@code
+ * docs/benchmarks/results.json} (or {@code -Dresults=path}).
  */
 public final class R1Drain {
   static final int DEFAULT_ROWS = 1_000_000;
@@ -111,6 +113,7 @@ public final class R1Drain {
     DECODE("ceiling.decode"),
     RELAY("relay"),
     BACKLOG("relay.backlog"),
+    STOCK("stock"),
     PRODUCE("ceiling.produce");
 
     final String label;
@@ -140,20 +143,25 @@ public final class R1Drain {
   }
 
   /** Settings of one run. */
-  record Settings(int rows, int rounds, int warmupRows, int txRows, boolean backlogArm) {
+  record Settings(
+      int rows, int rounds, int warmupRows, int txRows, boolean backlogArm, boolean stockArm) {
     static Settings fromSystemProperties() {
       return new Settings(
           Integer.getInteger("rows", DEFAULT_ROWS),
           Integer.getInteger("rounds", DEFAULT_ROUNDS),
           Integer.getInteger("warmup.rows", DEFAULT_WARMUP_ROWS),
           Integer.getInteger("tx.rows", DEFAULT_TX_ROWS),
-          Boolean.parseBoolean(System.getProperty("backlog.arm", "true")));
+          Boolean.parseBoolean(System.getProperty("backlog.arm", "true")),
+          Boolean.parseBoolean(System.getProperty("stock.arm", "true")));
     }
 
     List<Arm> arms() {
       List<Arm> arms = new ArrayList<>(List.of(Arm.values()));
       if (!backlogArm) {
         arms.remove(Arm.BACKLOG);
+      }
+      if (!stockArm) {
+        arms.remove(Arm.STOCK);
       }
       return arms;
     }
@@ -168,6 +176,7 @@ public final class R1Drain {
   private final TestKafka kafka;
   private Template template;
   private long firstEventNanos;
+  private Path stockDir;
 
   private R1Drain(EmbeddedPostgresServer postgres, EmbeddedKafkaBroker broker) {
     this.postgres = postgres;
@@ -255,6 +264,11 @@ public final class R1Drain {
       String relaySlot = slot(phase, Arm.RELAY, r);
       slots.add(relaySlot);
       primeRelay(relaySlot, topic(phase, Arm.RELAY, r));
+      if (s.stockArm()) {
+        String stockSlot = slot(phase, Arm.STOCK, r);
+        slots.add(stockSlot);
+        primeStock(stockSlot, topic(phase, Arm.STOCK, r));
+      }
     }
     long started = System.nanoTime();
     long[] ids = writeBacklog(rows, s.txRows());
@@ -313,7 +327,7 @@ public final class R1Drain {
 
   private Run runArm(String phase, Arm arm, int round, int rows, long[] ids) throws Exception {
     String topic = topic(phase, arm, round);
-    if (arm != Arm.DECODE && arm != Arm.RELAY) {
+    if (arm == Arm.BACKLOG || arm == Arm.PRODUCE) {
       kafka.createTopic(topic, 1);
     }
     System.gc();
@@ -326,6 +340,7 @@ public final class R1Drain {
           case DECODE -> decode(slot(phase, arm, round), rows);
           case RELAY -> relay(slot(phase, arm, round), topic, false, rows);
           case BACKLOG -> relay(slot(phase, arm, round), topic, true, rows);
+          case STOCK -> stock(slot(phase, arm, round), topic, rows);
           case PRODUCE -> produce(topic, ids[0], rows);
         };
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -349,7 +364,7 @@ public final class R1Drain {
                 + " records, not "
                 + rows);
       }
-      if (template == null) {
+      if (template == null && (arm == Arm.RELAY || arm == Arm.BACKLOG)) {
         template = template(topic);
       }
     }
@@ -539,6 +554,70 @@ public final class R1Drain {
     return (long) sum;
   }
 
+  // --- stock ---------------------------------------------------------------------------------
+
+  private Path stockOffsets(String slot) throws IOException {
+    if (stockDir == null) {
+      stockDir = java.nio.file.Files.createTempDirectory("r1-stock-offsets");
+    }
+    return stockDir.resolve(slot + ".dat");
+  }
+
+  /** Like {@link #primeRelay}: the stock engine's slot and stored offset, before the backlog. */
+  private void primeStock(String slot, String topic) throws Exception {
+    kafka.createTopic(topic, 1);
+    try (StockOutboxRouter stock =
+        new StockOutboxRouter(
+            pg, slot, PUBLICATION, topic, stockOffsets(slot), producerSettings("r1-stock"))) {
+      stock.start();
+      await(
+          () -> {
+            if (stock.failure().isPresent()) {
+              throw new IllegalStateException("stock on " + slot, stock.failure().get());
+            }
+            return stock.offsetsStored();
+          },
+          "stock engine on " + slot + " storing an offset");
+    }
+  }
+
+  /** Runs the stock engine until Kafka acknowledged {@code rows} routed records. */
+  private long stock(String slot, String topic, int rows) throws Exception {
+    try (StockOutboxRouter stock =
+        new StockOutboxRouter(
+            pg, slot, PUBLICATION, topic, stockOffsets(slot), producerSettings("r1-stock"))) {
+      stock.start();
+      long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+      long published;
+      while ((published = stock.published()) < rows) {
+        if (published > 0 && firstEventNanos == 0) {
+          firstEventNanos = System.nanoTime();
+        }
+        if (stock.failure().isPresent()) {
+          throw new IllegalStateException("stock on " + slot, stock.failure().get());
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "stock on " + slot + ": " + published + " of " + rows + " after 30 minutes");
+        }
+        LockSupport.parkNanos(1_000_000);
+      }
+      return published;
+    }
+  }
+
+  /** The relay's producer settings ({@code acks=all}, idempotence, its batching) for a client. */
+  private Map<String, Object> producerSettings(String clientId) {
+    Map<String, Object> props = new HashMap<>();
+    props.putAll(KafkaPublisher.DEFAULTS);
+    props.putAll(KafkaPublisher.FIXED);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    return props;
+  }
+
   // --- ceiling.produce -----------------------------------------------------------------------
 
   /**
@@ -546,13 +625,7 @@ public final class R1Drain {
    * ce_id}, with the relay's producer settings; returns the acknowledged count.
    */
   private long produce(String topic, long firstId, int rows) throws Exception {
-    Map<String, Object> props = new HashMap<>();
-    props.putAll(KafkaPublisher.DEFAULTS);
-    props.putAll(KafkaPublisher.FIXED);
-    props.put(ProducerConfig.CLIENT_ID_CONFIG, "r1-ceiling-produce");
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    Map<String, Object> props = producerSettings("r1-ceiling-produce");
     AtomicLong acked = new AtomicLong();
     AtomicLong firstAck = new AtomicLong();
     AtomicReference<Exception> failure = new AtomicReference<>();
@@ -646,18 +719,20 @@ public final class R1Drain {
     List<Double> toDecode = new ArrayList<>();
     List<Double> toProduce = new ArrayList<>();
     List<Double> backlogRatios = new ArrayList<>();
+    List<Double> stockRatios = new ArrayList<>();
     List<Double> baselines = new ArrayList<>();
     System.out.println();
     System.out.println(
         "| round | ceiling.decode rows/s | ceiling.produce records/s | relay rows/s | relay ÷ min"
-            + " | relay.backlog rows/s | relay.backlog ÷ min |");
-    System.out.println("|---|---|---|---|---|---|---|");
+            + " | relay.backlog rows/s | relay.backlog ÷ min | stock rows/s | relay ÷ stock |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|");
     for (Map.Entry<Integer, Map<Arm, Run>> e : byRound.entrySet()) {
       Map<Arm, Run> m = e.getValue();
       Run decode = m.get(Arm.DECODE);
       Run produce = m.get(Arm.PRODUCE);
       Run relay = m.get(Arm.RELAY);
       Run backlog = m.get(Arm.BACKLOG);
+      Run stock = m.get(Arm.STOCK);
       if (decode == null || produce == null || relay == null) {
         continue;
       }
@@ -669,16 +744,21 @@ public final class R1Drain {
       if (backlog != null) {
         backlogRatios.add(backlog.rate() / min);
       }
+      if (stock != null) {
+        stockRatios.add(relay.rate() / stock.rate());
+      }
       System.out.printf(
           Locale.ROOT,
-          "| r%d | %.0f | %.0f | %.0f | %.3f | %s | %s |%n",
+          "| r%d | %.0f | %.0f | %.0f | %.3f | %s | %s | %s | %s |%n",
           e.getKey(),
           decode.rate(),
           produce.rate(),
           relay.rate(),
           relay.rate() / min,
           backlog == null ? "" : String.format(Locale.ROOT, "%.0f", backlog.rate()),
-          backlog == null ? "" : String.format(Locale.ROOT, "%.3f", backlog.rate() / min));
+          backlog == null ? "" : String.format(Locale.ROOT, "%.3f", backlog.rate() / min),
+          stock == null ? "" : String.format(Locale.ROOT, "%.0f", stock.rate()),
+          stock == null ? "" : String.format(Locale.ROOT, "%.3f", relay.rate() / stock.rate()));
     }
     System.out.println();
     System.out.println(
@@ -723,6 +803,17 @@ public final class R1Drain {
         ratios.size(),
         GOAL,
         ratio.median() >= GOAL ? "met" : "not met");
+    if (!stockRatios.isEmpty()) {
+      Ratio st = Ratio.of(stockRatios);
+      System.out.printf(
+          Locale.ROOT,
+          "R1 relay ÷ stock (Debezium embedded + Outbox Event Router + plain producer): median %.3f"
+              + " (min %.3f, max %.3f); goal ≥ 1.0: %s%n",
+          st.median(),
+          st.min(),
+          st.max(),
+          st.median() >= 1.0 ? "met" : "not met");
+    }
     if (!publish) {
       return;
     }
@@ -768,6 +859,19 @@ public final class R1Drain {
               "relay.backlog (first start, snapshot of the pending rows) ÷ min(ceilings), per round",
               "≥ " + GOAL,
               b.median() >= GOAL,
+              "rows/s"));
+    }
+    if (!stockRatios.isEmpty()) {
+      Ratio st = Ratio.of(stockRatios);
+      measures.add(
+          new Measure(
+              "R1.stock",
+              Stats.median(rates.get(Arm.STOCK)),
+              null,
+              st,
+              "relay ÷ stock (Debezium embedded + Outbox Event Router + plain producer), per round",
+              "≥ 1.0",
+              st.median() >= 1.0,
               "rows/s"));
     }
     Map<String, Object> settings = new LinkedHashMap<>();

@@ -9,15 +9,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Smoke run of the R1 harness: 20,000 rows, one round, no warm-up. It proves the arms and their
- * checks work (each arm saw every row, each topic holds exactly the rows); its rates mean nothing.
- * The full run is never part of the suite (docs/benchmarks.md, section R1).
+ * Smoke run of the R1 harness: 20,000 rows, one round of the five arms, no warm-up. It proves the
+ * arms and their checks work (each arm saw every row, each topic holds exactly the rows); its rates
+ * mean nothing. The full run is never part of the suite (docs/benchmarks.md, section R1).
  */
 class R1DrainSmokeIT {
 
   @Test
   void everyArmDrainsTheWholeBacklog() throws Exception {
-    Settings settings = new Settings(20_000, 1, 0, 100, true);
+    Settings settings = new Settings(20_000, 1, 0, 100, true, true);
 
     List<Run> runs = R1Drain.run(settings);
     R1Drain.report(settings, runs, false);
