@@ -106,6 +106,14 @@ public final class R1Drain {
   static final double GOAL = 0.6;
   static final String PUBLICATION = "unpoll_shop_integration";
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  /** Rows {@code ?..?} as the samples' writer inserts them; returns the first and last id. */
+  private static final String INSERT_ROWS =
+      "WITH i AS (INSERT INTO shop.order_integration (order_id, event_type, payload)"
+          + " SELECT g, 'OrderPlaced', jsonb_build_object('orderId', g, 'customer',"
+          + " 'customer-' || g, 'amount', 10.50::numeric) FROM generate_series(?, ?) g"
+          + " RETURNING id) SELECT min(id), max(id) FROM i";
+
   private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
   /** The arms. */
@@ -144,7 +152,18 @@ public final class R1Drain {
 
   /** Settings of one run. */
   record Settings(
-      int rows, int rounds, int warmupRows, int txRows, boolean backlogArm, boolean stockArm) {
+      int rows,
+      int rounds,
+      int warmupRows,
+      int txRows,
+      boolean backlogArm,
+      boolean stockArm,
+      boolean steady) {
+    Settings(
+        int rows, int rounds, int warmupRows, int txRows, boolean backlogArm, boolean stockArm) {
+      this(rows, rounds, warmupRows, txRows, backlogArm, stockArm, false);
+    }
+
     static Settings fromSystemProperties() {
       return new Settings(
           Integer.getInteger("rows", DEFAULT_ROWS),
@@ -152,7 +171,8 @@ public final class R1Drain {
           Integer.getInteger("warmup.rows", DEFAULT_WARMUP_ROWS),
           Integer.getInteger("tx.rows", DEFAULT_TX_ROWS),
           Boolean.parseBoolean(System.getProperty("backlog.arm", "true")),
-          Boolean.parseBoolean(System.getProperty("stock.arm", "true")));
+          Boolean.parseBoolean(System.getProperty("stock.arm", "true")),
+          Boolean.parseBoolean(System.getProperty("steady", "false")));
     }
 
     List<Arm> arms() {
@@ -189,12 +209,32 @@ public final class R1Drain {
   public static void main(String[] args) throws Exception {
     boolean publish = List.of(args).contains("--publish");
     Settings settings = Settings.fromSystemProperties();
-    List<Run> runs = run(settings);
-    report(settings, runs, publish);
+    Result result = run(settings);
+    report(settings, result, publish);
+  }
+
+  /** What a run measured: the drain arms and, with {@code -Dsteady=true}, the steady stream. */
+  record Result(List<Run> runs, List<Step> steps) {}
+
+  /**
+   * One step of the steady stream: the writer's offered and achieved rate, the relay's delivered
+   * rate in the same window, the rows it was behind when the writer stopped, and how long it took
+   * to catch up.
+   */
+  record Step(
+      double offered, double written, double delivered, long lagAtEnd, double catchUpSeconds) {
+    /** Kept up: less than a second's worth of rows behind when the writer stopped. */
+    boolean keptUp() {
+      return lagAtEnd <= offered;
+    }
+
+    boolean writerLimited() {
+      return written < 0.95 * offered;
+    }
   }
 
   /** Runs the warm-up phase and the measured rounds; returns the measured runs. */
-  static List<Run> run(Settings s) throws Exception {
+  static Result run(Settings s) throws Exception {
     if (s.rows() < 1 || s.rounds() < 1 || s.warmupRows() < 0 || s.txRows() < 1) {
       throw new IllegalArgumentException(s.toString());
     }
@@ -225,7 +265,9 @@ public final class R1Drain {
       if (s.warmupRows() > 0) {
         bench.phase("w", s.warmupRows(), 1, s);
       }
-      return bench.phase("m", s.rows(), s.rounds(), s);
+      List<Run> runs = bench.phase("m", s.rows(), s.rounds(), s);
+      List<Step> steps = s.steady() ? bench.steady() : List.of();
+      return new Result(runs, steps);
     }
   }
 
@@ -383,12 +425,7 @@ public final class R1Drain {
     long first = -1;
     long last = -1;
     try (Connection c = pg.connect();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "WITH i AS (INSERT INTO shop.order_integration (order_id, event_type, payload)"
-                    + " SELECT g, 'OrderPlaced', jsonb_build_object('orderId', g, 'customer',"
-                    + " 'customer-' || g, 'amount', 10.50::numeric) FROM generate_series(?, ?) g"
-                    + " RETURNING id) SELECT min(id), max(id) FROM i")) {
+        PreparedStatement ps = c.prepareStatement(INSERT_ROWS)) {
       c.setAutoCommit(true);
       for (int done = 0; done < rows; done += txRows) {
         int n = Math.min(txRows, rows - done);
@@ -560,6 +597,105 @@ public final class R1Drain {
     return (long) sum;
   }
 
+  // --- steady stream -------------------------------------------------------------------------
+
+  /**
+   * The relay (fresh slot, streaming) while one writer inserts at increasing rates ({@code
+   * steady.from} rows/s, times {@code steady.factor} per step, {@code steady.seconds} per step,
+   * {@code steady.tx.rows} rows per transaction), until the relay is more than a second's worth of
+   * rows behind when a step's writing ends, or the writer cannot reach the rate.
+   */
+  private List<Step> steady() throws Exception {
+    double from = Double.parseDouble(System.getProperty("steady.from", "500"));
+    double factor = Double.parseDouble(System.getProperty("steady.factor", "1.5"));
+    double seconds = Double.parseDouble(System.getProperty("steady.seconds", "15"));
+    int txRows = Integer.getInteger("steady.tx.rows", 10);
+    double upTo = Double.parseDouble(System.getProperty("steady.to", "200000"));
+    try (Connection c = pg.connect();
+        Statement st = c.createStatement()) {
+      st.execute("TRUNCATE shop.order_integration");
+    }
+    String slot = "r1_s_relay";
+    String topic = "r1.s.relay";
+    kafka.createTopic(topic, 1);
+    List<Step> steps = new ArrayList<>();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (Relay relay =
+        Relay.builder().config(relayConfig(slot, topic, false)).meterRegistry(meters).build()) {
+      relay.start();
+      await(relay::isStreaming, "relay on " + slot + " streaming");
+      long written = 0;
+      try (Connection c = pg.connect();
+          PreparedStatement ps = c.prepareStatement(INSERT_ROWS)) {
+        for (double rate = from; rate <= upTo; rate *= factor) {
+          long n = Math.round(rate * seconds);
+          long before = events(meters);
+          if (before != written) {
+            throw new IllegalStateException(
+                "steady: relay published " + before + " rows, " + written + " written");
+          }
+          long t0 = System.nanoTime();
+          long rows = 0;
+          while (rows < n) {
+            long wait = t0 + (long) (rows / rate * 1e9) - System.nanoTime();
+            if (wait > 0) {
+              LockSupport.parkNanos(wait);
+            }
+            int m = (int) Math.min(txRows, n - rows);
+            ps.setLong(1, written + rows + 1);
+            ps.setLong(2, written + rows + m);
+            ps.executeQuery().close();
+            rows += m;
+          }
+          long t1 = System.nanoTime();
+          long delivered = events(meters) - before;
+          double writeSeconds = (t1 - t0) / 1e9;
+          long target = before + n;
+          long deadline = t1 + Duration.ofMinutes(10).toNanos();
+          while (events(meters) < target) {
+            if (relay.lastError().isPresent() && !relay.isHealthy()) {
+              throw new IllegalStateException("relay on " + slot + ": " + relay.lastError().get());
+            }
+            if (System.nanoTime() > deadline) {
+              throw new IllegalStateException("steady: relay did not catch up in 10 minutes");
+            }
+            LockSupport.parkNanos(1_000_000);
+          }
+          written += n;
+          Step step =
+              new Step(
+                  rate,
+                  n / writeSeconds,
+                  delivered / writeSeconds,
+                  n - delivered,
+                  (System.nanoTime() - t1) / 1e9);
+          steps.add(step);
+          System.out.printf(
+              Locale.ROOT,
+              "[steady] offered %,8.0f rows/s: written %,8.0f rows/s, relay delivered %,8.0f rows/s"
+                  + " in the window, %,d rows behind at its end, caught up %.2f s later%s%n",
+              step.offered(),
+              step.written(),
+              step.delivered(),
+              step.lagAtEnd(),
+              step.catchUpSeconds(),
+              step.writerLimited() ? " (writer could not reach the rate)" : "");
+          if (!step.keptUp() || step.writerLimited()) {
+            break;
+          }
+        }
+      }
+      long end = endOffset(topic);
+      if (end != written) {
+        throw new IllegalStateException(
+            "steady: topic " + topic + " holds " + end + " records, " + written + " written");
+      }
+    } finally {
+      dropSlot(slot);
+    }
+    return steps;
+  }
+
   // --- stock ---------------------------------------------------------------------------------
 
   private Path stockOffsets(String slot) throws IOException {
@@ -714,7 +850,8 @@ public final class R1Drain {
 
   // --- reporting -----------------------------------------------------------------------------
 
-  static void report(Settings s, List<Run> runs, boolean publish) throws IOException {
+  static void report(Settings s, Result result, boolean publish) throws IOException {
+    List<Run> runs = result.runs();
     Map<Arm, List<Double>> rates = new EnumMap<>(Arm.class);
     Map<Integer, Map<Arm, Run>> byRound = new LinkedHashMap<>();
     for (Run r : runs) {
@@ -820,6 +957,42 @@ public final class R1Drain {
           st.max(),
           st.median() >= 1.0 ? "met" : "not met");
     }
+    Step saturated = null;
+    Step overloaded = null;
+    boolean writerBound = false;
+    for (Step st : result.steps()) {
+      if (!st.keptUp()) {
+        overloaded = st;
+      } else if (st.writerLimited()) {
+        writerBound = true; // the relay kept up with all the writer could do
+        saturated = saturated == null || st.written() > saturated.written() ? st : saturated;
+      } else {
+        saturated = st;
+      }
+    }
+    String steadyNote =
+        writerBound
+            ? "; not the relay's limit: the writer could not write faster (raise steady.tx.rows)"
+            : "";
+    double ceiling =
+        Math.min(Stats.median(rates.get(Arm.DECODE)), Stats.median(rates.get(Arm.PRODUCE)));
+    if (saturated != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "R1 steady stream: the relay kept up with %.0f rows/s written (%.3f of min(ceilings) of"
+              + " this run)%s%s%n",
+          saturated.written(),
+          saturated.written() / ceiling,
+          steadyNote,
+          overloaded == null
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  "; offered %.0f rows/s it delivered %.0f rows/s and fell %d rows behind",
+                  overloaded.offered(),
+                  overloaded.delivered(),
+                  overloaded.lagAtEnd()));
+    }
     if (!publish) {
       return;
     }
@@ -880,6 +1053,21 @@ public final class R1Drain {
               st.median() >= 1.0,
               "rows/s"));
     }
+    if (saturated != null) {
+      double r = saturated.written() / ceiling;
+      measures.add(
+          new Measure(
+              "R1.steady",
+              saturated.written(),
+              ceiling,
+              new Ratio(r, r, r),
+              "highest steady write rate the relay kept up with ÷ min(ceiling medians); one"
+                  + " ramp, so min = max = median"
+                  + steadyNote,
+              "≥ " + GOAL,
+              r >= GOAL,
+              "rows/s"));
+    }
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("harness", R1Drain.class.getName());
     settings.put("rows", s.rows());
@@ -887,6 +1075,7 @@ public final class R1Drain {
     settings.put("rounds", s.rounds());
     settings.put("warmup_rows", s.warmupRows());
     settings.put("arms", s.arms().stream().map(a -> a.label).toList());
+    settings.put("steady", s.steady());
     Path file = Path.of(System.getProperty("results", BenchResults.DEFAULT_FILE.toString()));
     BenchResults.merge(file, "R1", settings, measures);
     System.out.println("published to " + file.toAbsolutePath());

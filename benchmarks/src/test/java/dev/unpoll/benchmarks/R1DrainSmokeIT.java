@@ -19,8 +19,9 @@ class R1DrainSmokeIT {
   void everyArmDrainsTheWholeBacklog() throws Exception {
     Settings settings = new Settings(20_000, 1, 0, 100, true, true);
 
-    List<Run> runs = R1Drain.run(settings);
-    R1Drain.report(settings, runs, false);
+    R1Drain.Result result = R1Drain.run(settings);
+    R1Drain.report(settings, result, false);
+    List<Run> runs = result.runs();
 
     assertThat(runs).extracting(Run::arm).containsExactlyInAnyOrder(Arm.values());
     assertThat(runs).allSatisfy(r -> assertThat(r.rows()).isEqualTo(20_000));
