@@ -48,6 +48,22 @@ final class CpuAccounting {
   }
 
   private long postgresTicks() throws IOException {
+    return postgresTicks(postmasterPid);
+  }
+
+  /**
+   * CPU ticks of a PostgreSQL server: its postmaster, the children that ended and those that run; 0
+   * where /proc cannot be read.
+   */
+  static long postgresTicksOf(long postmasterPid) {
+    try {
+      return postgresTicks(postmasterPid);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static long postgresTicks(long postmasterPid) throws IOException {
     // the postmaster's own time plus that of its ended children (backends that closed)
     String[] postmaster = stat(Path.of("/proc", Long.toString(postmasterPid)));
     if (postmaster == null) {
