@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Smoke run of the R1 harness: 20,000 rows, one round of the five arms, no warm-up. It proves the
+ * Smoke run of the R1 harness: 5,000 rows, one round of the five arms, no warm-up. It proves the
  * arms and their checks work (each arm saw every row, each topic holds exactly the rows); its rates
  * mean nothing. The full run is never part of the suite (docs/benchmarks.md, section R1).
  */
@@ -17,14 +17,14 @@ class R1DrainSmokeIT {
 
   @Test
   void everyArmDrainsTheWholeBacklog() throws Exception {
-    Settings settings = new Settings(20_000, 1, 0, 100, true, true);
+    Settings settings = new Settings(5_000, 1, 0, 100, true, true);
 
     R1Drain.Result result = R1Drain.run(settings);
     R1Drain.report(settings, result, false);
     List<Run> runs = result.runs();
 
     assertThat(runs).extracting(Run::arm).containsExactlyInAnyOrder(Arm.values());
-    assertThat(runs).allSatisfy(r -> assertThat(r.rows()).isEqualTo(20_000));
+    assertThat(runs).allSatisfy(r -> assertThat(r.rows()).isEqualTo(5_000));
     assertThat(runs).allSatisfy(r -> assertThat(r.rate()).isPositive());
   }
 }
