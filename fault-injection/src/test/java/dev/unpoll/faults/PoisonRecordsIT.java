@@ -66,17 +66,15 @@ class PoisonRecordsIT {
           h.settleAndCheck("6. poison records (not JSON, no ce_id, a handler that always throws)");
       assertThat(r.committed()).isPositive();
 
-      List<ConsumerRecord<byte[], byte[]>> dead = new ArrayList<>();
+      List<ConsumerRecord<byte[], byte[]>> dead;
       try (TopicReader reader = new TopicReader(kafka, Topics.deadLetterTopic(h.outboxTopic))) {
+        // poll() returns every record read so far
         await()
             .atMost(Duration.ofSeconds(60))
-            .until(
-                () -> {
-                  dead.addAll(reader.poll());
-                  return dead.size() >= 3 * Harness.INJECTIONS;
-                });
-        dead.addAll(reader.settle(Duration.ofSeconds(1)));
+            .until(() -> reader.poll().size() >= 3 * Harness.INJECTIONS);
+        dead = reader.settle(Duration.ofSeconds(1));
       }
+      assertThat(dead).as("one dead letter per poison record").hasSize(3 * Harness.INJECTIONS);
       Map<String, List<String>> failures = new TreeMap<>();
       for (ConsumerRecord<byte[], byte[]> d : dead) {
         assertThat(header(d, DeadLetterHeaders.ORIGINAL_TOPIC)).isEqualTo(h.outboxTopic);
