@@ -38,7 +38,8 @@ final class FaultResults {
    * @param duplicateEffects applications beyond the first of one event
    * @param maxTopicDuplicates the most records published again after one injection
    * @param recoveryS the longest recovery after an injection, in seconds: from the fault's release
-   *     until the consumer had applied as many events as were committed at that moment
+   *     until the consumer had applied as many events as were committed at that moment (none
+   *     without injections: the JSON has null)
    * @param seed the run's seed ({@code -Dunpoll.faults.seed})
    */
   record Fault(
@@ -60,7 +61,11 @@ final class FaultResults {
       n.put("lost", lost);
       n.put("duplicate_effects", duplicateEffects);
       n.put("max_topic_duplicates", maxTopicDuplicates);
-      n.put("recovery_s", Math.round(recoveryS * 10) / 10.0);
+      if (injections == 0) {
+        n.putNull("recovery_s"); // nothing injected and released: no recovery to measure
+      } else {
+        n.put("recovery_s", Math.round(recoveryS * 10) / 10.0);
+      }
       n.put("seed", seed);
       return n;
     }
@@ -178,7 +183,7 @@ final class FaultResults {
       t.append(
           String.format(
               Locale.ROOT,
-              "| %s. %s | %d | %,d | %d | %d | %,d | %.1f | %d |%n",
+              "| %s. %s | %d | %,d | %d | %d | %,d | %s | %d |%n",
               f.get("fault").asText(),
               f.get("name").asText(),
               f.get("injections").asInt(),
@@ -186,7 +191,9 @@ final class FaultResults {
               f.get("lost").asLong(),
               f.get("duplicate_effects").asLong(),
               f.get("max_topic_duplicates").asLong(),
-              f.get("recovery_s").asDouble(),
+              f.get("recovery_s").isNull()
+                  ? "–"
+                  : String.format(Locale.ROOT, "%.1f", f.get("recovery_s").asDouble()),
               f.get("seed").asLong()));
     }
     return t.toString();
