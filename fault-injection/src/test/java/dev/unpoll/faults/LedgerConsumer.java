@@ -32,6 +32,24 @@ public final class LedgerConsumer {
   /** System property: the consumer group, {@value #GROUP} by default. */
   static final String GROUP_PROPERTY = "fi.group";
 
+  /**
+   * System property: the process halts (as abruptly as SIGKILL: no shutdown hook, no finally) right
+   * after its N-th database commit that applied effects, before the runner commits the Kafka
+   * offsets of those records: the window between the two commits, hit on purpose.
+   */
+  static final String HALT_AFTER_COMMIT_PROPERTY = "fi.halt-after-commit";
+
+  /** System property: the process halts inside the handler, at its N-th effect (mid-handler). */
+  static final String HALT_IN_HANDLER_PROPERTY = "fi.halt-in-handler";
+
+  /** What a halting consumer prints just before it halts. */
+  static final String HALTING = "ledger consumer halting ";
+
+  private static final java.util.concurrent.atomic.AtomicBoolean EFFECT_IN_TRANSACTION =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private static final java.util.concurrent.atomic.AtomicLong EFFECTS =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** System property: {@code true} claims each fi.jobs row from the poller (dual-run). */
   static final String CLAIM_PROPERTY = "fi.claim";
 
@@ -55,9 +73,10 @@ public final class LedgerConsumer {
     ds.setUrl(args[1]);
     ds.setUser(args[2]);
     ds.setPassword(System.getenv(PASSWORD_VARIABLE));
+    Long haltAfterCommit = Long.getLong(HALT_AFTER_COMMIT_PROPERTY);
     IdempotentConsumer.Builder builder =
         IdempotentConsumer.builder()
-            .dataSource(ds)
+            .dataSource(haltAfterCommit == null ? ds : haltingAfterCommit(ds, haltAfterCommit))
             .consumerGroup(System.getProperty(GROUP_PROPERTY, GROUP));
     if (Boolean.getBoolean(CLAIM_PROPERTY)) {
       // dual-run: the poller still works on fi.jobs; the consumer claims a row before handling it
@@ -90,6 +109,11 @@ public final class LedgerConsumer {
                     seq = v.path("seq").asLong();
                   }
                   apply(connection, id, outbox ? "outbox" : "legacy", k, seq);
+                  EFFECT_IN_TRANSACTION.set(true);
+                  Long haltIn = Long.getLong(HALT_IN_HANDLER_PROPERTY);
+                  if (haltIn != null && EFFECTS.incrementAndGet() == haltIn) {
+                    halt("inside the handler at effect #" + haltIn + ", its transaction open");
+                  }
                 })
             .build();
     String[] topics = java.util.Arrays.copyOfRange(args, 3, args.length);
@@ -122,6 +146,54 @@ public final class LedgerConsumer {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new dev.unpoll.consumer.NonRetryableException("not JSON: " + e.getOriginalMessage());
     }
+  }
+
+  /**
+   * {@code ds} whose connections halt the process right after the {@code n}-th commit of a
+   * transaction that applied effects: the database has the effects, Kafka not yet the offsets.
+   */
+  private static DataSource haltingAfterCommit(DataSource ds, long n) {
+    java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+    return (DataSource)
+        java.lang.reflect.Proxy.newProxyInstance(
+            LedgerConsumer.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              Object result = invoke(ds, method, args);
+              if (!(result instanceof Connection c)) {
+                return result;
+              }
+              return java.lang.reflect.Proxy.newProxyInstance(
+                  LedgerConsumer.class.getClassLoader(),
+                  new Class<?>[] {Connection.class},
+                  (p, m, a) -> {
+                    Object r = invoke(c, m, a);
+                    if (m.getName().equals("commit")
+                        && EFFECT_IN_TRANSACTION.getAndSet(false)
+                        && commits.incrementAndGet() == n) {
+                      halt("after database commit #" + n + ", before the offset commit");
+                    }
+                    if (m.getName().equals("rollback")) {
+                      EFFECT_IN_TRANSACTION.set(false);
+                    }
+                    return r;
+                  });
+            });
+  }
+
+  private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args)
+      throws Throwable {
+    try {
+      return m.invoke(target, args);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+
+  private static void halt(String where) {
+    System.out.println(HALTING + where);
+    System.out.flush();
+    Runtime.getRuntime().halt(137);
   }
 
   static void apply(Connection c, String id, String kind, String k, Long seq) throws SQLException {

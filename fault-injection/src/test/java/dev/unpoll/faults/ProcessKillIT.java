@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +72,13 @@ class ProcessKillIT {
     }
   }
 
+  /**
+   * Fault 5: the consumer killed, in turn, (a) with SIGKILL at a random point, (b) right after its
+   * database commit and before its offset commit, (c) inside the handler with its transaction open.
+   * (b) and (c) are hit on purpose, not by chance: the consumer process halts itself there ({@link
+   * LedgerConsumer#HALT_AFTER_COMMIT_PROPERTY}, {@link LedgerConsumer#HALT_IN_HANDLER_PROPERTY}),
+   * at a random count of effects, as abruptly as SIGKILL.
+   */
   @Test
   void consumerKilledAtRandomPoints(TestPostgres server, TestKafka kafka, @TempDir Path dir)
       throws Exception {
@@ -78,17 +86,59 @@ class ProcessKillIT {
       h.startRelay();
       h.startConsumer();
       h.load.start();
+      int[] kinds = new int[3];
       for (int i = 0; i < Harness.INJECTIONS; i++) {
-        long applied = h.checker.effects();
-        long point = applied + 50 + h.random.nextInt(1_000);
-        await().atMost(Duration.ofMinutes(2)).until(() -> h.checker.effects() >= point);
-        h.injected();
-        h.consumer().kill();
+        int kind = i % 3;
+        if (kind == 0) {
+          long applied = h.checker.effects();
+          long point = applied + 50 + h.random.nextInt(1_000);
+          await().atMost(Duration.ofMinutes(2)).until(() -> h.checker.effects() >= point);
+          h.injected();
+          h.consumer().kill();
+        } else {
+          // a consumer told where to halt takes over from the running one (stopped cleanly)
+          h.consumer().stop(Duration.ofSeconds(30));
+          haltAt(h, kind);
+          h.startConsumer();
+          ChildJvm halting = h.consumer();
+          await().atMost(Duration.ofMinutes(2)).until(() -> !halting.isAlive());
+          h.injected();
+          String where =
+              LedgerConsumer.HALTING
+                  + (kind == 1 ? "after database commit #" : "inside the handler at effect #");
+          try (var lines = Files.lines(dir.resolve("consumer.log"))) {
+            assertThat(lines.filter(l -> l.startsWith(where)).count())
+                .as("consumer %s halted where it was told to", halting)
+                .isEqualTo(kinds[kind] + 1L);
+          }
+          haltAt(h, 0);
+        }
+        kinds[kind]++;
         h.startConsumer();
         h.released();
       }
-      Checker.Report r = h.settleAndCheck("5a. consumer SIGKILL at random points");
+      Harness.LOG.info(
+          "consumer kills: {} SIGKILL at random points, {} between the database commit and the"
+              + " offset commit, {} inside the handler",
+          kinds[0],
+          kinds[1],
+          kinds[2]);
+      Checker.Report r =
+          h.settleAndCheck(
+              "5a. consumer killed: SIGKILL at random points, after its database commit, mid-handler");
       assertThat(r.rolledBack()).isPositive();
+    }
+  }
+
+  /** Configures the next consumer for injection {@code i}: (b) and (c) halt at a random count. */
+  private static void haltAt(Harness h, int i) {
+    h.consumerJvmOptions.clear();
+    int n = 1 + h.random.nextInt(200);
+    switch (i % 3) {
+      case 1 ->
+          h.consumerJvmOptions.add("-D" + LedgerConsumer.HALT_AFTER_COMMIT_PROPERTY + "=" + n);
+      case 2 -> h.consumerJvmOptions.add("-D" + LedgerConsumer.HALT_IN_HANDLER_PROPERTY + "=" + n);
+      default -> {}
     }
   }
 
