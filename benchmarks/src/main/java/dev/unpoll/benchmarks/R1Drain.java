@@ -1112,25 +1112,7 @@ public final class R1Drain {
   }
 
   private void dropSlot(String slot) throws Exception {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (true) {
-      try (Connection c = pg.connect();
-          Statement st = c.createStatement()) {
-        st.execute(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                + " WHERE slot_name = '"
-                + slot
-                + "'");
-        st.execute("DROP TABLE IF EXISTS " + RelayNames.offsetsTable(slot));
-        st.execute("DROP TABLE IF EXISTS " + RelayNames.backlogTable(slot));
-        return;
-      } catch (SQLException e) {
-        if (System.nanoTime() > deadline) {
-          throw e; // the walsender did not let go of the slot
-        }
-        Thread.sleep(100);
-      }
-    }
+    RelaySlots.dropWithRelayState(pg, slot, TIMEOUT);
   }
 
   private static void await(BooleanSupplier condition, String what) {

@@ -310,24 +310,7 @@ final class RelayPollerBench implements AutoCloseable {
     }
     if (relay != null) {
       relay.close();
-      long deadline = System.nanoTime() + TIMEOUT.toNanos();
-      while (true) {
-        try (Connection c = pg.connect();
-            Statement s = c.createStatement()) {
-          s.execute(
-              "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                  + " WHERE slot_name = '"
-                  + SLOT
-                  + "'");
-          s.execute("DROP TABLE IF EXISTS unpoll_relay_offsets_" + SLOT);
-          break;
-        } catch (SQLException e) {
-          if (System.nanoTime() > deadline) {
-            throw e; // the walsender did not let go of the slot
-          }
-          Thread.sleep(100);
-        }
-      }
+      RelaySlots.dropWithRelayState(pg, SLOT, TIMEOUT);
     }
   }
 
