@@ -210,22 +210,7 @@ final class Harness implements AutoCloseable {
 
   /** Starts the relay with this heap and does not wait for it to stream. */
   void startRelay(String maxHeap) throws IOException {
-    try {
-      grantRelayRole(); // at the first start: the tables of the relay's file exist by then
-    } catch (SQLException e) {
-      throw new IOException("cannot create the relay's role: " + e.getMessage(), e);
-    }
-    relayStarts++;
-    List<String> options = new java.util.ArrayList<>(List.of("-Xmx" + maxHeap));
-    options.addAll(relayJvmOptions);
-    relay =
-        ChildJvm.start(
-            "relay#" + relayStarts,
-            RelayMain.class,
-            options,
-            List.of("--config", config.toString()),
-            Map.of(RELAY_PASSWORD_VARIABLE, relayPassword),
-            dir.resolve("relay.log"));
+    relay = launchRelay("relay", config, maxHeap);
   }
 
   /**
@@ -251,13 +236,18 @@ final class Harness implements AutoCloseable {
    * the caller owns it (an HA pair: {@link #relay()} stays unused).
    */
   ChildJvm startRelayProcess(String name, Path config) throws IOException {
+    return launchRelay(name, config, "256m");
+  }
+
+  /** A relay process as the relay's role, logging to {@code <name>.log}. */
+  private ChildJvm launchRelay(String name, Path config, String maxHeap) throws IOException {
     try {
-      grantRelayRole();
+      grantRelayRole(); // at the first start: the tables of the relay's file exist by then
     } catch (SQLException e) {
       throw new IOException("cannot create the relay's role: " + e.getMessage(), e);
     }
     relayStarts++;
-    List<String> options = new java.util.ArrayList<>(List.of("-Xmx256m"));
+    List<String> options = new java.util.ArrayList<>(List.of("-Xmx" + maxHeap));
     options.addAll(relayJvmOptions);
     return ChildJvm.start(
         name + "#" + relayStarts,
