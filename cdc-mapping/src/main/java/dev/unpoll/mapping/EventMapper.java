@@ -76,6 +76,19 @@ public final class EventMapper {
   }
 
   private final Map<TableName, TableMapping> tables = new HashMap<>();
+
+  // Memos of what the rows of one table and one transaction share, so a backlog of a million rows
+  // does not format the same source, commit time and column list a million times. Each is an
+  // immutable record in a volatile field: a mapper used from several threads only recomputes.
+  private record SourceMemo(String db, String table, byte[] value) {}
+
+  private record TimeMemo(long millis, byte[] value) {}
+
+  private record FieldsMemo(TableMapping mapping, Schema schema, List<Field> fields) {}
+
+  private volatile SourceMemo sourceMemo;
+  private volatile TimeMemo timeMemo;
+  private volatile FieldsMemo fieldsMemo;
   private final Optional<UnpollConfig.Outbox> outbox;
   private final String publication;
 
@@ -286,10 +299,8 @@ public final class EventMapper {
       }
     } else {
       com.fasterxml.jackson.databind.node.ObjectNode o = Values.JSON.createObjectNode();
-      for (Field f : row.schema().fields()) {
-        if (!m.bookkeepingColumns().contains(f.name())) {
-          o.set(f.name(), Values.toJson(f.schema(), row.get(f)));
-        }
+      for (Field f : payloadFields(m, row.schema())) {
+        o.set(f.name(), Values.toJson(f.schema(), row.get(f)));
       }
       payload = Values.write(o);
       contentType = JSON_CONTENT_TYPE;
@@ -303,10 +314,10 @@ public final class EventMapper {
     // the change's LSN (the same on every re-read too), or an idempotent consumer that has the
     // insert's id would skip it as a duplicate
     ce(h, Headers.ID, kind.equals("inserted") ? t + ":" + key : t + ":" + key + "@" + lsn);
-    ce(h, Headers.SOURCE, Headers.source(db, t));
+    h.add(Headers.SOURCE, source(db, t));
     ce(h, Headers.TYPE, type);
     if (commit > 0) {
-      ce(h, Headers.TIME, Values.isoMillis(commit));
+      h.add(Headers.TIME, time(commit));
     }
     ce(h, Headers.SUBJECT, key);
     if (contentType != null) {
@@ -521,6 +532,44 @@ public final class EventMapper {
   static boolean isJson(String contentType) {
     String ct = contentType.toLowerCase(java.util.Locale.ROOT);
     return ct.startsWith("application/json") || ct.contains("+json");
+  }
+
+  /** {@link Headers#source} of a legacy table's change, as header bytes. */
+  private byte[] source(String db, String table) {
+    SourceMemo memo = sourceMemo;
+    if (memo == null || !memo.table().equals(table) || !Objects.equals(memo.db(), db)) {
+      memo = new SourceMemo(db, table, Headers.source(db, table).getBytes(StandardCharsets.UTF_8));
+      sourceMemo = memo;
+    }
+    return memo.value();
+  }
+
+  /** {@link Values#isoMillis} of a commit time, as header bytes. */
+  private byte[] time(long commitMillis) {
+    TimeMemo memo = timeMemo;
+    if (memo == null || memo.millis() != commitMillis) {
+      memo =
+          new TimeMemo(
+              commitMillis, Values.isoMillis(commitMillis).getBytes(StandardCharsets.UTF_8));
+      timeMemo = memo;
+    }
+    return memo.value();
+  }
+
+  /** The row's columns that go into a whole-row payload: all but the bookkeeping ones. */
+  private List<Field> payloadFields(TableMapping m, Schema rowSchema) {
+    FieldsMemo memo = fieldsMemo;
+    if (memo == null || memo.mapping() != m || memo.schema() != rowSchema) {
+      List<Field> fields = new ArrayList<>();
+      for (Field f : rowSchema.fields()) {
+        if (!m.bookkeepingColumns().contains(f.name())) {
+          fields.add(f);
+        }
+      }
+      memo = new FieldsMemo(m, rowSchema, List.copyOf(fields));
+      fieldsMemo = memo;
+    }
+    return memo.fields();
   }
 
   private static void diag(RecordHeaders h, String lsn, Long txId) {

@@ -122,6 +122,9 @@ public final class KafkaPublisher
     List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
     List<EventMapper.Mapped> mapped = new ArrayList<>(records.size());
     String lastLsn = null;
+    Counter events = null;
+    String eventsTable = null;
+    String eventsTopic = null;
     for (RecordChangeEvent<SourceRecord> r : records) {
       EventMapper.Mapped m;
       try {
@@ -158,6 +161,13 @@ public final class KafkaPublisher
       long commit = m.commitMillis();
       String table = m.table();
       String topic = m.record().topic();
+      if (events == null || !table.equals(eventsTable) || !topic.equals(eventsTopic)) {
+        // the rows of a batch mostly share one table and topic: one lookup for all of them
+        events = counter("unpoll.relay.events", "table", table, "topic", topic);
+        eventsTable = table;
+        eventsTopic = topic;
+      }
+      Counter counted = events;
       Future<RecordMetadata> f =
           producer.send(
               m.record(),
@@ -165,9 +175,9 @@ public final class KafkaPublisher
                 if (ex == null) {
                   if (commit > 0) {
                     latency.record(
-                        Duration.ofMillis(Math.max(0, System.currentTimeMillis() - commit)));
+                        Math.max(0, System.currentTimeMillis() - commit), TimeUnit.MILLISECONDS);
                   }
-                  counter("unpoll.relay.events", "table", table, "topic", topic).increment();
+                  counted.increment();
                 }
               });
       sent.add(f);
