@@ -122,6 +122,7 @@ public final class R1Drain {
     RELAY("relay"),
     BACKLOG("relay.backlog"),
     STOCK("stock"),
+    ENGINE("engine.discard"),
     PRODUCE("ceiling.produce");
 
     final String label;
@@ -139,7 +140,8 @@ public final class R1Drain {
       double seconds,
       double firstSeconds,
       double jvmCpu,
-      double dbCpu) {
+      double dbCpu,
+      Map<String, Double> threads) {
     double rate() {
       return rows / seconds;
     }
@@ -158,10 +160,11 @@ public final class R1Drain {
       int txRows,
       boolean backlogArm,
       boolean stockArm,
+      boolean engineArm,
       boolean steady) {
     Settings(
         int rows, int rounds, int warmupRows, int txRows, boolean backlogArm, boolean stockArm) {
-      this(rows, rounds, warmupRows, txRows, backlogArm, stockArm, false);
+      this(rows, rounds, warmupRows, txRows, backlogArm, stockArm, true, false);
     }
 
     static Settings fromSystemProperties() {
@@ -172,6 +175,7 @@ public final class R1Drain {
           Integer.getInteger("tx.rows", DEFAULT_TX_ROWS),
           Boolean.parseBoolean(System.getProperty("backlog.arm", "true")),
           Boolean.parseBoolean(System.getProperty("stock.arm", "true")),
+          Boolean.parseBoolean(System.getProperty("engine.arm", "true")),
           Boolean.parseBoolean(System.getProperty("steady", "false")));
     }
 
@@ -182,6 +186,9 @@ public final class R1Drain {
       }
       if (!stockArm) {
         arms.remove(Arm.STOCK);
+      }
+      if (!engineArm) {
+        arms.remove(Arm.ENGINE);
       }
       return arms;
     }
@@ -197,6 +204,7 @@ public final class R1Drain {
   private Template template;
   private long firstEventNanos;
   private long dbTicksAtEnd;
+  private ThreadCpu.Sample threadsAtEnd;
   private Path stockDir;
 
   private R1Drain(EmbeddedPostgresServer postgres, EmbeddedKafkaBroker broker) {
@@ -310,7 +318,12 @@ public final class R1Drain {
       if (s.stockArm()) {
         String stockSlot = slot(phase, Arm.STOCK, r);
         slots.add(stockSlot);
-        primeStock(stockSlot, topic(phase, Arm.STOCK, r));
+        primeStock(stockSlot, topic(phase, Arm.STOCK, r), false);
+      }
+      if (s.engineArm()) {
+        String engineSlot = slot(phase, Arm.ENGINE, r);
+        slots.add(engineSlot);
+        primeStock(engineSlot, topic(phase, Arm.ENGINE, r), true);
       }
     }
     long started = System.nanoTime();
@@ -350,6 +363,11 @@ public final class R1Drain {
               run.rateAfterFirst(),
               run.jvmCpu(),
               run.dbCpu());
+          if (arm != Arm.DECODE && arm != Arm.PRODUCE) {
+            System.out.printf(
+                "[%s] round %d %-15s JVM CPU by thread: %s%n",
+                phase, r, arm.label, ThreadCpu.perRow(run.threads(), run.rows()));
+          }
         }
       }
     } finally {
@@ -375,6 +393,8 @@ public final class R1Drain {
     }
     System.gc();
     double jvm0 = jvmCpuSeconds();
+    ThreadCpu.Sample threads0 = ThreadCpu.sample(jvm0);
+    threadsAtEnd = null;
     long db0 = postgresTicks();
     long t0 = System.nanoTime();
     firstEventNanos = 0;
@@ -384,18 +404,22 @@ public final class R1Drain {
           case DECODE -> decode(slot(phase, arm, round), rows);
           case RELAY -> relay(slot(phase, arm, round), topic, false, rows);
           case BACKLOG -> relay(slot(phase, arm, round), topic, true, rows);
-          case STOCK -> stock(slot(phase, arm, round), topic, rows);
+          case STOCK -> stock(slot(phase, arm, round), topic, rows, false);
+          case ENGINE -> stock(slot(phase, arm, round), topic, rows, true);
           case PRODUCE -> produce(topic, ids[0], rows);
         };
     double seconds = (System.nanoTime() - t0) / 1e9;
     double first = firstEventNanos == 0 ? Double.NaN : (firstEventNanos - t0) / 1e9;
     double jvm = jvmCpuSeconds() - jvm0;
+    Map<String, Double> threads =
+        ThreadCpu.between(
+            threads0, threadsAtEnd != null ? threadsAtEnd : ThreadCpu.sample(jvm0 + jvm));
     long db1 = dbTicksAtEnd != 0 ? dbTicksAtEnd : postgresTicks();
     double db = (db1 - db0) / (double) CLOCK_TICKS_PER_SECOND;
     if (seen != rows) {
       throw new IllegalStateException(arm.label + " round " + round + ": " + seen + " of " + rows);
     }
-    if (arm != Arm.DECODE) {
+    if (arm != Arm.DECODE && arm != Arm.ENGINE) {
       long end = endOffset(topic);
       if (end != rows) {
         throw new IllegalStateException(
@@ -413,7 +437,7 @@ public final class R1Drain {
         template = template(topic);
       }
     }
-    return new Run(arm, round, rows, seconds, first, jvm, db);
+    return new Run(arm, round, rows, seconds, first, jvm, db, threads);
   }
 
   // --- backlog -------------------------------------------------------------------------------
@@ -585,6 +609,7 @@ public final class R1Drain {
         }
         LockSupport.parkNanos(1_000_000);
       }
+      threadsAtEnd = ThreadCpu.sample(jvmCpuSeconds()); // before close() ends its threads
       return events;
     }
   }
@@ -706,11 +731,9 @@ public final class R1Drain {
   }
 
   /** Like {@link #primeRelay}: the stock engine's slot and stored offset, before the backlog. */
-  private void primeStock(String slot, String topic) throws Exception {
+  private void primeStock(String slot, String topic, boolean discard) throws Exception {
     kafka.createTopic(topic, 1);
-    try (StockOutboxRouter stock =
-        new StockOutboxRouter(
-            pg, slot, PUBLICATION, topic, stockOffsets(slot), producerSettings("r1-stock"))) {
+    try (StockOutboxRouter stock = stockEngine(slot, topic, discard)) {
       stock.start();
       await(
           () -> {
@@ -724,10 +747,8 @@ public final class R1Drain {
   }
 
   /** Runs the stock engine until Kafka acknowledged {@code rows} routed records. */
-  private long stock(String slot, String topic, int rows) throws Exception {
-    try (StockOutboxRouter stock =
-        new StockOutboxRouter(
-            pg, slot, PUBLICATION, topic, stockOffsets(slot), producerSettings("r1-stock"))) {
+  private long stock(String slot, String topic, int rows, boolean discard) throws Exception {
+    try (StockOutboxRouter stock = stockEngine(slot, topic, discard)) {
       stock.start();
       long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
       long published;
@@ -744,8 +765,21 @@ public final class R1Drain {
         }
         LockSupport.parkNanos(1_000_000);
       }
+      threadsAtEnd = ThreadCpu.sample(jvmCpuSeconds()); // before close() ends its threads
       return published;
     }
+  }
+
+  private StockOutboxRouter stockEngine(String slot, String topic, boolean discard)
+      throws IOException {
+    return new StockOutboxRouter(
+        pg,
+        slot,
+        PUBLICATION,
+        topic,
+        stockOffsets(slot),
+        producerSettings("r1-stock"),
+        discard ? StockOutboxRouter.Mode.DISCARD : StockOutboxRouter.Mode.ROUTE);
   }
 
   /** The relay's producer settings ({@code acks=all}, idempotence, its batching) for a client. */
@@ -863,6 +897,7 @@ public final class R1Drain {
     List<Double> toProduce = new ArrayList<>();
     List<Double> backlogRatios = new ArrayList<>();
     List<Double> stockRatios = new ArrayList<>();
+    List<Double> engineRatios = new ArrayList<>();
     List<Double> baselines = new ArrayList<>();
     System.out.println();
     System.out.println(
@@ -889,6 +924,10 @@ public final class R1Drain {
       }
       if (stock != null) {
         stockRatios.add(relay.rate() / stock.rate());
+      }
+      Run engine = m.get(Arm.ENGINE);
+      if (engine != null) {
+        engineRatios.add(relay.rate() / engine.rate());
       }
       System.out.printf(
           Locale.ROOT,
@@ -931,6 +970,36 @@ public final class R1Drain {
           Stats.median(jvm),
           Stats.median(db));
     }
+    System.out.println();
+    System.out.println(
+        "Where the JVM's CPU went (median µs per row over rounds; the broker runs in this JVM):");
+    System.out.println();
+    List<String> groups = List.copyOf(runs.get(0).threads().keySet());
+    System.out.println("| arm | " + String.join(" | ", groups) + " | total |");
+    System.out.println("|---|" + "---|".repeat(groups.size() + 1));
+    for (Arm arm : Arm.values()) {
+      List<Run> of = runs.stream().filter(x -> x.arm() == arm).toList();
+      if (of.isEmpty()) {
+        continue;
+      }
+      StringBuilder row = new StringBuilder("| " + arm.label + " |");
+      for (String g : groups) {
+        row.append(
+            String.format(
+                Locale.ROOT,
+                " %.1f |",
+                Stats.median(
+                    of.stream()
+                        .map(x -> x.threads().getOrDefault(g, 0.0) * 1e6 / x.rows())
+                        .toList())));
+      }
+      row.append(
+          String.format(
+              Locale.ROOT,
+              " %.1f |",
+              Stats.median(of.stream().map(x -> x.jvmCpu() * 1e6 / x.rows()).toList())));
+      System.out.println(row);
+    }
     if (ratios.isEmpty()) {
       System.out.println("no complete round: no ratio");
       return;
@@ -956,6 +1025,16 @@ public final class R1Drain {
           st.min(),
           st.max(),
           st.median() >= 1.0 ? "met" : "not met");
+    }
+    if (!engineRatios.isEmpty()) {
+      Ratio en = Ratio.of(engineRatios);
+      System.out.printf(
+          Locale.ROOT,
+          "R1 relay ÷ engine.discard (the embedded engine alone, records discarded): median %.3f"
+              + " (min %.3f, max %.3f)%n",
+          en.median(),
+          en.min(),
+          en.max());
     }
     Step saturated = null;
     Step overloaded = null;
@@ -1051,6 +1130,19 @@ public final class R1Drain {
               "relay ÷ stock (Debezium embedded + Outbox Event Router + plain producer), per round",
               "≥ 1.0",
               st.median() >= 1.0,
+              "rows/s"));
+    }
+    if (!engineRatios.isEmpty()) {
+      measures.add(
+          new Measure(
+              "R1.engine",
+              Stats.median(rates.get(Arm.ENGINE)),
+              null,
+              Ratio.of(engineRatios),
+              "relay ÷ engine.discard (Debezium's embedded engine alone, records discarded), per"
+                  + " round: what the engine leaves to the relay's own work",
+              null,
+              null,
               "rows/s"));
     }
     if (saturated != null) {

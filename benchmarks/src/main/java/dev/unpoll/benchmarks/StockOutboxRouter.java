@@ -36,10 +36,21 @@ import org.apache.kafka.connect.source.SourceRecord;
  * Offsets go to a file; snapshot mode {@code no_data}, so it only streams.
  */
 final class StockOutboxRouter implements AutoCloseable {
+  /**
+   * {@code ROUTE}: the stock arm. {@code DISCARD}: R1's {@code engine.discard} arm, the same engine
+   * with no transform and no producer: every change record is counted and marked processed, nothing
+   * is sent. What the embedded engine costs by itself, the bound of anything built on it.
+   */
+  enum Mode {
+    ROUTE,
+    DISCARD
+  }
+
   private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
   private final ExecutorService executor;
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
+  private final Mode mode;
   private final Path offsets;
   private final AtomicLong published = new AtomicLong();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -50,8 +61,10 @@ final class StockOutboxRouter implements AutoCloseable {
       String publication,
       String topic,
       Path offsets,
-      Map<String, Object> producerSettings) {
+      Map<String, Object> producerSettings,
+      Mode mode) {
     this.topic = topic;
+    this.mode = mode;
     this.offsets = offsets;
     Properties p = new Properties();
     p.setProperty("name", "stock-" + slot);
@@ -72,13 +85,15 @@ final class StockOutboxRouter implements AutoCloseable {
     p.setProperty("table.include.list", "shop\\.order_integration");
     p.setProperty("snapshot.mode", "no_data");
     p.setProperty("heartbeat.interval.ms", "1000"); // an offset is stored while the table is idle
-    p.setProperty("transforms", "outbox");
-    p.setProperty("transforms.outbox.type", "io.debezium.transforms.outbox.EventRouter");
-    p.setProperty("transforms.outbox.table.field.event.id", "id");
-    p.setProperty("transforms.outbox.table.field.event.key", "id");
-    p.setProperty("transforms.outbox.table.field.event.payload", "payload");
-    p.setProperty("transforms.outbox.route.by.field", "event_type");
-    p.setProperty("transforms.outbox.route.topic.replacement", topic);
+    if (mode == Mode.ROUTE) {
+      p.setProperty("transforms", "outbox");
+      p.setProperty("transforms.outbox.type", "io.debezium.transforms.outbox.EventRouter");
+      p.setProperty("transforms.outbox.table.field.event.id", "id");
+      p.setProperty("transforms.outbox.table.field.event.key", "id");
+      p.setProperty("transforms.outbox.table.field.event.payload", "payload");
+      p.setProperty("transforms.outbox.route.by.field", "event_type");
+      p.setProperty("transforms.outbox.route.topic.replacement", topic);
+    }
     this.producer = new KafkaProducer<>(producerSettings);
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
@@ -125,6 +140,18 @@ final class StockOutboxRouter implements AutoCloseable {
       List<RecordChangeEvent<SourceRecord>> records,
       DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
       throws InterruptedException {
+    if (mode == Mode.DISCARD) {
+      long changes = 0;
+      for (RecordChangeEvent<SourceRecord> r : records) {
+        if (r.record().value() != null && !r.record().topic().startsWith("__debezium")) {
+          changes++;
+        }
+        committer.markProcessed(r);
+      }
+      committer.markBatchFinished();
+      published.addAndGet(changes);
+      return;
+    }
     List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
     for (RecordChangeEvent<SourceRecord> r : records) {
       SourceRecord s = r.record();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.contract.RelayNames;
 import dev.unpoll.relay.ops.LeaderElection;
+import dev.unpoll.testkit.ChildJvm;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;

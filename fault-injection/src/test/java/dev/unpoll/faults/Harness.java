@@ -3,6 +3,7 @@ package dev.unpoll.faults;
 import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.relay.RelayMain;
+import dev.unpoll.testkit.ChildJvm;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import java.io.IOException;

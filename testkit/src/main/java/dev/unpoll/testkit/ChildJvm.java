@@ -1,4 +1,4 @@
-package dev.unpoll.faults;
+package dev.unpoll.testkit;
 
 import dev.unpoll.testkit.internal.Processes;
 import java.io.IOException;
@@ -10,10 +10,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A main class run in its own JVM with the test's class path, so that SIGKILL and SIGSTOP hit a
- * real process: its sockets, its unflushed buffers and its locks die or freeze with it.
+ * A main class run in its own JVM with the caller's class path, so that SIGKILL and SIGSTOP hit a
+ * real process (its sockets, its unflushed buffers and its locks die or freeze with it), and so
+ * that its memory is its own (the benchmarks read its RSS). Used by the fault-injection harness and
+ * the benchmarks.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
   private final String name;
   private final Process process;
 
@@ -22,13 +24,13 @@ final class ChildJvm implements AutoCloseable {
     this.process = process;
   }
 
-  static ChildJvm start(
+  public static ChildJvm start(
       String name, Class<?> main, List<String> args, Map<String, String> env, Path log)
       throws IOException {
     return start(name, main, "256m", args, env, log);
   }
 
-  static ChildJvm start(
+  public static ChildJvm start(
       String name,
       Class<?> main,
       String maxHeap,
@@ -40,7 +42,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** With these JVM options (heap, system properties) before the main class. */
-  static ChildJvm start(
+  public static ChildJvm start(
       String name,
       Class<?> main,
       List<String> jvmOptions,
@@ -63,27 +65,27 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Writes one line to the process's standard input. */
-  void send(String line) throws IOException {
+  public void send(String line) throws IOException {
     process
         .getOutputStream()
         .write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     process.getOutputStream().flush();
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  int exitCode() {
+  public int exitCode() {
     return process.exitValue();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** SIGKILL, and waits until the process is gone. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       throw new IllegalStateException(name + " (pid " + pid() + ") survived SIGKILL for 30 s");
@@ -91,17 +93,17 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** SIGSTOP: the process freezes, its connections stay open. */
-  void freeze() {
+  public void freeze() {
     Processes.signal(pid(), "STOP");
   }
 
   /** SIGCONT. */
-  void thaw() {
+  public void thaw() {
     Processes.signal(pid(), "CONT");
   }
 
   /** SIGTERM, then SIGKILL after {@code grace}; returns the exit code. */
-  int stop(Duration grace) throws InterruptedException {
+  public int stop(Duration grace) throws InterruptedException {
     process.destroy();
     if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
