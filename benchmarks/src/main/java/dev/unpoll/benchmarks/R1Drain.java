@@ -1171,6 +1171,23 @@ public final class R1Drain {
     Path file = Path.of(System.getProperty("results", BenchResults.DEFAULT_FILE.toString()));
     BenchResults.merge(file, "R1", settings, measures);
     System.out.println("published to " + file.toAbsolutePath());
+    Path chart = file.toAbsolutePath().resolveSibling("r1-throughput.png");
+    writeChart(chart, runs);
+    System.out.println("chart: " + chart);
+  }
+
+  /** The throughput-vs-ceiling chart of the measured rounds: one bar per arm, ceilings first. */
+  static void writeChart(Path file, List<Run> runs) throws IOException {
+    List<ThroughputChart.Bar> bars = new ArrayList<>();
+    for (Arm arm :
+        List.of(Arm.DECODE, Arm.PRODUCE, Arm.ENGINE, Arm.STOCK, Arm.RELAY, Arm.BACKLOG)) {
+      List<Double> r = runs.stream().filter(x -> x.arm() == arm).map(Run::rate).toList();
+      if (!r.isEmpty()) {
+        bars.add(new ThroughputChart.Bar(arm.label, Stats.median(r), Stats.min(r), Stats.max(r)));
+      }
+    }
+    ThroughputChart.write(
+        file, "R1: draining a pending backlog, each arm against the ceilings (same run)", bars);
   }
 
   // --- helpers -------------------------------------------------------------------------------

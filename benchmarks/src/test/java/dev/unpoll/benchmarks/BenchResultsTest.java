@@ -119,4 +119,29 @@ class BenchResultsTest {
     assertThat(machine).containsKeys("cores", "cpu", "memory_bytes", "java", "os");
     assertThat((Integer) machine.get("cores")).isPositive();
   }
+
+  @Test
+  void regeneratesTheTableOfThePageBesideTheFile() throws Exception {
+    Path file = dir.resolve("docs/benchmarks/results.json");
+    Files.createDirectories(file.getParent());
+    Path page = dir.resolve("docs/benchmarks.md");
+    Files.writeString(
+        page, "# B\n\n" + BenchResults.BEGIN + "\nold table\n" + BenchResults.END + "\n\nafter\n");
+
+    BenchResults.merge(
+        file,
+        Map.of("cores", 2),
+        "M1",
+        Map.of(),
+        List.of(
+            new Measure(
+                "M1", 300, 512.0, new Ratio(0.586, 0.586, 0.586), "RSS ÷ 512", "≤ 1.0", true, "MB"),
+            new Measure("M1.saturated", 41000, null, null, "rate", null, null, "rows/s")));
+
+    String text = Files.readString(page);
+    assertThat(text).doesNotContain("old table").startsWith("# B").endsWith("after\n");
+    assertThat(text)
+        .contains("| `M1` | 300 MB | 512 | 0.586 (0.586–0.586) | RSS ÷ 512 | ≤ 1.0 | yes |")
+        .contains("| `M1.saturated` | 41,000 rows/s |  |  | rate |  |  |");
+  }
 }

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.unpoll.benchmarks.R1Drain.Arm;
 import dev.unpoll.benchmarks.R1Drain.Run;
 import dev.unpoll.benchmarks.R1Drain.Settings;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Smoke run of the R1 harness: 5,000 rows, one round of the six arms, no warm-up. It proves the
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class R1DrainSmokeIT {
 
   @Test
-  void everyArmDrainsTheWholeBacklog() throws Exception {
+  void everyArmDrainsTheWholeBacklog(@TempDir Path dir) throws Exception {
     Settings settings = new Settings(5_000, 1, 0, 100, true, true);
 
     R1Drain.Result result = R1Drain.run(settings);
@@ -31,5 +33,8 @@ class R1DrainSmokeIT {
     Run relay = runs.stream().filter(r -> r.arm() == Arm.RELAY).findFirst().orElseThrow();
     assertThat(relay.threads().get(ThreadCpu.DECODE)).isPositive();
     assertThat(relay.threads().get(ThreadCpu.HANDLER)).isPositive();
+    Path chart = dir.resolve("r1-throughput.png");
+    R1Drain.writeChart(chart, runs);
+    assertThat(javax.imageio.ImageIO.read(chart.toFile()).getWidth()).isEqualTo(1000);
   }
 }
