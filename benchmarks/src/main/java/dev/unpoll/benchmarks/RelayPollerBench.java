@@ -43,10 +43,12 @@ import java.util.stream.Stream;
 /**
  * One PostgreSQL and one Kafka broker shared by every variant, and what it takes to run one variant
  * for one phase: the samples' writer ({@link OrderService}) inserting legacy integration rows at a
- * fixed rate, and either nothing, the samples' {@link ShippingPoller}, or the relay with the
- * samples' configuration plus the samples' {@link ShippingConsumer} handling them. Afterwards it
- * checks that every row was handled exactly once and computes each row's commit → handled latency
- * and what the database spent in the phase.
+ * fixed rate, and either nothing, the samples' {@link ShippingPoller}, the relay with the samples'
+ * configuration plus the samples' {@link ShippingConsumer} (claiming, or without the claim as after
+ * retire), or the poller and the claiming path together (dual) handling them. Afterwards it checks
+ * that every row was handled exactly once and computes each row's commit → handled latency, what
+ * the database spent in the phase and the integration table's dead tuples. {@link #idle} measures
+ * the database's idle cost of many pollers against one relay.
  */
 final class RelayPollerBench implements AutoCloseable {
   /** Who handles the rows the writer inserts. */
