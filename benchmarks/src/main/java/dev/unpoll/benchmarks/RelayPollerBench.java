@@ -346,13 +346,14 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   /**
-   * The database's idle cost for {@code seconds}: either {@code tables} pollers ({@link
-   * ShippingPoller} on empty tables shaped like the integration table, one each, every {@code
-   * interval}, through one pool of {@code tables} connections) or one relay capturing the same
-   * tables with a heartbeat every {@code heartbeat}. Nothing is written.
+   * The database's idle cost for {@code seconds} with {@code arm}: {@code POLLER}, {@code tables}
+   * pollers ({@link ShippingPoller} on empty tables shaped like the integration table, one each,
+   * every {@code interval}, through one pool of {@code tables} connections); {@code RELAY}, one
+   * relay capturing the same tables with a heartbeat every {@code heartbeat}; {@code WRITER_ONLY},
+   * neither (the server alone). Nothing is written.
    */
   Phase idle(
-      boolean relayArm,
+      Variant arm,
       int tables,
       Duration interval,
       Duration heartbeat,
@@ -368,7 +369,7 @@ final class RelayPollerBench implements AutoCloseable {
     HikariDataSource pool = null;
     Relay relay = null;
     try {
-      if (relayArm) {
+      if (arm == Variant.RELAY) {
         relay =
             Relay.builder()
                 .config(idleRelayConfig(names, heartbeat))
@@ -377,7 +378,7 @@ final class RelayPollerBench implements AutoCloseable {
         relay.start();
         Relay started = relay;
         await(started::isStreaming, "idle relay streaming");
-      } else {
+      } else if (arm == Variant.POLLER) {
         pool = pool(pg, "idle-pollers", tables);
         for (String t : names) {
           ShippingPoller p = new ShippingPoller(pool, t);
@@ -399,7 +400,7 @@ final class RelayPollerBench implements AutoCloseable {
       long transactions = statements(" WHERE query = 'BEGIN'");
       long walBytes = walBytesSince(walBefore);
       return new Phase(
-          relayArm ? Variant.RELAY : Variant.POLLER,
+          arm,
           0,
           window,
           new long[0],

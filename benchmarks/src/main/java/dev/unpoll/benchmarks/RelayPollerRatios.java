@@ -114,8 +114,8 @@ public final class RelayPollerRatios {
 
   /**
    * Everything measured: L1 per rate (its id label, e.g. {@code 100rps}) per round per arm; D1's
-   * idle rounds ({@code POLLER}: the pollers, {@code RELAY}: the relay) and its rounds at the D1
-   * rate ({@code POLLER}, {@code RETIRED}, {@code DUAL}).
+   * idle rounds ({@code POLLER}: the pollers, {@code RELAY}: the relay, {@code WRITER_ONLY}: the
+   * server alone) and its rounds at the D1 rate ({@code POLLER}, {@code RETIRED}, {@code DUAL}).
    */
   record Result(
       Map<String, List<Map<L1Arm, Phase>>> l1,
@@ -201,17 +201,13 @@ public final class RelayPollerRatios {
       }
       if (s.d1()) {
         Map<Variant, Phase> idleRound = new EnumMap<>(Variant.class);
-        for (Variant v : rotated(new Variant[] {Variant.POLLER, Variant.RELAY}, k)) {
+        for (Variant v :
+            rotated(new Variant[] {Variant.POLLER, Variant.RELAY, Variant.WRITER_ONLY}, k)) {
           Phase p =
               bench.idle(
-                  v == Variant.RELAY,
-                  s.idleTables(),
-                  s.slowPoll(),
-                  s.idleHeartbeat(),
-                  s.idleSeconds(),
-                  s.pause());
+                  v, s.idleTables(), s.slowPoll(), s.idleHeartbeat(), s.idleSeconds(), s.pause());
           idleRound.put(v, p);
-          print(label + " D1 idle", v == Variant.RELAY ? "relay" : s.idleTables() + " pollers", p);
+          print(label + " D1 idle", idleArm(s, v), p);
         }
         idle.add(idleRound);
         Map<Variant, Phase> loadRound = new EnumMap<>(Variant.class);
@@ -227,12 +223,24 @@ public final class RelayPollerRatios {
     return new Result(l1, idle, load, (System.nanoTime() - started) / 1e9);
   }
 
+  private static String idleArm(Settings s, Variant v) {
+    return switch (v) {
+      case RELAY -> "relay";
+      case POLLER -> s.idleTables() + " pollers";
+      default -> "server alone";
+    };
+  }
+
   private static <T> List<T> rotated(T[] values, int by) {
     List<T> order = new ArrayList<>();
     for (int i = 0; i < values.length; i++) {
       order.add(values[(i + by) % values.length]);
     }
     return order;
+  }
+
+  private static String rows(String rateId) {
+    return rateId.replace("rps", " rows/s");
   }
 
   static String rateId(double rate) {
@@ -320,7 +328,7 @@ public final class RelayPollerRatios {
                 poller,
                 p -> p.latencyMillis(99),
                 "ms",
-                "relay path p99 ÷ " + arm + " p99, commit → handled at " + rate,
+                "relay path p99 ÷ " + arm + " p99, commit → handled at " + rows(rate),
                 limit);
         out.add(p99);
         p99Goals.add(p99);
@@ -332,7 +340,7 @@ public final class RelayPollerRatios {
                 poller,
                 p -> p.latencyMillis(50),
                 "ms",
-                "relay path p50 ÷ " + arm + " p50, commit → handled at " + rate,
+                "relay path p50 ÷ " + arm + " p50, commit → handled at " + rows(rate),
                 Double.NaN));
       }
     }
@@ -376,9 +384,21 @@ public final class RelayPollerRatios {
               "WAL bytes per minute",
               "relay ÷ " + pollers + ", idle",
               Double.NaN));
+      d1.add(
+          ratio(
+              "D1.idle.server",
+              r.idle(),
+              Variant.WRITER_ONLY,
+              Variant.POLLER,
+              p -> p.dbCpuSeconds() / (p.writeSeconds() / 60),
+              "DB CPU s per minute",
+              "the server alone (no poller, no relay) ÷ "
+                  + pollers
+                  + ": the part of either arm's idle cost that is neither's",
+              Double.NaN));
     }
     if (!r.load().isEmpty()) {
-      String at = " at " + rateId(s.d1Rate());
+      String at = " at " + rows(rateId(s.d1Rate()));
       for (Variant v : List.of(Variant.RETIRED, Variant.DUAL)) {
         String name = v == Variant.RETIRED ? "retired" : "dual";
         String what =
@@ -547,10 +567,7 @@ public final class RelayPollerRatios {
         String name = arm == L1Arm.RELAY ? "event path (relay + consumer)" : armId(s, arm);
         curves.add(
             new LatencyPlot.Curve(
-                name + ", " + e.getKey().replace("rps", " rows/s"),
-                LatencyPlot.concat(parts),
-                arm.ordinal(),
-                rate));
+                name + ", " + rows(e.getKey()), LatencyPlot.concat(parts), arm.ordinal(), rate));
       }
       rate++;
     }

@@ -125,7 +125,8 @@ class RelayPollerRatiosSmokeIT {
         .hasSize(6)
         .allSatisfy(p -> assertThat(p.rows()).isEqualTo(100))
         .allSatisfy(p -> assertThat(p.latencyMicros()).hasSize(100));
-    assertThat(result.idle().get(0)).containsOnlyKeys(Variant.POLLER, Variant.RELAY);
+    assertThat(result.idle().get(0))
+        .containsOnlyKeys(Variant.POLLER, Variant.RELAY, Variant.WRITER_ONLY);
 
     List<String> withGoal =
         List.of(
@@ -142,6 +143,7 @@ class RelayPollerRatiosSmokeIT {
             "L1.p50.poller_100ms.50rps",
             "D1.idle.statements",
             "D1.idle.wal",
+            "D1.idle.server",
             "D1.retired.autovacuum",
             "D1.retired.statements",
             "D1.retired.transactions",
