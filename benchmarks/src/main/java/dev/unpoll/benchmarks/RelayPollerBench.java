@@ -3,6 +3,7 @@ package dev.unpoll.benchmarks;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.unpoll.consumer.IdempotencyStore;
+import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
@@ -42,10 +43,12 @@ import java.util.stream.Stream;
 /**
  * One PostgreSQL and one Kafka broker shared by every variant, and what it takes to run one variant
  * for one phase: the samples' writer ({@link OrderService}) inserting legacy integration rows at a
- * fixed rate, and either nothing, the samples' {@link ShippingPoller}, or the relay with the
- * samples' configuration plus the samples' {@link ShippingConsumer} handling them. Afterwards it
- * checks that every row was handled exactly once and computes each row's commit → handled latency
- * and what the database spent in the phase.
+ * fixed rate, and either nothing, the samples' {@link ShippingPoller}, the relay with the samples'
+ * configuration plus the samples' {@link ShippingConsumer} (claiming, or without the claim as after
+ * retire), or the poller and the claiming path together (dual) handling them. Afterwards it checks
+ * that every row was handled exactly once and computes each row's commit → handled latency, what
+ * the database spent in the phase and the integration table's dead tuples. {@link #idle} measures
+ * the database's idle cost of many pollers against one relay.
  */
 final class RelayPollerBench implements AutoCloseable {
   /** Who handles the rows the writer inserts. */
@@ -55,7 +58,15 @@ final class RelayPollerBench implements AutoCloseable {
     /** {@link ShippingPoller}: {@code FOR UPDATE SKIP LOCKED} every poll interval. */
     POLLER,
     /** The relay (samples' {@code relay-legacy.yaml}) → Kafka → {@code ShippingConsumer}. */
-    RELAY
+    RELAY,
+    /**
+     * The retired phase: the relay → Kafka → the samples' consumer without the claim (idempotent on
+     * the event id alone, as after {@code unpoll retire}): nothing writes to the integration table
+     * but the writer, its rows stay {@code NEW}.
+     */
+    RETIRED,
+    /** The dual phase: the poller and the relay → claiming consumer both on, the first one wins. */
+    DUAL
   }
 
   /** One variant's phase. */
@@ -71,7 +82,9 @@ final class RelayPollerBench implements AutoCloseable {
       long transactions,
       long walBytes,
       double relayAckMeanMillis,
-      double othersCores) {
+      double othersCores,
+      long deadTuples,
+      long autovacuumRuns) {
     double rowsPerSecond() {
       return rows / writeSeconds;
     }
@@ -173,7 +186,13 @@ final class RelayPollerBench implements AutoCloseable {
     config.setMaximumPoolSize(size);
     config.setMinimumIdle(size);
     config.setPoolName("relay-bench-" + name);
+    config.addDataSourceProperty("ApplicationName", "relay-bench-" + name);
     return new HikariDataSource(config);
+  }
+
+  /** The database every phase runs on. */
+  TestPostgres postgres() {
+    return pg;
   }
 
   String setting(String name) throws SQLException {
@@ -192,23 +211,42 @@ final class RelayPollerBench implements AutoCloseable {
    * row.
    */
   Phase run(Variant variant, double rate, double seconds, Duration settle) throws Exception {
+    return run(variant, pollInterval, rate, seconds, settle, Duration.ofSeconds(2));
+  }
+
+  /**
+   * As {@link #run(Variant, double, double, Duration)}, with the poller's {@code interval} and the
+   * {@code pause} between the probe and the window given.
+   */
+  Phase run(
+      Variant variant,
+      Duration interval,
+      double rate,
+      double seconds,
+      Duration settle,
+      Duration pause)
+      throws Exception {
     reset();
+    TableStats statsBefore = tableStats();
     OrderService orders = new OrderService(writerPool);
     ShippingPoller poller = null;
     Relay relay = null;
     KafkaConsumerRunner consumer = null;
     SimpleMeterRegistry relayMetrics = new SimpleMeterRegistry();
     try {
-      if (variant == Variant.POLLER) {
+      if (variant == Variant.POLLER || variant == Variant.DUAL) {
         poller = new ShippingPoller(pollerPool);
-        poller.start(pollInterval);
-      } else if (variant == Variant.RELAY) {
+        poller.start(interval);
+      }
+      if (variant == Variant.RELAY || variant == Variant.RETIRED || variant == Variant.DUAL) {
         relay = Relay.builder().config(relayConfig()).meterRegistry(relayMetrics).build();
         relay.start();
         await(relay::isStreaming, "relay streaming");
         consumer =
             ShippingConsumer.run(
-                ShippingConsumer.claiming(consumerPool, new SimpleMeterRegistry()),
+                variant == Variant.RETIRED
+                    ? retiredConsumer()
+                    : ShippingConsumer.claiming(consumerPool, new SimpleMeterRegistry()),
                 kafka.bootstrapServers(),
                 RelayConfigs.LEGACY_TOPIC);
       }
@@ -217,7 +255,7 @@ final class RelayPollerBench implements AutoCloseable {
         long probe = orders.placeOrder("probe", new BigDecimal("1.00"));
         await(() -> handledCount(probe, probe) == 1, "probe row handled");
       }
-      Thread.sleep(2000);
+      Thread.sleep(pause.toMillis());
 
       int n = (int) Math.round(rate * seconds);
       long[] ids = new long[n];
@@ -271,6 +309,7 @@ final class RelayPollerBench implements AutoCloseable {
       consumer = null;
       relay = null;
       long[] latencies = check(variant, ids, committed);
+      TableStats statsAfter = flushedTableStats(statsBefore);
       return new Phase(
           variant,
           n,
@@ -283,20 +322,215 @@ final class RelayPollerBench implements AutoCloseable {
           transactions,
           walBytes,
           ackMean,
-          CpuAccounting.othersCores(machineBefore, machineAfter));
+          CpuAccounting.othersCores(machineBefore, machineAfter),
+          statsAfter.deadTuples(),
+          statsAfter.autovacuumRuns() - statsBefore.autovacuumRuns());
     } finally {
       stop(poller, consumer, relay);
     }
   }
 
+  /**
+   * The samples' consumer after retire: idempotent on the event id alone, no claim, the same
+   * handler; the integration table's status column is no longer touched.
+   */
+  private IdempotentConsumer retiredConsumer() {
+    return IdempotentConsumer.builder()
+        .dataSource(consumerPool)
+        .consumerGroup(ShippingConsumer.GROUP)
+        .handler(
+            ShippingConsumer.integrationRowHandler(
+                new dev.unpoll.samples.orders.ShipmentHandler("consumer")))
+        .meterRegistry(new SimpleMeterRegistry())
+        .build();
+  }
+
+  /**
+   * The database's idle cost for {@code seconds} with {@code arm}: {@code POLLER}, {@code tables}
+   * pollers ({@link ShippingPoller} on empty tables shaped like the integration table, one each,
+   * every {@code interval}, through one pool of {@code tables} connections); {@code RELAY}, one
+   * relay capturing the same tables with a heartbeat every {@code heartbeat}; {@code WRITER_ONLY},
+   * neither (the server alone). Nothing is written.
+   */
+  Phase idle(
+      Variant arm,
+      int tables,
+      Duration interval,
+      Duration heartbeat,
+      double seconds,
+      Duration pause)
+      throws Exception {
+    List<String> names = idleTables(tables);
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      s.execute("CHECKPOINT");
+    }
+    List<ShippingPoller> pollers = new ArrayList<>();
+    HikariDataSource pool = null;
+    Relay relay = null;
+    try {
+      if (arm == Variant.RELAY) {
+        relay =
+            Relay.builder()
+                .config(idleRelayConfig(names, heartbeat))
+                .meterRegistry(new SimpleMeterRegistry())
+                .build();
+        relay.start();
+        Relay started = relay;
+        await(started::isStreaming, "idle relay streaming");
+      } else if (arm == Variant.POLLER) {
+        pool = pool(pg, "idle-pollers", tables);
+        for (String t : names) {
+          ShippingPoller p = new ShippingPoller(pool, t);
+          p.start(interval);
+          pollers.add(p);
+        }
+      }
+      Thread.sleep(pause.toMillis()); // past the start: the pools filled, the relay streaming
+      resetStatements();
+      String walBefore = walInsertLsn();
+      CpuAccounting.Snapshot machineBefore = cpu.snapshot();
+      Ticks before = ticks();
+      long start = System.nanoTime();
+      LockSupport.parkNanos((long) (seconds * 1e9));
+      double window = (System.nanoTime() - start) / 1e9;
+      Ticks after = ticks();
+      CpuAccounting.Snapshot machineAfter = cpu.snapshot();
+      long statements = statements("");
+      long transactions = statements(" WHERE query = 'BEGIN'");
+      long walBytes = walBytesSince(walBefore);
+      return new Phase(
+          arm,
+          0,
+          window,
+          new long[0],
+          (after.postgres - before.postgres) / (double) CLOCK_TICKS_PER_SECOND,
+          (after.walsender - before.walsender) / (double) CLOCK_TICKS_PER_SECOND,
+          (after.jvmNanos - before.jvmNanos) / 1e9,
+          statements,
+          transactions,
+          walBytes,
+          Double.NaN,
+          CpuAccounting.othersCores(machineBefore, machineAfter),
+          0,
+          0);
+    } finally {
+      pollers.forEach(ShippingPoller::stop);
+      if (pool != null) {
+        pool.close();
+      }
+      if (relay != null) {
+        relay.close();
+        RelaySlots.dropWithRelayState(pg, IDLE_SLOT, TIMEOUT);
+      }
+    }
+  }
+
+  static final String IDLE_SLOT = "unpoll_bench_idle";
+
+  /** Empty tables shaped like the integration table, {@code bench_idle.integration_1..n}. */
+  private List<String> idleTables(int n) throws SQLException {
+    List<String> names = new ArrayList<>();
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA IF NOT EXISTS bench_idle");
+      for (int i = 1; i <= n; i++) {
+        String name = "bench_idle.integration_" + i;
+        s.execute(
+            "CREATE TABLE IF NOT EXISTS "
+                + name
+                + " (LIKE shop.order_integration INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+                + " INCLUDING INDEXES)");
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  /** The samples' relay configuration, capturing the idle tables instead, one topic each. */
+  private UnpollConfig idleRelayConfig(List<String> tables, Duration heartbeat) {
+    StringBuilder yaml = new StringBuilder();
+    yaml.append("source:\n")
+        .append("  jdbc-url: ${ORDERS_DB_URL}\n")
+        .append("  user: ${ORDERS_DB_USER}\n")
+        .append("  password: ${ORDERS_DB_PASSWORD}\n")
+        .append("  slot: ")
+        .append(IDLE_SLOT)
+        .append('\n')
+        .append("  publication: ")
+        .append(IDLE_SLOT)
+        .append('\n')
+        .append("  heartbeat-interval: ")
+        .append(heartbeat.toMillis())
+        .append("ms\n")
+        .append("kafka:\n  bootstrap-servers: ${KAFKA_BOOTSTRAP_SERVERS}\n")
+        .append("tables:\n");
+    for (String t : tables) {
+      String topic = "bench-idle." + t.substring(t.indexOf('.') + 1);
+      kafka.createTopic(topic, 1);
+      yaml.append("  - table: ")
+          .append(t)
+          .append('\n')
+          .append("    topic: ")
+          .append(topic)
+          .append('\n')
+          .append("    key: [id]\n")
+          .append("    bookkeeping-columns: [status, processed_at, retry_count]\n");
+    }
+    yaml.append("http:\n  port: 0\n");
+    return UnpollConfig.parse(yaml.toString(), env());
+  }
+
+  private Map<String, String> env() {
+    return Map.of(
+        "ORDERS_DB_URL", pg.jdbcUrl(),
+        "ORDERS_DB_USER", pg.user(),
+        "ORDERS_DB_PASSWORD", pg.password(),
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+  }
+
+  /** Counters of {@code pg_stat_user_tables} for the integration table. */
+  private record TableStats(long updates, long deadTuples, long autovacuumRuns) {}
+
+  private TableStats tableStats() throws SQLException {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT n_tup_upd, n_dead_tup, autovacuum_count FROM pg_stat_user_tables"
+                    + " WHERE relid = 'shop.order_integration'::regclass")) {
+      rs.next();
+      return new TableStats(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+    }
+  }
+
+  /**
+   * The integration table's counters once every update of the phase has reached the statistics: the
+   * backends report theirs at intervals, so the pools' connections are closed (a backend reports at
+   * exit) and the counters are read until they count every row marked since the reset.
+   */
+  private TableStats flushedTableStats(TableStats before) throws Exception {
+    pollerPool.getHikariPoolMXBean().softEvictConnections();
+    consumerPool.getHikariPoolMXBean().softEvictConnections();
+    long marked;
+    try (Connection c = pg.connect()) {
+      marked =
+          count(c, "SELECT count(*) FROM shop.order_integration WHERE processed_at IS NOT NULL");
+    }
+    await(
+        () -> {
+          try {
+            return tableStats().updates() - before.updates() >= marked;
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        "the statistics count the " + marked + " rows marked");
+    return tableStats();
+  }
+
   private UnpollConfig relayConfig() {
-    Map<String, String> env =
-        Map.of(
-            "ORDERS_DB_URL", pg.jdbcUrl(),
-            "ORDERS_DB_USER", pg.user(),
-            "ORDERS_DB_PASSWORD", pg.password(),
-            "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-    return RelayConfigs.load(RelayConfigs.LEGACY, env);
+    return RelayConfigs.load(RelayConfigs.LEGACY, env());
   }
 
   /** Stops what runs; the relay's slot and offsets are dropped so its next start is a first one. */
@@ -443,7 +677,12 @@ final class RelayPollerBench implements AutoCloseable {
     }
     long[] latencies = new long[variant == Variant.WRITER_ONLY ? 0 : ids.length];
     boolean[] seen = new boolean[ids.length];
-    String expectedBy = variant == Variant.POLLER ? "poller" : "consumer";
+    List<String> expectedBy =
+        switch (variant) {
+          case POLLER -> List.of("poller");
+          case DUAL -> List.of("poller", "consumer");
+          default -> List.of("consumer");
+        };
     List<String> problems = new ArrayList<>();
     try (Connection c = pg.connect();
         PreparedStatement s =
@@ -459,7 +698,7 @@ final class RelayPollerBench implements AutoCloseable {
             problems.add("unexpected handling of row " + id);
           } else if (seen[i]) {
             problems.add("row " + id + " handled twice");
-          } else if (!expectedBy.equals(rs.getString(2))) {
+          } else if (!expectedBy.contains(rs.getString(2))) {
             problems.add("row " + id + " handled by " + rs.getString(2));
           } else {
             seen[i] = true;
@@ -474,13 +713,17 @@ final class RelayPollerBench implements AutoCloseable {
             problems.add("row " + ids[i] + " never handled");
           }
         }
-        long notDone =
+        // retired: nothing but the writer touches the table, every row stays NEW
+        String expected = variant == Variant.RETIRED ? "NEW" : "DONE";
+        long other =
             count(
                 c,
-                "SELECT count(*) FROM shop.order_integration WHERE status <> 'DONE' AND id >= "
+                "SELECT count(*) FROM shop.order_integration WHERE status <> '"
+                    + expected
+                    + "' AND id >= "
                     + ids[0]);
-        if (notDone != 0) {
-          problems.add(notDone + " rows not DONE");
+        if (other != 0) {
+          problems.add(other + " rows not " + expected);
         }
         long shipments =
             count(c, "SELECT count(*) FROM shipping.shipments WHERE integration_id >= " + ids[0]);

@@ -1,5 +1,6 @@
 package dev.unpoll.samples.orders;
 
+import dev.unpoll.contract.TableName;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,21 +23,42 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShippingPoller implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShippingPoller.class);
-  static final String CLAIM =
-      "SELECT id, order_id, event_type, payload::text, created_at FROM shop.order_integration"
-          + " WHERE status = 'NEW' ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED";
-  static final String MARK_DONE =
-      "UPDATE shop.order_integration SET status = 'DONE', processed_at = clock_timestamp()"
-          + " WHERE id = ?";
+
+  /** The table the sample's poller reads. */
+  public static final String TABLE = "shop.order_integration";
 
   private final DataSource dataSource;
+  private final String claimSql;
+  private final String markDoneSql;
   private final ShipmentHandler handler = new ShipmentHandler("poller");
   private final AtomicLong queries = new AtomicLong();
   private final AtomicLong handled = new AtomicLong();
   private ScheduledExecutorService scheduler;
 
   public ShippingPoller(DataSource dataSource) {
+    this(dataSource, TABLE);
+  }
+
+  /**
+   * A poller of another table with the same columns as {@code shop.order_integration} ({@code
+   * schema.table} or {@code table}); the benchmarks run ten of them on idle tables.
+   */
+  public ShippingPoller(DataSource dataSource, String table) {
     this.dataSource = dataSource;
+    this.claimSql = claim(table);
+    this.markDoneSql = markDone(table);
+  }
+
+  private static String claim(String table) {
+    return "SELECT id, order_id, event_type, payload::text, created_at FROM "
+        + TableName.parse(table).quoted()
+        + " WHERE status = 'NEW' ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED";
+  }
+
+  private static String markDone(String table) {
+    return "UPDATE "
+        + TableName.parse(table).quoted()
+        + " SET status = 'DONE', processed_at = clock_timestamp() WHERE id = ?";
   }
 
   /** Polls every {@code interval} until {@link #stop()}. */
@@ -99,7 +121,7 @@ public final class ShippingPoller implements AutoCloseable {
       try {
         queries.incrementAndGet();
         List<IntegrationRow> rows = new ArrayList<>();
-        try (PreparedStatement claim = c.prepareStatement(CLAIM);
+        try (PreparedStatement claim = c.prepareStatement(claimSql);
             ResultSet rs = claim.executeQuery()) {
           while (rs.next()) {
             rows.add(
@@ -111,7 +133,7 @@ public final class ShippingPoller implements AutoCloseable {
                     rs.getObject(5, java.time.OffsetDateTime.class)));
           }
         }
-        try (PreparedStatement done = c.prepareStatement(MARK_DONE)) {
+        try (PreparedStatement done = c.prepareStatement(markDoneSql)) {
           for (IntegrationRow row : rows) {
             handler.handle(c, row);
             done.setLong(1, row.id());

@@ -17,10 +17,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The legacy world the demo and the samples migrate away from, working as teams run it. */
 @ExtendWith(UnpollStackExtension.class)
 class LegacyIntegrationIT {
+  static TestPostgres server;
   static TestPostgres db;
 
   @BeforeAll
-  static void schema(TestPostgres server) throws Exception {
+  static void schema(TestPostgres postgres) throws Exception {
+    server = postgres;
     db = server.createDatabase("samples_legacy_it");
     LegacySchema.create(db.dataSource());
   }
@@ -53,8 +55,38 @@ class LegacyIntegrationIT {
     assertThat(count("SELECT count(*) FROM shop.order_integration")).isZero();
   }
 
+  @Test
+  void aPollerOfAnotherTableClaimsOnlyThatTablesRows() throws Exception {
+    TestPostgres own = server.createDatabase("samples_legacy_other_table_it");
+    LegacySchema.create(own.dataSource());
+    String other = "shop.\"Other Integration\"";
+    try (Connection c = own.connect();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE " + other + " (LIKE shop.order_integration INCLUDING ALL)");
+      s.execute(
+          "INSERT INTO "
+              + other
+              + " (id, order_id, event_type, payload)"
+              + " VALUES (-1, -1, 'OrderPlaced', '{\"customer\": \"other\"}')");
+    }
+    new OrderService(own.dataSource()).placeOrder("not-for-the-other", new BigDecimal("1.00"));
+
+    ShippingPoller poller = new ShippingPoller(own.dataSource(), other);
+
+    assertThat(poller.pollOnce()).isEqualTo(1);
+    assertThat(count(own, "SELECT count(*) FROM " + other + " WHERE status = 'DONE'")).isEqualTo(1);
+    assertThat(count(own, "SELECT count(*) FROM shop.order_integration WHERE status = 'NEW'"))
+        .isEqualTo(1);
+    assertThat(count(own, "SELECT integration_id FROM shipping.handling_log")).isEqualTo(-1);
+    assertThat(poller.pollOnce()).isZero();
+  }
+
   private static long count(String sql) throws Exception {
-    try (Connection c = db.connect();
+    return count(db, sql);
+  }
+
+  private static long count(TestPostgres in, String sql) throws Exception {
+    try (Connection c = in.connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       rs.next();
