@@ -54,6 +54,7 @@ import picocli.CommandLine.Spec;
       dev.unpoll.cli.internal.command.GrantsCommand.class,
       DevCommand.class,
       DemoCommand.class,
+      dev.unpoll.cli.internal.command.BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -36,6 +36,12 @@ import java.util.function.ToDoubleFunction;
  * docs/benchmarks/latency.png} (property {@code plot}).
  */
 public final class RelayPollerRatios {
+  /** Where the tables go: standard output, or {@code unpoll bench}'s output while it runs. */
+  private static volatile java.io.PrintWriter OUT =
+      new java.io.PrintWriter(
+          new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8),
+          true);
+
   static final String HARNESS = "L1D1";
 
   /** What one run does; every figure can be set as a system property of the same name. */
@@ -136,8 +142,57 @@ public final class RelayPollerRatios {
           Path.of(
               System.getProperty("plot", Path.of("docs", "benchmarks", "latency.png").toString()));
       publish(settings, result, measures, file, plot);
-      System.out.println("published to " + file.toAbsolutePath() + " and " + plot.toAbsolutePath());
+      OUT.println("published to " + file.toAbsolutePath() + " and " + plot.toAbsolutePath());
     }
+  }
+
+  /**
+   * What {@code unpoll bench} runs: L1 (and D1 with {@code withD1}) on the embedded servers with
+   * the defaults of the full run but {@code rounds}, {@code rates} and {@code seconds} of writing
+   * per arm, printing the same tables, then writes {@code results.json} and {@code latency.png}
+   * into {@code outDir}.
+   */
+  public static void bench(
+      int rounds,
+      List<Double> rates,
+      double seconds,
+      boolean withD1,
+      Path outDir,
+      java.io.PrintWriter printTo)
+      throws Exception {
+    java.io.PrintWriter before = OUT;
+    OUT = printTo;
+    try {
+      bench(rounds, rates, seconds, withD1, outDir);
+    } finally {
+      OUT = before;
+    }
+  }
+
+  private static void bench(
+      int rounds, List<Double> rates, double seconds, boolean withD1, Path outDir)
+      throws Exception {
+    Settings d = Settings.fromProperties();
+    Settings s =
+        new Settings(
+            rounds,
+            List.copyOf(rates),
+            seconds,
+            d.slowPoll(),
+            d.fastPoll(),
+            d.warmupSeconds(),
+            d.d1Rate(),
+            seconds,
+            d.idleTables(),
+            d.idleSeconds(),
+            d.idleHeartbeat(),
+            d.pause(),
+            true,
+            withD1);
+    Result result = run(s);
+    List<Measure> measures = report(s, result);
+    java.nio.file.Files.createDirectories(outDir);
+    publish(s, result, measures, outDir.resolve("results.json"), outDir.resolve("latency.png"));
   }
 
   /** Runs L1 and D1 as {@code s} says, printing each phase as it ends. */
@@ -156,7 +211,7 @@ public final class RelayPollerRatios {
     Map<String, List<Map<L1Arm, Phase>>> l1 = new LinkedHashMap<>();
     List<Map<Variant, Phase>> idle = new ArrayList<>();
     List<Map<Variant, Phase>> load = new ArrayList<>();
-    System.out.printf(
+    OUT.printf(
         Locale.ROOT,
         "JDK %s, %d CPUs, PostgreSQL %s (fsync=%s, synchronous_commit=%s); %s%n",
         System.getProperty("java.version"),
@@ -262,7 +317,7 @@ public final class RelayPollerRatios {
   }
 
   private static void print(String label, String arm, Phase p) {
-    System.out.printf(
+    OUT.printf(
         Locale.ROOT,
         "  %-16s %-14s %5d rows at %6.1f/s, p50 %7.1f ms, p99 %7.1f ms, max %7.1f ms, DB CPU %.2f s"
             + " (walsender %.2f), statements %d, BEGINs %d, WAL %.2f MB, dead tuples %d,"
@@ -290,10 +345,10 @@ public final class RelayPollerRatios {
   /** Prints the summary tables and returns the measures. */
   static List<Measure> report(Settings s, Result r) {
     List<Measure> measures = measures(s, r);
-    System.out.printf("%n| measure | value | baseline | ratio median | min | max | goal | met |%n");
-    System.out.println("|---|---|---|---|---|---|---|---|");
+    OUT.printf("%n| measure | value | baseline | ratio median | min | max | goal | met |%n");
+    OUT.println("|---|---|---|---|---|---|---|---|");
     for (Measure m : measures) {
-      System.out.printf(
+      OUT.printf(
           Locale.ROOT,
           "| `%s` | %.3f %s | %s | %s | %s | %s | %s | %s |%n",
           m.id(),
@@ -306,7 +361,7 @@ public final class RelayPollerRatios {
           m.goal() == null ? "" : m.goal(),
           m.met() == null ? "" : m.met());
     }
-    System.out.printf(Locale.ROOT, "%ntotal time %.0f s%n", r.seconds());
+    OUT.printf(Locale.ROOT, "%ntotal time %.0f s%n", r.seconds());
     return measures;
   }
 
