@@ -159,6 +159,21 @@ public class OutboxInterleavedBenchmark {
     public long pipelinedNoopClientCpuNs;
     public long pipelinedNoopServerCpuNs;
 
+    public long legacyRowNs;
+    public long legacyRowTx;
+    public long legacyRowClientCpuNs;
+    public long legacyRowServerCpuNs;
+
+    public long peerGruelboxNs;
+    public long peerGruelboxTx;
+    public long peerGruelboxClientCpuNs;
+    public long peerGruelboxServerCpuNs;
+
+    public long peerModulithNs;
+    public long peerModulithTx;
+    public long peerModulithClientCpuNs;
+    public long peerModulithServerCpuNs;
+
     @Setup(Level.Iteration)
     public void reset() {
       noneNs = 0;
@@ -197,6 +212,18 @@ public class OutboxInterleavedBenchmark {
       pipelinedNoopTx = 0;
       pipelinedNoopClientCpuNs = 0;
       pipelinedNoopServerCpuNs = 0;
+      legacyRowNs = 0;
+      legacyRowTx = 0;
+      legacyRowClientCpuNs = 0;
+      legacyRowServerCpuNs = 0;
+      peerGruelboxNs = 0;
+      peerGruelboxTx = 0;
+      peerGruelboxClientCpuNs = 0;
+      peerGruelboxServerCpuNs = 0;
+      peerModulithNs = 0;
+      peerModulithTx = 0;
+      peerModulithClientCpuNs = 0;
+      peerModulithServerCpuNs = 0;
     }
 
     void cpu(Variant variant, long clientNanos, long serverNanos) {
@@ -236,6 +263,18 @@ public class OutboxInterleavedBenchmark {
         case PIPELINED_NOOP -> {
           pipelinedNoopClientCpuNs += clientNanos;
           pipelinedNoopServerCpuNs += serverNanos;
+        }
+        case LEGACY_ROW -> {
+          legacyRowClientCpuNs += clientNanos;
+          legacyRowServerCpuNs += serverNanos;
+        }
+        case PEER_GRUELBOX -> {
+          peerGruelboxClientCpuNs += clientNanos;
+          peerGruelboxServerCpuNs += serverNanos;
+        }
+        case PEER_MODULITH -> {
+          peerModulithClientCpuNs += clientNanos;
+          peerModulithServerCpuNs += serverNanos;
         }
       }
     }
@@ -277,6 +316,18 @@ public class OutboxInterleavedBenchmark {
         case PIPELINED_NOOP -> {
           pipelinedNoopNs += nanos;
           pipelinedNoopTx++;
+        }
+        case LEGACY_ROW -> {
+          legacyRowNs += nanos;
+          legacyRowTx++;
+        }
+        case PEER_GRUELBOX -> {
+          peerGruelboxNs += nanos;
+          peerGruelboxTx++;
+        }
+        case PEER_MODULITH -> {
+          peerModulithNs += nanos;
+          peerModulithTx++;
         }
       }
     }
