@@ -108,7 +108,9 @@ final class ModulithPeer implements AutoCloseable {
       ScriptUtils.executeSqlScript(c, new ClassPathResource(SCHEMA));
     }
     context = new AnnotationConfigApplicationContext();
-    context.registerBean(DataSource.class, () -> dataSource);
+    // the benchmark's pool: closing this context must not close it
+    context.registerBean(
+        DataSource.class, () -> dataSource, definition -> definition.setDestroyMethodName(""));
     context.register(Application.class);
     try {
       // Boot's auto-configurations of the registry, in the order Boot applies them.

@@ -68,7 +68,12 @@ public final class OrderTransactions implements AutoCloseable {
      * Peer: Spring Modulith's JDBC event publication registry ({@link ModulithPeer}), the event
      * published in a Spring transaction with a transactional listener registered.
      */
-    PEER_MODULITH;
+    PEER_MODULITH,
+    /**
+     * Peer: namastack-outbox's JDBC store ({@link NamastackPeer}), a record scheduled in a Spring
+     * transaction with a handler registered.
+     */
+    PEER_NAMASTACK;
   }
 
   /**
@@ -92,6 +97,7 @@ public final class OrderTransactions implements AutoCloseable {
   private final Path backendSchedstat;
   private final GruelboxPeer gruelbox;
   private final ModulithPeer modulith;
+  private final NamastackPeer namastack;
 
   OrderTransactions() throws SQLException {
     server =
@@ -133,6 +139,7 @@ public final class OrderTransactions implements AutoCloseable {
     try {
       gruelbox = new GruelboxPeer(dataSource);
       modulith = new ModulithPeer(dataSource);
+      namastack = new NamastackPeer(dataSource);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       server.close();
@@ -174,6 +181,10 @@ public final class OrderTransactions implements AutoCloseable {
         modulith.run(id);
         return id;
       }
+      case PEER_NAMASTACK -> {
+        namastack.run(id);
+        return id;
+      }
       default -> {}
     }
     try (Connection c = dataSource.getConnection()) {
@@ -211,7 +222,8 @@ public final class OrderTransactions implements AutoCloseable {
           }
           c.commit();
         }
-        case PEER_GRUELBOX, PEER_MODULITH -> throw new IllegalStateException(variant.name());
+        case PEER_GRUELBOX, PEER_MODULITH, PEER_NAMASTACK ->
+            throw new IllegalStateException(variant.name());
       }
       c.setAutoCommit(true);
     }
@@ -278,6 +290,7 @@ public final class OrderTransactions implements AutoCloseable {
 
   @Override
   public void close() {
+    namastack.close();
     modulith.close();
     dataSource.close();
     server.close();

@@ -174,6 +174,11 @@ public class OutboxInterleavedBenchmark {
     public long peerModulithClientCpuNs;
     public long peerModulithServerCpuNs;
 
+    public long peerNamastackNs;
+    public long peerNamastackTx;
+    public long peerNamastackClientCpuNs;
+    public long peerNamastackServerCpuNs;
+
     @Setup(Level.Iteration)
     public void reset() {
       noneNs = 0;
@@ -224,6 +229,10 @@ public class OutboxInterleavedBenchmark {
       peerModulithTx = 0;
       peerModulithClientCpuNs = 0;
       peerModulithServerCpuNs = 0;
+      peerNamastackNs = 0;
+      peerNamastackTx = 0;
+      peerNamastackClientCpuNs = 0;
+      peerNamastackServerCpuNs = 0;
     }
 
     void cpu(Variant variant, long clientNanos, long serverNanos) {
@@ -275,6 +284,10 @@ public class OutboxInterleavedBenchmark {
         case PEER_MODULITH -> {
           peerModulithClientCpuNs += clientNanos;
           peerModulithServerCpuNs += serverNanos;
+        }
+        case PEER_NAMASTACK -> {
+          peerNamastackClientCpuNs += clientNanos;
+          peerNamastackServerCpuNs += serverNanos;
         }
       }
     }
@@ -328,6 +341,10 @@ public class OutboxInterleavedBenchmark {
         case PEER_MODULITH -> {
           peerModulithNs += nanos;
           peerModulithTx++;
+        }
+        case PEER_NAMASTACK -> {
+          peerNamastackNs += nanos;
+          peerNamastackTx++;
         }
       }
     }

@@ -48,7 +48,13 @@ public final class OutboxRatios {
 
   /** The peers measured, with their measure-id suffix. */
   static final Map<Variant, String> PEERS =
-      Map.of(Variant.PEER_GRUELBOX, "gruelbox", Variant.PEER_MODULITH, "modulith");
+      Map.of(
+          Variant.PEER_GRUELBOX,
+          "gruelbox",
+          Variant.PEER_MODULITH,
+          "modulith",
+          Variant.PEER_NAMASTACK,
+          "namastack");
 
   private OutboxRatios() {}
 

@@ -34,6 +34,7 @@ class OutboxSmokeIT {
       assertThat(transactions.rows("order_integration")).isEqualTo(EACH);
       assertThat(transactions.rows(GruelboxPeer.TABLE)).isEqualTo(EACH);
       assertThat(transactions.rows(ModulithPeer.TABLE)).isEqualTo(EACH);
+      assertThat(transactions.rows(NamastackPeer.TABLE)).isEqualTo(EACH);
       // TABLE and TABLE_COMMIT leave their rows; the delete-after-insert variants do not.
       assertThat(transactions.rows("unpoll_outbox")).isEqualTo(2L * EACH);
       // the peers' dispatchers are off: nothing ran after the commit, every entry is pending
@@ -41,6 +42,7 @@ class OutboxSmokeIT {
           .isEqualTo(EACH);
       assertThat(transactions.rows(ModulithPeer.TABLE + " WHERE completion_date IS NULL"))
           .isEqualTo(EACH);
+      assertThat(transactions.rows(NamastackPeer.TABLE + " WHERE status = 'NEW'")).isEqualTo(EACH);
     }
   }
 
@@ -67,6 +69,7 @@ class OutboxSmokeIT {
             "O1.legacy.wal_message_commit",
             "O1.peer.gruelbox",
             "O1.peer.modulith",
+            "O1.peer.namastack",
             "O1.peer",
             "O1.bare.table_commit",
             "O1.bare.legacy_row");
