@@ -36,10 +36,11 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * </pre>
  *
  * Accepts JMH's command-line options ({@code -f}, {@code -wi}, {@code -w}, {@code -i}, {@code -r},
- * {@code -p sliceMillis=...}); without them the benchmark's own defaults apply (5 forks, 2 x 10 s
- * warm-up, 5 x 10 s measurement: about 7 minutes). {@code --publish} merges the O1 measures into
- * {@code docs/benchmarks/results.json} (or the file named by {@code -Dresults=...}); never publish
- * a shortened run.
+ * {@code -p sliceMillis=...}, {@code -p warmupTransactions=...}); without them the benchmark's own
+ * defaults apply (5 forks, each: 3,000 transactions of every variant, 1 x 10 s warm-up, 5 x 10 s
+ * measurement; about 7 to 8 minutes). {@code --publish} merges the O1 measures into {@code
+ * docs/benchmarks/results.json} (or the file named by {@code -Dresults=...}); never publish a
+ * shortened run.
  */
 public final class OutboxRatios {
 
@@ -116,6 +117,8 @@ public final class OutboxRatios {
       settings.put(
           "measurement", p.getMeasurement().getCount() + " x " + p.getMeasurement().getTime());
       settings.put("slice_millis", Integer.parseInt(p.getParam("sliceMillis")));
+      settings.put(
+          "warmup_transactions_per_variant", Integer.parseInt(p.getParam("warmupTransactions")));
       settings.put("pool", "HikariCP, 1 connection");
       settings.put("postgres", "fsync=on, full_page_writes=on, synchronous_commit=on");
       settings.put("variants", List.of(Variant.values()).toString());

@@ -57,6 +57,7 @@ class OutboxSmokeIT {
                 .measurementIterations(1)
                 .measurementTime(TimeValue.seconds(4))
                 .param("sliceMillis", "20")
+                .param("warmupTransactions", "20")
                 .build());
     List<Measure> measures = OutboxRatios.report(run.forks());
 
