@@ -52,8 +52,41 @@ public final class OrderTransactions implements AutoCloseable {
      * Reference, not an outbox: {@code SELECT 1;COMMIT} in place of {@code commit()}. What any
      * statement riding with the COMMIT costs: the floor for {@code publishAndCommit}.
      */
-    PIPELINED_NOOP
+    PIPELINED_NOOP,
+    /**
+     * O1's baseline: the legacy integration row the event replaces ({@code order_integration},
+     * shaped like the samples' {@code shop.order_integration}, the event's payload as {@code
+     * jsonb}), inserted by a separate statement, then {@code commit()}.
+     */
+    LEGACY_ROW,
+    /**
+     * Peer: gruelbox transaction-outbox ({@link GruelboxPeer}), its JDBC persistor scheduling a
+     * no-op call in a transaction of its own transaction manager over the same pool.
+     */
+    PEER_GRUELBOX,
+    /**
+     * Peer: Spring Modulith's JDBC event publication registry ({@link ModulithPeer}), the event
+     * published in a Spring transaction with a transactional listener registered.
+     */
+    PEER_MODULITH,
+    /**
+     * Peer: namastack-outbox's JDBC store ({@link NamastackPeer}), a record scheduled in a Spring
+     * transaction with a handler registered.
+     */
+    PEER_NAMASTACK;
   }
+
+  /**
+   * The legacy integration table, as the samples' {@code shop.order_integration} (no poller index).
+   */
+  static final String LEGACY_DDL =
+      "CREATE TABLE order_integration (id bigserial PRIMARY KEY, order_id bigint NOT NULL,"
+          + " event_type text NOT NULL, payload jsonb NOT NULL, status text NOT NULL DEFAULT 'NEW'"
+          + " CHECK (status IN ('NEW', 'PROCESSING', 'DONE', 'FAILED')),"
+          + " created_at timestamptz NOT NULL DEFAULT clock_timestamp())";
+
+  /** The business transaction's own statement, shared with the peers. */
+  static final String INSERT_ORDER = "INSERT INTO orders (id, customer, amount) VALUES (?, ?, ?)";
 
   private final EmbeddedPostgresServer server;
   private final HikariDataSource dataSource;
@@ -62,6 +95,9 @@ public final class OrderTransactions implements AutoCloseable {
   private final Outbox wal = Outbox.builder().strategy(OutboxStrategy.WAL_MESSAGE).build();
   private final AtomicLong orderIds = new AtomicLong();
   private final Path backendSchedstat;
+  private final GruelboxPeer gruelbox;
+  private final ModulithPeer modulith;
+  private final NamastackPeer namastack;
 
   OrderTransactions() throws SQLException {
     server =
@@ -85,6 +121,7 @@ public final class OrderTransactions implements AutoCloseable {
           "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL,"
               + " amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
       s.execute(table.ddl());
+      s.execute(LEGACY_DDL);
       try (ResultSet rs =
           s.executeQuery(
               "SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
@@ -97,6 +134,16 @@ public final class OrderTransactions implements AutoCloseable {
         rs.next();
         backendSchedstat = Path.of("/proc", Integer.toString(rs.getInt(1)), "schedstat");
       }
+    }
+    // Each peer creates its own schema now, not inside a measured transaction.
+    try {
+      gruelbox = new GruelboxPeer(dataSource);
+      modulith = new ModulithPeer(dataSource);
+      namastack = new NamastackPeer(dataSource);
+    } catch (SQLException | RuntimeException e) {
+      dataSource.close();
+      server.close();
+      throw e;
     }
   }
 
@@ -125,15 +172,24 @@ public final class OrderTransactions implements AutoCloseable {
   /** Runs one business transaction; returns the order id. */
   long run(Variant variant) throws SQLException {
     long id = orderIds.incrementAndGet();
+    switch (variant) {
+      case PEER_GRUELBOX -> {
+        gruelbox.run(id);
+        return id;
+      }
+      case PEER_MODULITH -> {
+        modulith.run(id);
+        return id;
+      }
+      case PEER_NAMASTACK -> {
+        namastack.run(id);
+        return id;
+      }
+      default -> {}
+    }
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement ps =
-          c.prepareStatement("INSERT INTO orders (id, customer, amount) VALUES (?, ?, ?)")) {
-        ps.setLong(1, id);
-        ps.setString(2, "customer-" + (id % 1000));
-        ps.setBigDecimal(3, BigDecimal.valueOf(id % 10_000, 2));
-        ps.executeUpdate();
-      }
+      insertOrder(c, id);
       switch (variant) {
         case NONE -> c.commit();
         case TABLE -> publishThenCommit(c, table, id);
@@ -154,10 +210,44 @@ public final class OrderTransactions implements AutoCloseable {
           }
           c.commit(); // pgjdbc sends nothing: it saw the transaction end
         }
+        case LEGACY_ROW -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO order_integration (order_id, event_type, payload)"
+                      + " VALUES (?, ?, ?::jsonb)")) {
+            ps.setLong(1, id);
+            ps.setString(2, "OrderCreated");
+            ps.setString(3, payload(id));
+            ps.executeUpdate();
+          }
+          c.commit();
+        }
+        case PEER_GRUELBOX, PEER_MODULITH, PEER_NAMASTACK ->
+            throw new IllegalStateException(variant.name());
       }
       c.setAutoCommit(true);
     }
     return id;
+  }
+
+  /** The business transaction's order row, the same for every variant and peer. */
+  static void insertOrder(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(INSERT_ORDER)) {
+      bindOrder(ps, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Binds {@link #INSERT_ORDER}'s parameters for order {@code id}. */
+  static void bindOrder(PreparedStatement ps, long id) throws SQLException {
+    ps.setLong(1, id);
+    ps.setString(2, "customer-" + (id % 1000));
+    ps.setBigDecimal(3, BigDecimal.valueOf(id % 10_000, 2));
+  }
+
+  /** The event's payload; the legacy row and the peers carry the same bytes. */
+  static String payload(long id) {
+    return "{\"orderId\":" + id + ",\"customer\":\"customer-" + (id % 1000) + "\"}";
   }
 
   private static void publishThenCommit(Connection c, Outbox outbox, long id) throws SQLException {
@@ -170,9 +260,7 @@ public final class OrderTransactions implements AutoCloseable {
     return OutboxEvent.builder()
         .aggregate("order", Long.toString(id))
         .type("OrderCreated")
-        .payload(
-            "{\"orderId\":" + id + ",\"customer\":\"customer-" + (id % 1000) + "\"}",
-            "application/json")
+        .payload(payload(id), "application/json")
         .build();
   }
 
@@ -190,8 +278,20 @@ public final class OrderTransactions implements AutoCloseable {
     return orderIds.get();
   }
 
+  /** Rows in a table (the smoke test's check that every variant wrote its row). */
+  long rows(String table) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   @Override
   public void close() {
+    namastack.close();
+    modulith.close();
     dataSource.close();
     server.close();
   }

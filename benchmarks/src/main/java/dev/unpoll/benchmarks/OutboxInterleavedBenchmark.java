@@ -49,12 +49,20 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(
     value = 5,
     jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
-@Warmup(iterations = 2, time = 10)
+@Warmup(iterations = 1, time = 10)
 @Measurement(iterations = 5, time = 10)
 public class OutboxInterleavedBenchmark {
 
   @Param({"100"})
   public int sliceMillis;
+
+  /**
+   * Transactions of each variant run back to back before JMH's warm-up, so that every variant's
+   * code, the peer libraries' included, is compiled before it is measured. Interleaved, a variant
+   * gets a thirteenth of the warm-up; our variants share most of their code, a peer shares none.
+   */
+  @Param({"3000"})
+  public int warmupTransactions;
 
   private OrderTransactions transactions;
   private final Random random = new Random(20261121);
@@ -68,6 +76,11 @@ public class OutboxInterleavedBenchmark {
   @Setup(Level.Trial)
   public void start() throws SQLException {
     transactions = new OrderTransactions();
+    for (Variant v : Variant.values()) {
+      for (int i = 0; i < warmupTransactions; i++) {
+        transactions.run(v);
+      }
+    }
     sliceEnd = System.nanoTime();
   }
 
@@ -159,6 +172,26 @@ public class OutboxInterleavedBenchmark {
     public long pipelinedNoopClientCpuNs;
     public long pipelinedNoopServerCpuNs;
 
+    public long legacyRowNs;
+    public long legacyRowTx;
+    public long legacyRowClientCpuNs;
+    public long legacyRowServerCpuNs;
+
+    public long peerGruelboxNs;
+    public long peerGruelboxTx;
+    public long peerGruelboxClientCpuNs;
+    public long peerGruelboxServerCpuNs;
+
+    public long peerModulithNs;
+    public long peerModulithTx;
+    public long peerModulithClientCpuNs;
+    public long peerModulithServerCpuNs;
+
+    public long peerNamastackNs;
+    public long peerNamastackTx;
+    public long peerNamastackClientCpuNs;
+    public long peerNamastackServerCpuNs;
+
     @Setup(Level.Iteration)
     public void reset() {
       noneNs = 0;
@@ -197,6 +230,22 @@ public class OutboxInterleavedBenchmark {
       pipelinedNoopTx = 0;
       pipelinedNoopClientCpuNs = 0;
       pipelinedNoopServerCpuNs = 0;
+      legacyRowNs = 0;
+      legacyRowTx = 0;
+      legacyRowClientCpuNs = 0;
+      legacyRowServerCpuNs = 0;
+      peerGruelboxNs = 0;
+      peerGruelboxTx = 0;
+      peerGruelboxClientCpuNs = 0;
+      peerGruelboxServerCpuNs = 0;
+      peerModulithNs = 0;
+      peerModulithTx = 0;
+      peerModulithClientCpuNs = 0;
+      peerModulithServerCpuNs = 0;
+      peerNamastackNs = 0;
+      peerNamastackTx = 0;
+      peerNamastackClientCpuNs = 0;
+      peerNamastackServerCpuNs = 0;
     }
 
     void cpu(Variant variant, long clientNanos, long serverNanos) {
@@ -236,6 +285,22 @@ public class OutboxInterleavedBenchmark {
         case PIPELINED_NOOP -> {
           pipelinedNoopClientCpuNs += clientNanos;
           pipelinedNoopServerCpuNs += serverNanos;
+        }
+        case LEGACY_ROW -> {
+          legacyRowClientCpuNs += clientNanos;
+          legacyRowServerCpuNs += serverNanos;
+        }
+        case PEER_GRUELBOX -> {
+          peerGruelboxClientCpuNs += clientNanos;
+          peerGruelboxServerCpuNs += serverNanos;
+        }
+        case PEER_MODULITH -> {
+          peerModulithClientCpuNs += clientNanos;
+          peerModulithServerCpuNs += serverNanos;
+        }
+        case PEER_NAMASTACK -> {
+          peerNamastackClientCpuNs += clientNanos;
+          peerNamastackServerCpuNs += serverNanos;
         }
       }
     }
@@ -277,6 +342,22 @@ public class OutboxInterleavedBenchmark {
         case PIPELINED_NOOP -> {
           pipelinedNoopNs += nanos;
           pipelinedNoopTx++;
+        }
+        case LEGACY_ROW -> {
+          legacyRowNs += nanos;
+          legacyRowTx++;
+        }
+        case PEER_GRUELBOX -> {
+          peerGruelboxNs += nanos;
+          peerGruelboxTx++;
+        }
+        case PEER_MODULITH -> {
+          peerModulithNs += nanos;
+          peerModulithTx++;
+        }
+        case PEER_NAMASTACK -> {
+          peerNamastackNs += nanos;
+          peerNamastackTx++;
         }
       }
     }
