@@ -183,36 +183,56 @@ public final class IdempotencyStore {
   /**
    * Records several keys at once with one multi-row insert, on the caller's connection.
    *
-   * <p>The statement returns only the keys it did not insert (the duplicates, usually none), so a
-   * batch of first-time keys costs one round trip with one small reply, not a reply row per key.
-   * The keys it did insert are exactly the others: {@code ON CONFLICT DO NOTHING} skips a key that
-   * is recorded, or that a concurrent transaction recorded and committed meanwhile.
-   *
    * @return the keys that were absent (first time); the others are duplicates
    */
   public Set<String> tryRecordAll(Connection connection, String group, Collection<String> keys)
       throws SQLException {
-    Set<String> inserted = new LinkedHashSet<>(keys);
-    if (inserted.isEmpty()) {
+    Set<String> inserted = new LinkedHashSet<>();
+    if (keys.isEmpty()) {
       return inserted;
     }
+    List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
     try (PreparedStatement ps =
         connection.prepareStatement(
-            "WITH k AS MATERIALIZED (SELECT unnest(?::text[]) AS k),"
-                + " ins AS (INSERT INTO "
+            "INSERT INTO "
                 + processed
-                + " (consumer_group, idempotency_key) SELECT ?, k FROM k"
-                + " ON CONFLICT DO NOTHING RETURNING idempotency_key)"
-                + " SELECT k FROM k EXCEPT SELECT idempotency_key FROM ins")) {
-      ps.setArray(1, connection.createArrayOf("text", inserted.toArray()));
-      ps.setString(2, group);
+                + " (consumer_group, idempotency_key)"
+                + " SELECT ?, k FROM unnest(?::text[]) AS k"
+                + " ON CONFLICT DO NOTHING RETURNING idempotency_key")) {
+      ps.setString(1, group);
+      ps.setArray(2, connection.createArrayOf("text", distinct.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          inserted.remove(rs.getString(1));
+          inserted.add(rs.getString(1));
         }
       }
     }
     return inserted;
+  }
+
+  /**
+   * Records several distinct keys at once with one multi-row insert that returns no rows, on the
+   * caller's connection: the fast path of a batch whose keys are all new. When it returns fewer
+   * than {@code keys.size()}, some keys were recorded already and the caller cannot tell which:
+   * roll the transaction back and use {@link #tryRecordAll} instead.
+   *
+   * @return how many of the keys were absent and are now recorded
+   */
+  public int recordAll(Connection connection, String group, Set<String> keys) throws SQLException {
+    if (keys.isEmpty()) {
+      return 0;
+    }
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO "
+                + processed
+                + " (consumer_group, idempotency_key)"
+                + " SELECT ?, k FROM unnest(?::text[]) AS k"
+                + " ON CONFLICT DO NOTHING")) {
+      ps.setString(1, group);
+      ps.setArray(2, connection.createArrayOf("text", keys.toArray()));
+      return ps.executeUpdate();
+    }
   }
 
   /** Removes a key recorded earlier in the same transaction (used when a claim is lost). */
