@@ -261,7 +261,9 @@ public final class KafkaConsumerRunner implements AutoCloseable {
      * Keeps polling for up to {@code batchWait} after {@code first} arrived, until the batch holds
      * {@code max.poll.records} records. Records of partitions revoked or lost meanwhile are dropped
      * unhandled (not committed: their next owner reads them). {@link #close()} cuts the wait short;
-     * what was gathered is then handled like any batch.
+     * what was gathered is then handled like any poll's records (a single record is left for the
+     * next start, as close() leaves any record it has not started). The last poll can overshoot
+     * {@code max.poll.records}: a batch holds fewer than twice that many records.
      */
     private ConsumerRecords<byte[], byte[]> gather(ConsumerRecords<byte[], byte[]> first) {
       gathering = new LinkedHashMap<>();
