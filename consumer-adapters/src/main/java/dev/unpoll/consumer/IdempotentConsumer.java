@@ -109,10 +109,11 @@ public final class IdempotentConsumer {
    * and the failure thrown; process the events one by one with {@link #process} then, so one poison
    * record does not poison its batch.
    *
-   * <p>The key insert first assumes every key is new and returns no rows ({@link
-   * IdempotencyStore#recordAll}); if some key was recorded already (a redelivery), that transaction
-   * is rolled back before any handler ran and the batch runs again with the insert that names the
-   * new keys ({@link IdempotencyStore#tryRecordAll}).
+   * <p>The key insert first assumes every key is new: a plain insert that returns no rows ({@link
+   * IdempotencyStore#recordAllNew}). If some key was recorded already (a redelivery), it fails with
+   * a unique violation before any handler ran; the transaction is rolled back and the batch runs
+   * again with the insert-if-absent that names the new keys ({@link
+   * IdempotencyStore#tryRecordAll}).
    */
   public List<Outcome> processBatch(List<InboundEvent> events) {
     if (events.isEmpty()) {
@@ -262,8 +263,13 @@ public final class IdempotentConsumer {
     Set<String> fresh;
     if (assumeNew) {
       fresh = new HashSet<>(present);
-      if (store.recordAll(c, group, fresh) != fresh.size()) {
-        throw new SomeKeysRecorded(); // before any handler ran: the rollback undoes only keys
+      try {
+        store.recordAllNew(c, group, fresh);
+      } catch (SQLException e) {
+        if (IdempotencyStore.UNIQUE_VIOLATION.equals(e.getSQLState())) {
+          throw new SomeKeysRecorded(); // before any handler ran: the rollback undoes only keys
+        }
+        throw e;
       }
     } else {
       fresh = new HashSet<>(store.tryRecordAll(c, group, present));

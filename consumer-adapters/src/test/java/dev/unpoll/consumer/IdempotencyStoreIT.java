@@ -102,16 +102,21 @@ class IdempotencyStoreIT {
   }
 
   @Test
-  void recordAllCountsOnlyTheKeysItInserted() throws SQLException {
+  void recordAllNewFailsWithAUniqueViolationOnARecordedKey() throws SQLException {
     IdempotencyStore store = IdempotencyStore.builder().schema("s_record_all").build();
     store.createTablesIfAbsent(ds);
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
-      assertThat(store.recordAll(c, "g", new LinkedHashSet<>(List.of("k1", "k2")))).isEqualTo(2);
-      assertThat(store.recordAll(c, "g", new LinkedHashSet<>(List.of("k2", "k3")))).isEqualTo(1);
-      assertThat(store.recordAll(c, "g", Set.of())).isZero();
+      store.recordAllNew(c, "g", new LinkedHashSet<>(List.of("k1", "k2")));
+      store.recordAllNew(c, "g", Set.of());
       c.commit();
-      assertThat(store.isRecorded(c, "g", "k3")).isTrue();
+      assertThatThrownBy(() -> store.recordAllNew(c, "g", new LinkedHashSet<>(List.of("k3", "k2"))))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> assertThat(e.getSQLState()).isEqualTo(IdempotencyStore.UNIQUE_VIOLATION));
+      c.rollback();
+      assertThat(store.isRecorded(c, "g", "k2")).isTrue();
+      assertThat(store.isRecorded(c, "g", "k3")).isFalse(); // the rollback took it
     }
   }
 
