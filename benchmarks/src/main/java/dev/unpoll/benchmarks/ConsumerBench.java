@@ -3,6 +3,7 @@ package dev.unpoll.benchmarks;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.unpoll.consumer.ConsumerMetrics;
+import dev.unpoll.consumer.EventHandler;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.InboundEvent;
@@ -34,6 +35,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -288,11 +290,22 @@ final class ConsumerBench implements AutoCloseable {
     Map<String, Object> pacedConfig = new HashMap<>(kafka.producerConfig());
     pacedConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     double sentPerSecond;
+    ProducerRecord<byte[], byte[]> primer = orderCreated(topic, false);
+    String primerId = ceId(primer);
+    CountDownLatch primed = new CountDownLatch(1);
+    ShipmentHandler shipments = new ShipmentHandler();
+    EventHandler handler =
+        (event, connection) -> {
+          shipments.handle(event, connection);
+          if (event.header(InboundEvent.CE_ID).filter(primerId::equals).isPresent()) {
+            primed.countDown();
+          }
+        };
     KafkaConsumerRunner runner =
         KafkaConsumerRunner.builder()
             .bootstrapServers(kafka.bootstrapServers())
             .topics(topic)
-            .consumer(idempotentConsumer(topic, meters))
+            .consumer(idempotentConsumer(topic, meters, handler))
             .batchWait(batchWait)
             .kafkaProperty(
                 ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, ConsumptionProbe.class.getName())
@@ -303,11 +316,9 @@ final class ConsumerBench implements AutoCloseable {
             new KafkaProducer<>(
                 pacedConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
       runner.start();
-      ProducerRecord<byte[], byte[]> primer = orderCreated(topic, false);
       sent.add(primer);
       send(List.of(primer));
-      String primerId = ceId(primer);
-      awaitHandled(topic, primerId, () -> runner.isRunning() ? null : "runner stopped");
+      awaitPrimer(primed, topic, () -> runner.isRunning() ? null : "runner stopped");
       AtomicReference<Exception> failed = new AtomicReference<>();
       long period = Math.round(1e9 / perSecond);
       long start = System.nanoTime();
@@ -383,22 +394,11 @@ final class ConsumerBench implements AutoCloseable {
     return new String(r.headers().lastHeader(InboundEvent.CE_ID).value(), StandardCharsets.UTF_8);
   }
 
-  /** Waits until the event's effect row is in shipments. */
-  private void awaitHandled(String topic, String ceId, Health health)
-      throws SQLException, InterruptedException {
+  /** Waits until the consumer's handler has seen the primer event. */
+  private static void awaitPrimer(CountDownLatch primed, String topic, Health health)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (true) {
-      try (Connection c = dataSource.getConnection();
-          PreparedStatement ps =
-              c.prepareStatement("SELECT 1 FROM shipments WHERE topic = ? AND event_id = ?")) {
-        ps.setString(1, topic);
-        ps.setString(2, ceId);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            return;
-          }
-        }
-      }
+    while (!primed.await(50, TimeUnit.MILLISECONDS)) {
       String problem = health.problem();
       if (problem != null) {
         throw new IllegalStateException(topic + ": " + problem + " before the primer event");
@@ -406,7 +406,6 @@ final class ConsumerBench implements AutoCloseable {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(topic + ": primer event not handled within " + TIMEOUT);
       }
-      Thread.sleep(20); // polling the database for the primer's row; not a timed result
     }
   }
 
@@ -525,11 +524,16 @@ final class ConsumerBench implements AutoCloseable {
   }
 
   private IdempotentConsumer idempotentConsumer(String group, MeterRegistry meters) {
+    return idempotentConsumer(group, meters, new ShipmentHandler());
+  }
+
+  private IdempotentConsumer idempotentConsumer(
+      String group, MeterRegistry meters, EventHandler handler) {
     return IdempotentConsumer.builder()
         .dataSource(dataSource)
         .consumerGroup(group)
         .store(store)
-        .handler(new ShipmentHandler())
+        .handler(handler)
         .meterRegistry(meters)
         .build();
   }
