@@ -3,6 +3,7 @@ package dev.unpoll.benchmarks;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.unpoll.consumer.ConsumerMetrics;
+import dev.unpoll.consumer.EventHandler;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.InboundEvent;
@@ -13,7 +14,12 @@ import dev.unpoll.testkit.EmbeddedPostgresServer;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -29,16 +35,20 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * One PostgreSQL and one Kafka broker shared by every variant, and what it takes to measure one
@@ -74,6 +84,23 @@ final class ConsumerBench implements AutoCloseable {
       double seconds) {
     double eventsPerSecond() {
       return produced.size() / seconds;
+    }
+  }
+
+  /**
+   * One run of the runner on a paced stream: how many database transactions the events took and how
+   * long they waited, source time ({@code ce_time}, set when the event is sent) to the consumer's
+   * commit, as the consumer's own end-to-end timer measures it.
+   */
+  record Paced(
+      Duration batchWait,
+      int events,
+      long transactions,
+      double sentPerSecond,
+      double p50Millis,
+      double p99Millis) {
+    double transactionsPerEvent() {
+      return (double) transactions / events;
     }
   }
 
@@ -223,7 +250,170 @@ final class ConsumerBench implements AutoCloseable {
         + " redelivered events skipped as duplicates, each effect still applied once";
   }
 
+  /**
+   * Runs {@link KafkaConsumerRunner} (defaults, one transaction per poll batch) with {@code
+   * batchWait} on a new topic while a producer sends {@code events} events at {@code perSecond},
+   * each as soon as it is due ({@code linger.ms=0}, so the producer does not batch them itself).
+   * Before the paced events, one primer event without {@code ce_time} proves the consumer has
+   * joined its group; it is left out of the counts and of the latency. Afterwards the same
+   * exactly-once and bookkeeping checks as {@link #measure} run, and the paced events' transactions
+   * are counted with the database's own {@code xmin}: rows one transaction wrote share it.
+   */
+  Paced paced(String label, Duration batchWait, double perSecond, int events)
+      throws SQLException, InterruptedException {
+    String topic = (label + "-paced-" + batchWait.toMillis() + "ms").toLowerCase();
+    kafka.createTopic(topic, 1);
+    quiesce();
+    MeterRegistry meters = new SimpleMeterRegistry();
+    meters
+        .config()
+        .meterFilter(
+            new MeterFilter() {
+              @Override
+              public DistributionStatisticConfig configure(
+                  Meter.Id id, DistributionStatisticConfig config) {
+                if (!id.getName().equals(ConsumerMetrics.END_TO_END_LATENCY)) {
+                  return config;
+                }
+                return DistributionStatisticConfig.builder()
+                    .percentiles(0.5, 0.99)
+                    .percentilePrecision(3)
+                    .expiry(Duration.ofHours(1))
+                    .bufferLength(1)
+                    .build()
+                    .merge(config);
+              }
+            });
+    TopicPartition partition = new TopicPartition(topic, 0);
+    ConsumptionProbe.Window window = new ConsumptionProbe.Window(partition, events + 1L);
+    List<ProducerRecord<byte[], byte[]>> sent = new ArrayList<>(events + 1);
+    Map<String, Object> pacedConfig = new HashMap<>(kafka.producerConfig());
+    pacedConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    double sentPerSecond;
+    ProducerRecord<byte[], byte[]> primer = orderCreated(topic, false);
+    String primerId = ceId(primer);
+    CountDownLatch primed = new CountDownLatch(1);
+    ShipmentHandler shipments = new ShipmentHandler();
+    EventHandler handler =
+        (event, connection) -> {
+          shipments.handle(event, connection);
+          if (event.header(InboundEvent.CE_ID).filter(primerId::equals).isPresent()) {
+            primed.countDown();
+          }
+        };
+    KafkaConsumerRunner runner =
+        KafkaConsumerRunner.builder()
+            .bootstrapServers(kafka.bootstrapServers())
+            .topics(topic)
+            .consumer(idempotentConsumer(topic, meters, handler))
+            .batchWait(batchWait)
+            .kafkaProperty(
+                ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, ConsumptionProbe.class.getName())
+            .kafkaProperty(ConsumptionProbe.WINDOW, window)
+            .build();
+    try (runner;
+        KafkaProducer<byte[], byte[]> paced =
+            new KafkaProducer<>(
+                pacedConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
+      runner.start();
+      sent.add(primer);
+      send(List.of(primer));
+      awaitPrimer(primed, topic, () -> runner.isRunning() ? null : "runner stopped");
+      AtomicReference<Exception> failed = new AtomicReference<>();
+      long period = Math.round(1e9 / perSecond);
+      long start = System.nanoTime();
+      long last = start;
+      for (int i = 0; i < events; i++) {
+        long due = start + i * period;
+        while ((last = System.nanoTime()) < due) {
+          LockSupport.parkNanos(due - last);
+        }
+        ProducerRecord<byte[], byte[]> r = orderCreated(topic, true);
+        sent.add(r);
+        paced.send(
+            r,
+            (metadata, e) -> {
+              if (e != null) {
+                failed.compareAndSet(null, e);
+              }
+            });
+      }
+      paced.flush();
+      if (failed.get() != null) {
+        throw new IllegalStateException("producing to Kafka failed", failed.get());
+      }
+      sentPerSecond = events > 1 ? (events - 1) / ((last - start) / 1e9) : Double.NaN;
+      awaitWindow(window, topic, () -> runner.isRunning() ? null : "runner stopped");
+    }
+    String problem = exactlyOnceProblem(topic, sent);
+    if (problem == null) {
+      problem = bookkeepingProblem(Variant.RUNNER, topic, meters, events + 1, events + 1, 0);
+    }
+    long rows;
+    long transactions;
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(*), count(DISTINCT xmin::text) FROM shipments"
+                    + " WHERE topic = ? AND event_id <> ?")) {
+      ps.setString(1, topic);
+      ps.setString(2, ceId(sent.get(0)));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        rows = rs.getLong(1);
+        transactions = rs.getLong(2);
+      }
+    }
+    Timer latency = meters.find(ConsumerMetrics.END_TO_END_LATENCY).timer();
+    if (problem == null && rows != events) {
+      problem = rows + " paced effect rows, expected " + events;
+    }
+    if (problem == null && (latency == null || latency.count() != events)) {
+      problem =
+          "end-to-end timer counted "
+              + (latency == null ? 0 : latency.count())
+              + " events, expected "
+              + events;
+    }
+    if (problem != null) {
+      throw new IllegalStateException("paced run on " + topic + ": " + problem);
+    }
+    double p50 = Double.NaN;
+    double p99 = Double.NaN;
+    for (ValueAtPercentile v : latency.takeSnapshot().percentileValues()) {
+      if (v.percentile() == 0.5) {
+        p50 = v.value(TimeUnit.MILLISECONDS);
+      } else if (v.percentile() == 0.99) {
+        p99 = v.value(TimeUnit.MILLISECONDS);
+      }
+    }
+    return new Paced(batchWait, events, transactions, sentPerSecond, p50, p99);
+  }
+
+  private static String ceId(ProducerRecord<byte[], byte[]> r) {
+    return new String(r.headers().lastHeader(InboundEvent.CE_ID).value(), StandardCharsets.UTF_8);
+  }
+
+  /** Waits until the consumer's handler has seen the primer event. */
+  private static void awaitPrimer(CountDownLatch primed, String topic, Health health)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (!primed.await(50, TimeUnit.MILLISECONDS)) {
+      String problem = health.problem();
+      if (problem != null) {
+        throw new IllegalStateException(topic + ": " + problem + " before the primer event");
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(topic + ": primer event not handled within " + TIMEOUT);
+      }
+    }
+  }
+
   private ProducerRecord<byte[], byte[]> orderCreated(String topic) {
+    return orderCreated(topic, true);
+  }
+
+  private ProducerRecord<byte[], byte[]> orderCreated(String topic, boolean withTime) {
     long orderId = ++nextOrderId;
     String payload =
         "{\"orderId\":"
@@ -249,7 +439,7 @@ final class ConsumerBench implements AutoCloseable {
         .add(InboundEvent.CE_ID, bytes(event.id().toString()))
         .add("ce_source", bytes("/unpoll/shop/outbox"))
         .add(InboundEvent.CE_TYPE, bytes(event.type()))
-        .add(InboundEvent.CE_TIME, bytes(Instant.now().toString()))
+        .add(InboundEvent.CE_TIME, bytes(withTime ? Instant.now().toString() : ""))
         .add("ce_subject", bytes(event.aggregateId()))
         .add("content-type", bytes(OutboxEvent.APPLICATION_JSON))
         .add("unpoll_lsn", bytes("0/" + Long.toHexString(0x16B3748L + orderId * 128)))
@@ -334,11 +524,16 @@ final class ConsumerBench implements AutoCloseable {
   }
 
   private IdempotentConsumer idempotentConsumer(String group, MeterRegistry meters) {
+    return idempotentConsumer(group, meters, new ShipmentHandler());
+  }
+
+  private IdempotentConsumer idempotentConsumer(
+      String group, MeterRegistry meters, EventHandler handler) {
     return IdempotentConsumer.builder()
         .dataSource(dataSource)
         .consumerGroup(group)
         .store(store)
-        .handler(new ShipmentHandler())
+        .handler(handler)
         .meterRegistry(meters)
         .build();
   }

@@ -210,6 +210,36 @@ public final class IdempotencyStore {
     return inserted;
   }
 
+  /** SQLSTATE of a unique violation: {@link #recordAllNew} met a key that is recorded already. */
+  public static final String UNIQUE_VIOLATION = "23505";
+
+  /**
+   * Records several distinct keys that are expected to be new, with one plain multi-row insert, on
+   * the caller's connection: the fast path of a batch. It skips the speculative insertion of {@code
+   * ON CONFLICT} (about half the cost of a 500-key insert on PostgreSQL 17), so a key that is
+   * recorded already fails the statement with a unique violation (SQLSTATE {@value
+   * #UNIQUE_VIOLATION}, also in the server's log) and aborts the caller's transaction: roll it back
+   * and use {@link #tryRecordAll} instead. A key that a concurrent transaction is recording makes
+   * the insert wait for it, then fail if that transaction commits.
+   *
+   * @throws SQLException with SQLSTATE {@value #UNIQUE_VIOLATION} if any key is recorded already
+   */
+  public void recordAllNew(Connection connection, String group, Set<String> keys)
+      throws SQLException {
+    if (keys.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO "
+                + processed
+                + " (consumer_group, idempotency_key) SELECT ?, k FROM unnest(?::text[]) AS k")) {
+      ps.setString(1, group);
+      ps.setArray(2, connection.createArrayOf("text", keys.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
   /** Removes a key recorded earlier in the same transaction (used when a claim is lost). */
   public void forget(Connection connection, String group, String key) throws SQLException {
     try (PreparedStatement ps =

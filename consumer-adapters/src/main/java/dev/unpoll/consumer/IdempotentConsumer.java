@@ -108,12 +108,23 @@ public final class IdempotentConsumer {
    * handler for each first-time event in order. If any event fails, the whole batch is rolled back
    * and the failure thrown; process the events one by one with {@link #process} then, so one poison
    * record does not poison its batch.
+   *
+   * <p>The key insert first assumes every key is new: a plain insert that returns no rows ({@link
+   * IdempotencyStore#recordAllNew}). If some key was recorded already (a redelivery), it fails with
+   * a unique violation before any handler ran; the transaction is rolled back and the batch runs
+   * again with the insert-if-absent that names the new keys ({@link
+   * IdempotencyStore#tryRecordAll}).
    */
   public List<Outcome> processBatch(List<InboundEvent> events) {
     if (events.isEmpty()) {
       return List.of();
     }
-    List<Outcome> outcomes = inTransaction(c -> batchInTransaction(c, events));
+    List<Outcome> outcomes;
+    try {
+      outcomes = inTransaction(c -> batchInTransaction(c, events, true));
+    } catch (SomeKeysRecorded e) {
+      outcomes = inTransaction(c -> batchInTransaction(c, events, false));
+    }
     for (int i = 0; i < events.size(); i++) {
       committed(events.get(i), outcomes.get(i));
     }
@@ -214,8 +225,15 @@ public final class IdempotentConsumer {
         "group " + group + ": " + event.coordinates() + " has no idempotency key");
   }
 
-  private List<Outcome> batchInTransaction(Connection c, List<InboundEvent> events)
-      throws SQLException {
+  /** The optimistic key insert found a key recorded already: roll back, redo the careful way. */
+  private static final class SomeKeysRecorded extends RuntimeException {
+    SomeKeysRecorded() {
+      super("some keys of the batch are recorded already", null, false, false);
+    }
+  }
+
+  private List<Outcome> batchInTransaction(
+      Connection c, List<InboundEvent> events, boolean assumeNew) throws SQLException {
     if (shadow) {
       List<Outcome> out = new ArrayList<>();
       for (InboundEvent e : events) {
@@ -242,7 +260,20 @@ public final class IdempotentConsumer {
         present.add(k);
       }
     }
-    Set<String> fresh = new HashSet<>(store.tryRecordAll(c, group, present));
+    Set<String> fresh;
+    if (assumeNew) {
+      fresh = new HashSet<>(present);
+      try {
+        store.recordAllNew(c, group, fresh);
+      } catch (SQLException e) {
+        if (IdempotencyStore.UNIQUE_VIOLATION.equals(e.getSQLState())) {
+          throw new SomeKeysRecorded(); // before any handler ran: the rollback undoes only keys
+        }
+        throw e;
+      }
+    } else {
+      fresh = new HashSet<>(store.tryRecordAll(c, group, present));
+    }
     List<Outcome> out = new ArrayList<>();
     for (int i = 0; i < events.size(); i++) {
       String k = keys.get(i);

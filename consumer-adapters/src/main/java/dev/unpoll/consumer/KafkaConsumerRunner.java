@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  *       the consumer thread), then sent to the dead-letter topic ({@code <topic>.DLT} by default)
  *       with its original key, value and headers plus {@link DeadLetterHeaders}; then its offset is
  *       committed, so its partition moves on.
+ *   <li>Batch wait (default off): with {@link Builder#batchWait(Duration)} the worker keeps polling
+ *       for up to that long after the first records of a batch arrive, until it holds {@code
+ *       max.poll.records} records, and handles them as one batch: fewer, larger database
+ *       transactions when events trickle in, at the price of up to that much added latency.
  *   <li>A rebalance listener commits what is done before partitions are revoked.
  *   <li>{@link #close()} stops polling, lets the record in hand finish (a retry wait is cut short),
  *       commits what is done and closes the consumers.
@@ -69,6 +73,12 @@ public final class KafkaConsumerRunner implements AutoCloseable {
   /** Default time to wait for the dead-letter topic's acknowledgement. */
   public static final Duration DEFAULT_DEAD_LETTER_TIMEOUT = Duration.ofSeconds(30);
 
+  /** Default batch wait: none, every poll is handled as it comes. */
+  public static final Duration DEFAULT_BATCH_WAIT = Duration.ZERO;
+
+  /** Kafka's own default of {@code max.poll.records}. */
+  private static final int KAFKA_DEFAULT_MAX_POLL_RECORDS = 500;
+
   /** Kafka's own default of {@code max.poll.interval.ms}. */
   private static final long KAFKA_DEFAULT_MAX_POLL_INTERVAL_MS = 300_000;
 
@@ -84,6 +94,9 @@ public final class KafkaConsumerRunner implements AutoCloseable {
   private final RateLimiter rateLimiter;
   private final boolean batchTransactions;
   private final Duration pollTimeout;
+  private final Duration batchWait;
+  private final boolean waits;
+  private final int batchSize;
   private final Duration shutdownTimeout;
   private final CountDownLatch stop = new CountDownLatch(1);
   private final List<Worker> workers = new ArrayList<>();
@@ -100,6 +113,8 @@ public final class KafkaConsumerRunner implements AutoCloseable {
     this.rateLimiter = b.rateLimit > 0 ? new RateLimiter(b.rateLimit) : null;
     this.batchTransactions = b.batchTransactions;
     this.pollTimeout = b.pollTimeout;
+    this.batchWait = b.batchWait;
+    this.waits = !b.batchWait.isZero();
     this.shutdownTimeout = b.shutdownTimeout;
     this.consumerConfig = new HashMap<>(b.kafkaProperties);
     consumerConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
@@ -113,12 +128,18 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       consumerConfig.putIfAbsent(
           ConsumerConfig.MAX_POLL_RECORDS_CONFIG, (int) Math.max(1, Math.ceil(b.rateLimit / 10)));
     }
+    this.batchSize = maxPollRecords(consumerConfig);
     this.producerConfig = new HashMap<>(b.producerProperties);
     producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
     producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     producerConfig.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
     producerConfig.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+  }
+
+  private static int maxPollRecords(Map<String, Object> config) {
+    Object v = config.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
+    return v == null ? KAFKA_DEFAULT_MAX_POLL_RECORDS : Integer.parseInt(Objects.toString(v));
   }
 
   /** A builder; bootstrap servers, topics and the idempotent consumer are required. */
@@ -196,6 +217,9 @@ public final class KafkaConsumerRunner implements AutoCloseable {
     final KafkaConsumer<byte[], byte[]> kafka;
     final Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
 
+    /** Records gathered during a batch wait, or null outside one. */
+    Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> gathering;
+
     Worker(KafkaConsumer<byte[], byte[]> kafka) {
       this.kafka = kafka;
     }
@@ -206,6 +230,9 @@ public final class KafkaConsumerRunner implements AutoCloseable {
         kafka.subscribe(topics, new CommitOnRevoke());
         while (!stopping()) {
           ConsumerRecords<byte[], byte[]> records = kafka.poll(pollTimeout);
+          if (!records.isEmpty() && waits) {
+            records = gather(records);
+          }
           if (!records.isEmpty()) {
             handle(records);
           }
@@ -228,6 +255,52 @@ public final class KafkaConsumerRunner implements AutoCloseable {
         }
         kafka.close(CloseOptions.timeout(Duration.ofSeconds(10)));
       }
+    }
+
+    /**
+     * Keeps polling for up to {@code batchWait} after {@code first} arrived, until the batch holds
+     * {@code max.poll.records} records. Records of partitions revoked or lost meanwhile are dropped
+     * unhandled (not committed: their next owner reads them). {@link #close()} cuts the wait short;
+     * what was gathered is then handled like any poll's records (a single record is left for the
+     * next start, as close() leaves any record it has not started). The last poll can overshoot
+     * {@code max.poll.records}: a batch holds fewer than twice that many records.
+     */
+    private ConsumerRecords<byte[], byte[]> gather(ConsumerRecords<byte[], byte[]> first) {
+      gathering = new LinkedHashMap<>();
+      try {
+        add(first);
+        long deadline = System.nanoTime() + batchWait.toNanos();
+        while (gatheredCount() < batchSize && !stopping()) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            break;
+          }
+          try {
+            add(kafka.poll(Duration.ofNanos(left)));
+          } catch (WakeupException e) {
+            if (!stopping()) {
+              throw e;
+            }
+          }
+        }
+        return new ConsumerRecords<>(gathering, Map.of());
+      } finally {
+        gathering = null;
+      }
+    }
+
+    private void add(ConsumerRecords<byte[], byte[]> records) {
+      for (TopicPartition tp : records.partitions()) {
+        gathering.computeIfAbsent(tp, k -> new ArrayList<>()).addAll(records.records(tp));
+      }
+    }
+
+    private int gatheredCount() {
+      int n = 0;
+      for (List<ConsumerRecord<byte[], byte[]>> rs : gathering.values()) {
+        n += rs.size();
+      }
+      return n;
     }
 
     private void handle(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
@@ -446,6 +519,7 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       @Override
       public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
         commitDone();
+        forgetGathered(partitions);
       }
 
       @Override
@@ -456,6 +530,14 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       @Override
       public void onPartitionsLost(Collection<TopicPartition> partitions) {
         done.keySet().removeAll(partitions);
+        forgetGathered(partitions);
+      }
+
+      private void forgetGathered(Collection<TopicPartition> partitions) {
+        if (gathering != null) {
+          // not handled, not committed: the partition's next owner reads them from its offset
+          gathering.keySet().removeAll(partitions);
+        }
       }
     }
   }
@@ -473,6 +555,7 @@ public final class KafkaConsumerRunner implements AutoCloseable {
     private double rateLimit;
     private boolean batchTransactions = true;
     private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
+    private Duration batchWait = DEFAULT_BATCH_WAIT;
     private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
     private final Map<String, Object> kafkaProperties = new LinkedHashMap<>();
     private final Map<String, Object> producerProperties = new LinkedHashMap<>();
@@ -543,6 +626,19 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a worker may wait to gather a bigger batch: after a poll returns records, it keeps
+     * polling until it holds {@code max.poll.records} records (Kafka's default 500) or this much
+     * time has passed, then handles them in one transaction. Fewer transactions (and WAL flushes)
+     * per event when events trickle in; each event may wait up to this much longer before it is
+     * handled. Default {@link Duration#ZERO}: off, every poll is handled as it comes. Needs batch
+     * transactions.
+     */
+    public Builder batchWait(Duration batchWait) {
+      this.batchWait = batchWait;
+      return this;
+    }
+
     /** How long {@link #close()} waits for the threads; default 30 s. */
     public Builder shutdownTimeout(Duration shutdownTimeout) {
       this.shutdownTimeout = shutdownTimeout;
@@ -595,6 +691,23 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       if (pollTimeout == null || pollTimeout.isNegative() || pollTimeout.isZero()) {
         problems.add("pollTimeout: " + pollTimeout + " must be positive, e.g. PT0.5S");
       }
+      if (batchWait == null || batchWait.isNegative()) {
+        problems.add("batchWait: " + batchWait + " must be zero (off) or positive, e.g. PT0.02S");
+      } else if (!batchWait.isZero() && !batchTransactions) {
+        problems.add(
+            "batchWait: "
+                + batchWait
+                + " gathers records into one transaction, which needs batchTransactions(true);"
+                + " drop batchWait or turn batch transactions on");
+      }
+      Object maxPollRecords = kafkaProperties.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
+      if (maxPollRecords != null) {
+        try {
+          Integer.parseInt(Objects.toString(maxPollRecords));
+        } catch (NumberFormatException e) {
+          problems.add("kafkaProperty max.poll.records: '" + maxPollRecords + "' is not a number");
+        }
+      }
       if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
         problems.add(
             "shutdownTimeout: " + shutdownTimeout + " must be zero or positive, e.g. PT30S");
@@ -623,6 +736,15 @@ public final class KafkaConsumerRunner implements AutoCloseable {
           } catch (NumberFormatException e) {
             problems.add("kafkaProperty max.poll.interval.ms: '" + v + "' is not a number");
           }
+        }
+        if (batchWait != null && batchWait.toMillis() >= maxPoll / 2) {
+          problems.add(
+              "batchWait: "
+                  + batchWait
+                  + " is more than half of max.poll.interval.ms ("
+                  + maxPoll
+                  + " ms); the group would evict the consumer while it gathers. Lower batchWait"
+                  + " (a few to a few hundred milliseconds) or raise max.poll.interval.ms");
         }
         Duration worst = retryPolicy.worstCaseTotalBackoff();
         if (worst.toMillis() >= maxPoll / 2) {

@@ -2,6 +2,7 @@ package dev.unpoll.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
@@ -10,6 +11,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -97,6 +99,80 @@ class IdempotencyStoreIT {
       c.commit();
       assertThat(store.isRecorded(c, "g", "k3")).isTrue();
     }
+  }
+
+  @Test
+  void recordAllNewFailsWithAUniqueViolationOnARecordedKey() throws SQLException {
+    IdempotencyStore store = IdempotencyStore.builder().schema("s_record_all").build();
+    store.createTablesIfAbsent(ds);
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      store.recordAllNew(c, "g", new LinkedHashSet<>(List.of("k1", "k2")));
+      store.recordAllNew(c, "g", Set.of());
+      c.commit();
+      assertThatThrownBy(() -> store.recordAllNew(c, "g", new LinkedHashSet<>(List.of("k3", "k2"))))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> assertThat(e.getSQLState()).isEqualTo(IdempotencyStore.UNIQUE_VIOLATION));
+      c.rollback();
+      assertThat(store.isRecorded(c, "g", "k2")).isTrue();
+      assertThat(store.isRecorded(c, "g", "k3")).isFalse(); // the rollback took it
+    }
+  }
+
+  /**
+   * A batch with keys recorded already (a redelivery) takes the optimistic insert's way back: its
+   * transaction is rolled back before any handler runs and the batch is redone with the insert that
+   * names the new keys. Each effect happens once, whether the old key was committed before the
+   * batch or by a transaction still open while the batch runs (left open on purpose, so the batch
+   * waits on the key's lock and sees it committed).
+   */
+  @Test
+  void batchWithRecordedKeysHandlesOnlyTheNewOnesOnce() throws Exception {
+    Db.exec(ds, "CREATE TABLE batch_effect (ce_id text NOT NULL)");
+    IdempotencyStore.defaults().createTablesIfAbsent(ds);
+    IdempotentConsumer consumer =
+        IdempotentConsumer.builder()
+            .dataSource(ds)
+            .consumerGroup("batch")
+            .handler(
+                (e, c) -> {
+                  try (var ps = c.prepareStatement("INSERT INTO batch_effect VALUES (?)")) {
+                    ps.setString(1, e.header("ce_id").orElseThrow());
+                    ps.executeUpdate();
+                  }
+                })
+            .build();
+    assertThat(consumer.processBatch(List.of(event("a", "b-1"), event("b", "b-2"))))
+        .containsExactly(Outcome.HANDLED, Outcome.HANDLED);
+    assertThat(
+            consumer.processBatch(List.of(event("b", "b-2"), event("c", "b-3"), event("c", "b-3"))))
+        .containsExactly(Outcome.DUPLICATE, Outcome.HANDLED, Outcome.DUPLICATE);
+
+    try (Connection open = ds.getConnection()) {
+      open.setAutoCommit(false);
+      assertThat(IdempotencyStore.defaults().tryRecord(open, "batch", "b-4")).isTrue();
+      var batch =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> consumer.processBatch(List.of(event("d", "b-4"), event("e", "b-5"))));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  Db.count(
+                          ds,
+                          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                              + " AND query LIKE '%unpoll_processed%'")
+                      == 1);
+      open.commit();
+      assertThat(batch.get(60, java.util.concurrent.TimeUnit.SECONDS))
+          .containsExactly(Outcome.DUPLICATE, Outcome.HANDLED);
+    }
+    assertThat(Db.count(ds, "SELECT count(*) FROM batch_effect")).isEqualTo(4);
+    assertThat(Db.count(ds, "SELECT count(DISTINCT ce_id) FROM batch_effect")).isEqualTo(4);
+    assertThat(Db.count(ds, "SELECT count(*) FROM batch_effect WHERE ce_id = 'b-4'")).isZero();
+    assertThat(Db.count(ds, "SELECT count(*) FROM unpoll_processed WHERE consumer_group = 'batch'"))
+        .isEqualTo(5);
   }
 
   @Test
