@@ -73,14 +73,16 @@ public final class M1Memory {
       Pattern.compile("\\[([0-9.]+)s\\].*Pause.*?(\\d+)M->(\\d+)M\\((\\d+)M\\)");
 
   /** Settings of a run. */
-  record Settings(String heap, int burstRows, double seconds, int smallTx, int largeTx) {
+  record Settings(
+      String heap, int burstRows, double seconds, int smallTx, int largeTx, double idleSeconds) {
     static Settings fromSystemProperties() {
       return new Settings(
           System.getProperty("m1.heap", DEFAULT_HEAP),
           Integer.getInteger("m1.burst.rows", 300_000),
           Double.parseDouble(System.getProperty("m1.seconds", "60")),
           Integer.getInteger("m1.small.tx", 20_000),
-          Integer.getInteger("m1.large.tx", 200_000));
+          Integer.getInteger("m1.large.tx", 200_000),
+          Double.parseDouble(System.getProperty("m1.idle.seconds", "30")));
     }
   }
 
@@ -99,7 +101,8 @@ public final class M1Memory {
   }
 
   /** What a run measured. */
-  record Result(Settings settings, double saturatedRate, List<Phase> phases) {
+  record Result(
+      Settings settings, double saturatedRate, double idleCpuPercent, List<Phase> phases) {
     Phase phase(String name) {
       return phases.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
     }
@@ -153,6 +156,7 @@ public final class M1Memory {
     Path gcLog = dir.resolve("relay-gc.log");
     List<Phase> phases = new ArrayList<>();
     double saturated;
+    double idleCpu;
     try (ChildJvm relay =
         ChildJvm.start(
             "relay",
@@ -193,11 +197,13 @@ public final class M1Memory {
               () -> write((int) Math.round(half * s.seconds()), 100, half)));
       phases.add(phase("tx.small", relay, gcLog, () -> write(s.smallTx(), s.smallTx(), 0)));
       phases.add(phase("tx.large", relay, gcLog, () -> write(s.largeTx(), s.largeTx(), 0)));
+      idleCpu = idleCpuPercent(relay, s.idleSeconds());
+      System.out.printf(Locale.ROOT, "idle: %.2f%% of one core%n", idleCpu);
       if (!relay.isAlive()) {
         throw new IllegalStateException("the relay exited with " + relay.exitCode());
       }
     }
-    return new Result(s, saturated, phases);
+    return new Result(s, saturated, idleCpu, phases);
   }
 
   /** Writes, then waits until Kafka holds every row; RSS sampled all along. */
@@ -323,6 +329,25 @@ public final class M1Memory {
     }
   }
 
+  /**
+   * The relay's CPU while nothing is written, in percent of one core: utime + stime of its process
+   * over {@code seconds}, after its last heartbeat of the busy phases is long done.
+   */
+  private static double idleCpuPercent(ChildJvm relay, double seconds) throws IOException {
+    long t0 = System.nanoTime();
+    long ticks0 = cpuTicks(relay.pid());
+    LockSupport.parkNanos((long) (seconds * 1e9));
+    long ticks1 = cpuTicks(relay.pid());
+    double wall = (System.nanoTime() - t0) / 1e9;
+    return (ticks1 - ticks0) / 100.0 / wall * 100; // USER_HZ ticks
+  }
+
+  private static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
   /** VmRSS of a process in MB, or -1 once it is gone. */
   static double rssMb(long pid) {
     try {
@@ -426,6 +451,16 @@ public final class M1Memory {
             "MB"));
     out.add(
         new Measure(
+            "M1.idle_cpu",
+            r.idleCpuPercent(),
+            null,
+            null,
+            "the relay process's CPU with nothing to publish (heartbeats only), % of one core",
+            null,
+            null,
+            "%"));
+    out.add(
+        new Measure(
             "M1.saturated",
             r.saturatedRate(),
             null,
@@ -472,6 +507,7 @@ public final class M1Memory {
       settings.put("steady_seconds", r.settings().seconds());
       settings.put("small_tx_rows", r.settings().smallTx());
       settings.put("large_tx_rows", r.settings().largeTx());
+      settings.put("idle_seconds", r.settings().idleSeconds());
       BenchResults.merge(
           Path.of(System.getProperty("results", BenchResults.DEFAULT_FILE.toString())),
           "M1",

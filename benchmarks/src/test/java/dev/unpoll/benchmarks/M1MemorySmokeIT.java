@@ -19,7 +19,7 @@ class M1MemorySmokeIT {
 
   @Test
   void measuresTheRelayProcess(@TempDir Path dir) throws Exception {
-    Settings settings = new Settings("256m", 5_000, 2, 1_000, 5_000);
+    Settings settings = new Settings("256m", 5_000, 2, 1_000, 5_000, 2);
 
     M1Memory.Result result = M1Memory.run(settings, dir);
     M1Memory.report(result, false);
@@ -33,6 +33,7 @@ class M1MemorySmokeIT {
     assertThat(result.phases()).allSatisfy(p -> assertThat(p.rssMaxMb()).isGreaterThan(50));
     assertThat(M1Memory.measures(result))
         .extracting(Measure::id)
-        .containsExactly("M1", "M1.rss.steady", "M1.heap.flat", "M1.saturated");
+        .containsExactly("M1", "M1.rss.steady", "M1.heap.flat", "M1.idle_cpu", "M1.saturated");
+    assertThat(result.idleCpuPercent()).isGreaterThanOrEqualTo(0);
   }
 }
