@@ -478,7 +478,7 @@ final class RelayPollerBench implements AutoCloseable {
           .append("    bookkeeping-columns: [status, processed_at, retry_count]\n");
     }
     yaml.append("http:\n  port: 0\n");
-    return UnpollConfig.parse(yaml.toString(), env());
+    return UnpollConfig.parse(RelayYaml.withPollInterval(yaml.toString()), env());
   }
 
   private Map<String, String> env() {
@@ -530,7 +530,7 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   private UnpollConfig relayConfig() {
-    return RelayConfigs.load(RelayConfigs.LEGACY, env());
+    return UnpollConfig.parse(RelayYaml.legacy(), env());
   }
 
   /** Stops what runs; the relay's slot and offsets are dropped so its next start is a first one. */

@@ -12,8 +12,7 @@ import dev.unpoll.testkit.EmbeddedPostgresServer;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -70,18 +69,25 @@ public final class M1Memory {
           + " SELECT g, 'OrderPlaced', jsonb_build_object('orderId', g, 'customer',"
           + " 'customer-' || g, 'amount', 10.50::numeric) FROM generate_series(?, ?) g";
   private static final Pattern GC_LINE =
-      Pattern.compile("\\[([0-9.]+)s\\].*Pause.*?(\\d+)M->(\\d+)M\\((\\d+)M\\)");
+      Pattern.compile("\\[([0-9.]+)s\\].*Pause(.*?)(\\d+)M->(\\d+)M\\((\\d+)M\\)");
 
   /** Settings of a run. */
   record Settings(
-      String heap, int burstRows, double seconds, int smallTx, int largeTx, double idleSeconds) {
+      String heap,
+      int burstRows,
+      double seconds,
+      int smallTx,
+      int largeTx,
+      int hugeTx,
+      double idleSeconds) {
     static Settings fromSystemProperties() {
       return new Settings(
           System.getProperty("m1.heap", DEFAULT_HEAP),
           Integer.getInteger("m1.burst.rows", 300_000),
           Double.parseDouble(System.getProperty("m1.seconds", "60")),
-          Integer.getInteger("m1.small.tx", 20_000),
+          Integer.getInteger("m1.small.tx", 50_000),
           Integer.getInteger("m1.large.tx", 200_000),
+          Integer.getInteger("m1.huge.tx", 1_000_000),
           Double.parseDouble(System.getProperty("m1.idle.seconds", "30")));
     }
   }
@@ -94,7 +100,8 @@ public final class M1Memory {
       double rssMaxMb,
       double rssMedianMb,
       double heapAfterGcMaxMb,
-      int collections) {
+      int collections,
+      double liveMidMb) {
     double rate() {
       return rows / seconds;
     }
@@ -112,6 +119,7 @@ public final class M1Memory {
   private final TestKafka kafka;
   private final Path dir;
   private long written;
+  private KafkaConsumer<byte[], byte[]> offsets;
 
   private M1Memory(TestPostgres pg, TestKafka kafka, Path dir) {
     this.pg = pg;
@@ -135,7 +143,13 @@ public final class M1Memory {
     try (postgres;
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().start()) {
       M1Memory m1 = new M1Memory(postgres.postgres(), broker.kafka(), dir);
-      return m1.measure(s);
+      try {
+        return m1.measure(s);
+      } finally {
+        if (m1.offsets != null) {
+          m1.offsets.close();
+        }
+      }
     }
   }
 
@@ -195,8 +209,11 @@ public final class M1Memory {
               relay,
               gcLog,
               () -> write((int) Math.round(half * s.seconds()), 100, half)));
-      phases.add(phase("tx.small", relay, gcLog, () -> write(s.smallTx(), s.smallTx(), 0)));
-      phases.add(phase("tx.large", relay, gcLog, () -> write(s.largeTx(), s.largeTx(), 0)));
+      phases.add(phase("tx.small", relay, gcLog, () -> write(s.smallTx(), s.smallTx(), 0), true));
+      phases.add(phase("tx.large", relay, gcLog, () -> write(s.largeTx(), s.largeTx(), 0), true));
+      if (s.hugeTx() > 0) {
+        phases.add(phase("tx.huge", relay, gcLog, () -> write(s.hugeTx(), s.hugeTx(), 0), true));
+      }
       idleCpu = idleCpuPercent(relay, s.idleSeconds());
       System.out.printf(Locale.ROOT, "idle: %.2f%% of one core%n", idleCpu);
       if (!relay.isAlive()) {
@@ -208,6 +225,16 @@ public final class M1Memory {
 
   /** Writes, then waits until Kafka holds every row; RSS sampled all along. */
   private Phase phase(String name, ChildJvm relay, Path gcLog, Writer writer) throws Exception {
+    return phase(name, relay, gcLog, writer, false);
+  }
+
+  /**
+   * With {@code liveAtHalf}, once Kafka holds half of the phase's rows the relay is made to run a
+   * full collection ({@code jcmd <pid> GC.run}); the heap after it is the relay's live set in the
+   * middle of the phase.
+   */
+  private Phase phase(String name, ChildJvm relay, Path gcLog, Writer writer, boolean liveAtHalf)
+      throws Exception {
     double gcFrom = lastGcSeconds(gcLog);
     long target0 = written;
     List<Double> rss = new ArrayList<>();
@@ -231,12 +258,25 @@ public final class M1Memory {
     long t0 = System.nanoTime();
     writer.write();
     long target = written;
+    long half = target0 + (target - target0) / 2;
+    AtomicBoolean collected = new AtomicBoolean(!liveAtHalf);
     await(
         () -> {
           if (!relay.isAlive()) {
             throw new IllegalStateException("the relay exited with " + relay.exitCode());
           }
-          return endOffset() >= target;
+          long end = endOffset();
+          if (!collected.get() && end >= half) {
+            collected.set(true);
+            if (end >= target) {
+              throw new IllegalStateException(
+                  name
+                      + ": the relay drained the whole transaction before its middle was seen;"
+                      + " use a larger one");
+            }
+            fullGc(relay.pid());
+          }
+          return end >= target;
         },
         Duration.ofMinutes(10),
         name + ": Kafka holding " + target + " events");
@@ -249,6 +289,10 @@ public final class M1Memory {
     }
     List<double[]> gcs = gcAfter(gcLog, gcFrom);
     double heapMax = gcs.stream().mapToDouble(g -> g[1]).max().orElse(Double.NaN);
+    double live =
+        liveAtHalf
+            ? gcs.stream().filter(g -> g[2] > 0).mapToDouble(g -> g[1]).max().orElse(Double.NaN)
+            : Double.NaN;
     Phase p;
     synchronized (rss) {
       p =
@@ -259,7 +303,8 @@ public final class M1Memory {
               Stats.max(rss),
               Stats.median(rss),
               heapMax,
-              gcs.size());
+              gcs.size(),
+              live);
     }
     System.out.printf(
         Locale.ROOT,
@@ -307,10 +352,7 @@ public final class M1Memory {
   }
 
   private String relayYaml() throws IOException {
-    String text;
-    try (InputStream in = RelayConfigs.class.getResourceAsStream(RelayConfigs.LEGACY)) {
-      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
+    String text = RelayYaml.legacy();
     text = text.replace("slot: unpoll_shop_integration", "slot: " + SLOT);
     text = text.replace("publication: unpoll_shop_integration", "publication: " + SLOT);
     text = text.replace("topic: " + RelayConfigs.LEGACY_TOPIC, "topic: " + TOPIC);
@@ -321,12 +363,13 @@ public final class M1Memory {
     return text;
   }
 
+  /** The topic's end offset, read with one consumer for the whole run (cheap to poll often). */
   private long endOffset() {
     TopicPartition tp = new TopicPartition(TOPIC, 0);
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(kafka.consumerConfig("m1-end-offsets"))) {
-      return consumer.endOffsets(List.of(tp)).get(tp);
+    if (offsets == null) {
+      offsets = new KafkaConsumer<>(kafka.consumerConfig("m1-end-offsets"));
     }
+    return offsets.endOffsets(List.of(tp)).get(tp);
   }
 
   /**
@@ -336,16 +379,67 @@ public final class M1Memory {
   private static double idleCpuPercent(ChildJvm relay, double seconds) throws IOException {
     long t0 = System.nanoTime();
     long ticks0 = cpuTicks(relay.pid());
+    Map<String, Long> threads0 = threadTicks(relay.pid());
     LockSupport.parkNanos((long) (seconds * 1e9));
     long ticks1 = cpuTicks(relay.pid());
+    Map<String, Long> threads1 = threadTicks(relay.pid());
     double wall = (System.nanoTime() - t0) / 1e9;
+    // where an idle relay spends it: its busiest threads (names as the kernel keeps them)
+    List<Map.Entry<String, Long>> busiest = new ArrayList<>();
+    threads1.forEach((k, v) -> busiest.add(Map.entry(k, v - threads0.getOrDefault(k, 0L))));
+    busiest.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
+    StringBuilder b = new StringBuilder("idle relay, busiest threads (% of one core):");
+    for (Map.Entry<String, Long> e : busiest.subList(0, Math.min(6, busiest.size()))) {
+      b.append(String.format(Locale.ROOT, " %s %.1f;", e.getKey(), e.getValue() / wall));
+    }
+    System.out.println(b);
     return (ticks1 - ticks0) / 100.0 / wall * 100; // USER_HZ ticks
+  }
+
+  /** Clock ticks per thread of a process, keyed by "name/tid" (Linux). */
+  private static Map<String, Long> threadTicks(long pid) {
+    Map<String, Long> out = new java.util.HashMap<>();
+    java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+    if (tasks == null) {
+      return out;
+    }
+    for (java.io.File t : tasks) {
+      try {
+        String stat = Files.readString(t.toPath().resolve("stat"));
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        out.put(name + "/" + t.getName(), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+      } catch (IOException | RuntimeException e) {
+        // ended meanwhile
+      }
+    }
+    return out;
   }
 
   private static long cpuTicks(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  /** Runs a full collection in the process ({@code jcmd <pid> GC.run}) and waits for it. */
+  private static void fullGc(long pid) {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    try {
+      Process p =
+          new ProcessBuilder(jcmd, Long.toString(pid), "GC.run")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("jcmd " + pid + " GC.run did not succeed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + jcmd, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** VmRSS of a process in MB, or -1 once it is gone. */
@@ -368,7 +462,10 @@ public final class M1Memory {
     return all.isEmpty() ? 0 : all.get(all.size() - 1)[0];
   }
 
-  /** [uptime s, heap after MB] of each collection after {@code fromSeconds}. */
+  /**
+   * [uptime s, heap after MB, 1 if a requested full collection] of each collection after {@code
+   * fromSeconds}.
+   */
   static List<double[]> gcAfter(Path gcLog, double fromSeconds) throws IOException {
     List<double[]> out = new ArrayList<>();
     if (!Files.exists(gcLog)) {
@@ -379,7 +476,9 @@ public final class M1Memory {
       if (m.find()) {
         double at = Double.parseDouble(m.group(1));
         if (at > fromSeconds) {
-          out.add(new double[] {at, Double.parseDouble(m.group(3))});
+          boolean requested =
+              m.group(2).contains("Diagnostic Command") || m.group(2).contains("System.gc()");
+          out.add(new double[] {at, Double.parseDouble(m.group(4)), requested ? 1 : 0});
         }
       }
     }
@@ -410,8 +509,11 @@ public final class M1Memory {
     Phase steady = r.phase("steady");
     Phase large = r.phase("tx.large");
     Phase small = r.phase("tx.small");
-    double rssMax = Math.max(steady.rssMaxMb(), large.rssMaxMb());
-    double flat = large.heapAfterGcMaxMb() / small.heapAfterGcMaxMb();
+    Phase largest =
+        r.phases().stream().filter(p -> p.name().equals("tx.huge")).findFirst().orElse(large);
+    double rssMax = Math.max(Math.max(steady.rssMaxMb(), large.rssMaxMb()), largest.rssMaxMb());
+    double flat = largest.liveMidMb() / small.liveMidMb();
+    double peaks = large.heapAfterGcMaxMb() / small.heapAfterGcMaxMb();
     List<Measure> out = new ArrayList<>();
     out.add(
         new Measure(
@@ -438,16 +540,30 @@ public final class M1Memory {
     out.add(
         new Measure(
             "M1.heap.flat",
-            large.heapAfterGcMaxMb(),
-            small.heapAfterGcMaxMb(),
+            largest.liveMidMb(),
+            small.liveMidMb(),
             new Ratio(flat, flat, flat),
-            "heap after GC, peak: "
-                + r.settings().largeTx()
-                + "-row transaction ÷ "
-                + r.settings().smallTx()
-                + "-row transaction",
+            "live heap (after a full GC) halfway through a "
+                + largest.rows()
+                + "-row transaction ÷ halfway through a "
+                + small.rows()
+                + "-row one",
             "≤ " + FLAT + " (flat)",
             flat <= FLAT,
+            "MB"));
+    out.add(
+        new Measure(
+            "M1.heap.peak_after_gc",
+            large.heapAfterGcMaxMb(),
+            small.heapAfterGcMaxMb(),
+            new Ratio(peaks, peaks, peaks),
+            "highest heap after a young GC: "
+                + large.rows()
+                + "-row transaction ÷ "
+                + small.rows()
+                + "-row one (floating garbage included; shown, not judged)",
+            null,
+            null,
             "MB"));
     out.add(
         new Measure(
@@ -476,19 +592,20 @@ public final class M1Memory {
     System.out.println();
     System.out.println(
         "| phase | rows | rows/s | RSS max MB | RSS median MB | heap after GC max MB |"
-            + " collections |");
-    System.out.println("|---|---|---|---|---|---|---|");
+            + " collections | live heap halfway MB |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
     for (Phase p : r.phases()) {
       System.out.printf(
           Locale.ROOT,
-          "| %s | %d | %.0f | %.0f | %.0f | %.0f | %d |%n",
+          "| %s | %d | %.0f | %.0f | %.0f | %.0f | %d | %.0f |%n",
           p.name(),
           p.rows(),
           p.rate(),
           p.rssMaxMb(),
           p.rssMedianMb(),
           p.heapAfterGcMaxMb(),
-          p.collections());
+          p.collections(),
+          p.liveMidMb());
     }
     List<Measure> measures = measures(r);
     for (Measure m : measures) {
@@ -507,6 +624,7 @@ public final class M1Memory {
       settings.put("steady_seconds", r.settings().seconds());
       settings.put("small_tx_rows", r.settings().smallTx());
       settings.put("large_tx_rows", r.settings().largeTx());
+      settings.put("huge_tx_rows", r.settings().hugeTx());
       settings.put("idle_seconds", r.settings().idleSeconds());
       BenchResults.merge(
           Path.of(System.getProperty("results", BenchResults.DEFAULT_FILE.toString())),

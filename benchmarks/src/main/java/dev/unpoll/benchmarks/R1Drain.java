@@ -15,7 +15,6 @@ import dev.unpoll.testkit.TestPostgres;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -411,9 +410,13 @@ public final class R1Drain {
     double seconds = (System.nanoTime() - t0) / 1e9;
     double first = firstEventNanos == 0 ? Double.NaN : (firstEventNanos - t0) / 1e9;
     double jvm = jvmCpuSeconds() - jvm0;
-    Map<String, Double> threads =
-        ThreadCpu.between(
-            threads0, threadsAtEnd != null ? threadsAtEnd : ThreadCpu.sample(jvm0 + jvm));
+    ThreadCpu.Sample threads1 = threadsAtEnd != null ? threadsAtEnd : ThreadCpu.sample(jvm0 + jvm);
+    Map<String, Double> threads = ThreadCpu.between(threads0, threads1);
+    if (arm != Arm.DECODE && arm != Arm.PRODUCE) {
+      System.out.printf(
+          "[%s] round %d %-15s busiest other threads: %s%n",
+          phase, round, arm.label, ThreadCpu.busiestOthers(threads0, threads1, rows, 3));
+    }
     long db1 = dbTicksAtEnd != 0 ? dbTicksAtEnd : postgresTicks();
     double db = (db1 - db0) / (double) CLOCK_TICKS_PER_SECOND;
     if (seen != rows) {
@@ -543,12 +546,7 @@ public final class R1Drain {
 
   /** The samples' legacy relay configuration on {@code slot} and {@code topic}. */
   private UnpollConfig relayConfig(String slot, String topic, boolean backlog) {
-    String text;
-    try (InputStream in = RelayConfigs.class.getResourceAsStream(RelayConfigs.LEGACY)) {
-      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    String text = RelayYaml.legacy();
     text = replaceOnce(text, "slot: unpoll_shop_integration", "slot: " + slot);
     text = replaceOnce(text, "topic: " + RelayConfigs.LEGACY_TOPIC, "topic: " + topic);
     text = replaceOnce(text, "backlog: true", "backlog: " + backlog);

@@ -112,6 +112,32 @@ final class ThreadCpu {
     return groups;
   }
 
+  /** The busiest threads of the {@link #OTHER} group between two readings, for the report. */
+  static String busiestOthers(Sample before, Sample after, long rows, int n) {
+    Map<String, Double> byName = new HashMap<>();
+    for (Map.Entry<Long, Long> e : after.cpu().entrySet()) {
+      String name = after.names().get(e.getKey());
+      if (!OTHER.equals(group(name))) {
+        continue;
+      }
+      long spent = e.getValue() - before.cpu().getOrDefault(e.getKey(), 0L);
+      if (spent > 0) {
+        byName.merge(name.replaceAll("\\d+", "N"), spent / 1e9, Double::sum);
+      }
+    }
+    StringBuilder b = new StringBuilder();
+    byName.entrySet().stream()
+        .sorted((x, y) -> Double.compare(y.getValue(), x.getValue()))
+        .limit(n)
+        .forEach(
+            e ->
+                b.append(b.length() == 0 ? "" : ", ")
+                    .append(e.getKey())
+                    .append(' ')
+                    .append(String.format(Locale.ROOT, "%.1f", e.getValue() * 1e6 / rows)));
+    return b.append(" µs/row").toString();
+  }
+
   static String group(String name) {
     String n = name == null ? "" : name.toLowerCase(Locale.ROOT);
     if (n.contains("change-event-source-coordinator")) {

@@ -14,15 +14,6 @@ import java.util.Set;
 /** Builds the Debezium engine properties from the relay configuration. */
 public final class DebeziumProperties {
 
-  /**
-   * Poll interval of the connector (Debezium's default is 500 ms). Debezium 3.6 waits this long
-   * twice on an idle stream: its streaming thread sleeps it when the slot has nothing, and the
-   * queue waits it out for a fuller batch. At 10 ms that was about 8 ms of the relay's mean commit
-   * → Kafka acknowledgement at 100 rows/s (17–19 ms, against 10 ms at 2 ms; docs/benchmarks.md,
-   * L1); the price is the wake-ups of an idle relay (M1 reports its idle CPU).
-   */
-  public static final long POLL_INTERVAL_MS = 2;
-
   /** Offsets are flushed (and the slot confirmed) about this often. */
   public static final long OFFSET_FLUSH_INTERVAL_MS = 1000;
 
@@ -122,7 +113,8 @@ public final class DebeziumProperties {
     }
     p.setProperty("heartbeat.interval.ms", Long.toString(s.heartbeatInterval().toMillis()));
     p.setProperty("heartbeat.action.query", PreFlight.heartbeatQuery(s.slot()));
-    p.setProperty("poll.interval.ms", Long.toString(POLL_INTERVAL_MS));
+    // source.poll-interval: Debezium 3.6 waits it when the slot has nothing and for a fuller batch
+    p.setProperty("poll.interval.ms", Long.toString(s.pollInterval().toMillis()));
     p.setProperty("max.batch.size", Integer.toString(MAX_BATCH_SIZE));
     p.setProperty("max.queue.size", Integer.toString(MAX_QUEUE_SIZE));
     p.setProperty("offset.flush.interval.ms", Long.toString(OFFSET_FLUSH_INTERVAL_MS));

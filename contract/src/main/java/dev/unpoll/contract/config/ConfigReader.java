@@ -222,7 +222,14 @@ public final class ConfigReader {
     keys(
         node,
         "source",
-        Set.of("jdbc-url", "user", "password", "slot", "publication", "heartbeat-interval"));
+        Set.of(
+            "jdbc-url",
+            "user",
+            "password",
+            "slot",
+            "publication",
+            "heartbeat-interval",
+            "poll-interval"));
     String url =
         required(
             node,
@@ -254,7 +261,13 @@ public final class ConfigReader {
     if (heartbeat != null && heartbeat.compareTo(Duration.ofMillis(100)) < 0) {
       problem("source.heartbeat-interval", heartbeat.toMillis() + "ms", "use at least 100ms");
     }
-    return new Source(url, user, password, slot, publication, heartbeat);
+    Duration poll = duration(node, "source", "poll-interval", UnpollConfig.DEFAULT_POLL_INTERVAL);
+    if (poll != null
+        && (poll.compareTo(Duration.ofMillis(1)) < 0
+            || poll.compareTo(Duration.ofSeconds(1)) > 0)) {
+      problem("source.poll-interval", poll.toMillis() + "ms", "use 1ms to 1s (default 10ms)");
+    }
+    return new Source(url, user, password, slot, publication, heartbeat, poll);
   }
 
   private Kafka kafka(ObjectNode node) {

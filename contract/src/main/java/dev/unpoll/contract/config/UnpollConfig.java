@@ -30,6 +30,12 @@ public record UnpollConfig(
   /** Default interval between heartbeats. */
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
 
+  /**
+   * How long Debezium waits when the slot has nothing, and for a fuller batch: the relay's latency
+   * against its idle CPU (docs/relay.md, "Latency and idle cost").
+   */
+  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(10);
+
   /** Default outbox table. */
   public static final String DEFAULT_OUTBOX_TABLE = "public." + OutboxFormat.DEFAULT_TABLE;
 
@@ -211,6 +217,7 @@ public record UnpollConfig(
    * @param publication the publication covering the captured tables and the heartbeat table
    * @param heartbeatInterval how often the relay writes a heartbeat so an idle database does not
    *     pin WAL
+   * @param pollInterval how long Debezium waits when the slot has nothing and for a fuller batch
    */
   public record Source(
       String jdbcUrl,
@@ -218,7 +225,19 @@ public record UnpollConfig(
       String password,
       String slot,
       String publication,
-      Duration heartbeatInterval) {
+      Duration heartbeatInterval,
+      Duration pollInterval) {
+    /** A source with the default poll interval. */
+    public Source(
+        String jdbcUrl,
+        String user,
+        String password,
+        String slot,
+        String publication,
+        Duration heartbeatInterval) {
+      this(jdbcUrl, user, password, slot, publication, heartbeatInterval, DEFAULT_POLL_INTERVAL);
+    }
+
     @Override
     public String toString() {
       return "Source[jdbcUrl="
@@ -231,6 +250,8 @@ public record UnpollConfig(
           + publication
           + ", heartbeatInterval="
           + heartbeatInterval
+          + ", pollInterval="
+          + pollInterval
           + "]";
     }
   }
