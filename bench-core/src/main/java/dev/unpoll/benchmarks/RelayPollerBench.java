@@ -248,7 +248,9 @@ final class RelayPollerBench implements AutoCloseable {
                     ? retiredConsumer()
                     : ShippingConsumer.claiming(consumerPool, new SimpleMeterRegistry()),
                 kafka.bootstrapServers(),
-                RelayConfigs.LEGACY_TOPIC);
+                RelayConfigs.LEGACY_TOPIC,
+                // -Dconsumer.batch.wait.ms: the event path's consumer gathers records this long
+                Duration.ofMillis(Long.getLong("consumer.batch.wait.ms", 0)));
       }
       if (variant != Variant.WRITER_ONLY) {
         // the path works end to end before the clock starts (group joined, slot streaming)

@@ -276,4 +276,24 @@ class UnpollConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("tables: empty, and no outbox section");
   }
+
+  @Test
+  void readsThePollIntervalAndRefusesOneOutOfRange() {
+    assertThat(UnpollConfig.parse(MINIMAL, Map.of("PW", "x")).source().pollInterval())
+        .isEqualTo(UnpollConfig.DEFAULT_POLL_INTERVAL);
+    String two =
+        MINIMAL.replace(
+            "publication: unpoll_orders", "publication: unpoll_orders\n  poll-interval: 2ms");
+    assertThat(UnpollConfig.parse(two, Map.of("PW", "x")).source().pollInterval())
+        .isEqualTo(java.time.Duration.ofMillis(2));
+    String zero =
+        MINIMAL.replace(
+            "publication: unpoll_orders", "publication: unpoll_orders\n  poll-interval: 0ms");
+    assertThatThrownBy(() -> UnpollConfig.parse(zero, Map.of("PW", "x")))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .contains("source.poll-interval: 0ms; use 1ms to 1s (default 10ms)"));
+  }
 }

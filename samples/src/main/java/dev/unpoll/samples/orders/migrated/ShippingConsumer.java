@@ -146,11 +146,24 @@ public final class ShippingConsumer {
   /** Starts consuming {@code topic} with the plain kafka-clients runner; close it to stop. */
   public static KafkaConsumerRunner run(
       IdempotentConsumer consumer, String bootstrapServers, String topic) {
+    return run(consumer, bootstrapServers, topic, java.time.Duration.ZERO);
+  }
+
+  /**
+   * As {@link #run(IdempotentConsumer, String, String)}, gathering records for up to {@code
+   * batchWait} into one transaction (docs/consumers.md, "Batch wait").
+   */
+  public static KafkaConsumerRunner run(
+      IdempotentConsumer consumer,
+      String bootstrapServers,
+      String topic,
+      java.time.Duration batchWait) {
     return KafkaConsumerRunner.builder()
         .bootstrapServers(bootstrapServers)
         .topics(topic)
         .consumer(consumer)
         .retryPolicy(RetryPolicy.builder().maxAttempts(5).build()) // then <topic>.DLT
+        .batchWait(batchWait)
         .build()
         .start();
   }
