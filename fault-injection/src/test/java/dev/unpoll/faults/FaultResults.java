@@ -93,6 +93,18 @@ final class FaultResults {
     if (!Boolean.getBoolean("unpoll.faults.publish")) {
       return;
     }
+    // the module's tests run in two forks: one writer at a time, or one fault's entry is lost
+    try (java.nio.channels.FileChannel lock =
+            java.nio.channels.FileChannel.open(
+                dir.resolve("publish.lock"),
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock held = lock.lock()) {
+      publish(f);
+    }
+  }
+
+  private static void publish(Fault f) throws IOException {
     Path results = resultsFile();
     ObjectNode root =
         Files.exists(results)

@@ -49,7 +49,15 @@ class SecurityIT {
       await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= point);
       h.killRelay();
       h.startRelay();
-      assertThat(streamingRole(h)).as("the relay streams as its own role").isEqualTo(h.relayRole);
+      // the slot can turn active a moment before the walsender shows in pg_stat_replication
+      // (seen with the module's two forks): wait for a streaming walsender, then check its role
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  assertThat(streamingRole(h))
+                      .as("the relay streams as its own role")
+                      .isEqualTo(h.relayRole));
       long more = h.nextPoint(200, 1_000);
       await().atMost(Duration.ofMinutes(2)).until(() -> h.published() >= more);
       h.settleAndCheck("security: DEBUG logs through a relay kill"); // checks the logs too
