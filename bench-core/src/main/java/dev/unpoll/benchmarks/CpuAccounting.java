@@ -88,6 +88,45 @@ final class CpuAccounting {
     return sum;
   }
 
+  /** Nanoseconds per clock tick of /proc/PID/stat (USER_HZ = 100 on Linux). */
+  static final long NANOS_PER_TICK = 10_000_000L;
+
+  /**
+   * CPU time of a running process in nanoseconds, from {@code /proc/PID/schedstat} (the scheduler's
+   * nanosecond clock) where the kernel has it, else from {@code stat}'s utime + stime in 10 ms
+   * ticks; -1 once the process has ended. Tick counts cannot resolve an idle server's few
+   * milliseconds per second in a window of seconds: D1's idle measure needs the nanoseconds.
+   */
+  static long cpuNanos(Path proc) {
+    try {
+      String s = Files.readString(proc.resolve("schedstat")).trim();
+      int space = s.indexOf(' ');
+      return Long.parseLong(space < 0 ? s : s.substring(0, space));
+    } catch (IOException | RuntimeException e) {
+      String[] stat = stat(proc);
+      return stat == null
+          ? -1
+          : (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) * NANOS_PER_TICK;
+    }
+  }
+
+  /**
+   * CPU time in nanoseconds of the postmaster's children that ended (it reaps them): only kept in
+   * ticks by the kernel.
+   */
+  static long endedChildrenNanos(Path postmaster) {
+    String[] stat = stat(postmaster);
+    return stat == null
+        ? 0
+        : (Long.parseLong(stat[13]) + Long.parseLong(stat[14])) * NANOS_PER_TICK;
+  }
+
+  /** The parent pid of a running process, or -1. */
+  static long parent(Path proc) {
+    String[] stat = stat(proc);
+    return stat == null ? -1 : Long.parseLong(stat[1]);
+  }
+
   private static long ticks(long pid) {
     String[] stat = stat(Path.of("/proc", Long.toString(pid)));
     return stat == null ? 0 : Long.parseLong(stat[11]) + Long.parseLong(stat[12]);

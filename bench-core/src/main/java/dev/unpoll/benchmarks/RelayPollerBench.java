@@ -105,7 +105,6 @@ final class RelayPollerBench implements AutoCloseable {
 
   static final String SLOT = "unpoll_shop_integration";
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
-  private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
   private final EmbeddedPostgresServer postgres;
   private final EmbeddedKafkaBroker broker;
@@ -317,8 +316,8 @@ final class RelayPollerBench implements AutoCloseable {
           n,
           writeSeconds,
           latencies,
-          (after.postgres - before.postgres) / (double) CLOCK_TICKS_PER_SECOND,
-          (after.walsender - before.walsender) / (double) CLOCK_TICKS_PER_SECOND,
+          (after.postgres - before.postgres) / 1e9,
+          (after.walsender - before.walsender) / 1e9,
           (after.jvmNanos - before.jvmNanos) / 1e9,
           statements,
           transactions,
@@ -406,8 +405,8 @@ final class RelayPollerBench implements AutoCloseable {
           0,
           window,
           new long[0],
-          (after.postgres - before.postgres) / (double) CLOCK_TICKS_PER_SECOND,
-          (after.walsender - before.walsender) / (double) CLOCK_TICKS_PER_SECOND,
+          (after.postgres - before.postgres) / 1e9,
+          (after.walsender - before.walsender) / 1e9,
           (after.jvmNanos - before.jvmNanos) / 1e9,
           statements,
           transactions,
@@ -870,29 +869,30 @@ final class RelayPollerBench implements AutoCloseable {
     }
   }
 
-  /** CPU counters: all PostgreSQL processes, the walsenders among them, and this JVM. */
+  /**
+   * CPU counters in nanoseconds: all PostgreSQL processes, the walsenders among them, and this JVM.
+   * Running processes are read from their scheduler clock (ns); backends that ended meanwhile only
+   * from the postmaster's reaped-children ticks (10 ms).
+   */
   private record Ticks(long postgres, long walsender, long jvmNanos) {}
 
   private Ticks ticks() throws IOException {
     long postmaster = postgres.pid();
-    long total = 0;
+    Path own = Path.of("/proc", Long.toString(postmaster));
+    long total = Math.max(0, CpuAccounting.cpuNanos(own)) + CpuAccounting.endedChildrenNanos(own);
     long walsender = 0;
-    String[] own = stat(Path.of("/proc", Long.toString(postmaster)));
-    if (own != null) {
-      // the postmaster's own time plus that of its children that ended (it reaps them)
-      total += Long.parseLong(own[11]) + Long.parseLong(own[12]);
-      total += Long.parseLong(own[13]) + Long.parseLong(own[14]);
-    }
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       for (Path p :
           procs
               .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
               .toList()) {
-        String[] stat = stat(p);
-        if (stat == null || Long.parseLong(stat[1]) != postmaster) {
+        if (CpuAccounting.parent(p) != postmaster) {
           continue;
         }
-        long t = Long.parseLong(stat[11]) + Long.parseLong(stat[12]);
+        long t = CpuAccounting.cpuNanos(p);
+        if (t < 0) {
+          continue; // ended between the listing and the read
+        }
         total += t;
         if (cmdline(p).contains("walsender")) {
           walsender += t;
@@ -910,16 +910,6 @@ final class RelayPollerBench implements AutoCloseable {
       return new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "";
-    }
-  }
-
-  /** Fields of /proc/PID/stat after the command name, as in {@link CpuAccounting}. */
-  private static String[] stat(Path proc) {
-    try {
-      String s = Files.readString(proc.resolve("stat"));
-      return s.substring(s.lastIndexOf(')') + 2).split(" ");
-    } catch (IOException | RuntimeException e) {
-      return null;
     }
   }
 
