@@ -451,6 +451,7 @@ public final class RelayPollerRatios {
                   + pollers
                   + ": the part of either arm's idle cost that is neither's",
               Double.NaN));
+      d1.add(idleNet(r.idle(), pollers));
     }
     if (!r.load().isEmpty()) {
       String at = " at " + rows(rateId(s.d1Rate()));
@@ -542,6 +543,37 @@ public final class RelayPollerRatios {
    * A measure of arm {@code a} against arm {@code b}: value and baseline the medians over the
    * rounds, the ratio the median, min and max of the rounds' a ÷ b; {@code limit} NaN: no goal.
    */
+  /**
+   * {@code D1.idle.net}: what each idle arm adds to the server's own background, per round: (relay
+   * − server alone) ÷ (pollers − server alone), DB CPU per minute. The server's checkpointer, WAL
+   * writer and autovacuum launcher run in both arms and in neither's name; at idle they are the
+   * same order as the relay's whole cost. A negative difference (the relay's window cheaper than
+   * the server's alone, which is noise) counts as 0.
+   */
+  static Measure idleNet(List<Map<Variant, Phase>> rounds, String pollers) {
+    ToDoubleFunction<Phase> perMinute = p -> p.dbCpuSeconds() / (p.writeSeconds() / 60);
+    List<Double> relays = new ArrayList<>();
+    List<Double> polls = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    for (Map<Variant, Phase> round : rounds) {
+      double server = perMinute.applyAsDouble(round.get(Variant.WRITER_ONLY));
+      double relay = Math.max(0, perMinute.applyAsDouble(round.get(Variant.RELAY)) - server);
+      double poll = perMinute.applyAsDouble(round.get(Variant.POLLER)) - server;
+      relays.add(relay);
+      polls.add(poll);
+      ratios.add(poll > 0 ? relay / poll : Double.NaN);
+    }
+    return new Measure(
+        "D1.idle.net",
+        Stats.median(relays),
+        Stats.median(polls),
+        Ratio.of(ratios),
+        "the relay's idle DB CPU above the server's alone ÷ that of " + pollers,
+        null,
+        null,
+        "DB CPU s per minute above the server alone");
+  }
+
   private static <K> Measure ratio(
       String id,
       List<Map<K, Phase>> rounds,

@@ -373,16 +373,17 @@ public final class M1Memory {
   }
 
   /**
-   * The relay's CPU while nothing is written, in percent of one core: utime + stime of its process
+   * The relay's CPU while nothing is written, in percent of one core: its process's scheduler time
    * over {@code seconds}, after its last heartbeat of the busy phases is long done.
    */
   private static double idleCpuPercent(ChildJvm relay, double seconds) throws IOException {
     long t0 = System.nanoTime();
-    long ticks0 = cpuTicks(relay.pid());
-    Map<String, Long> threads0 = threadTicks(relay.pid());
+    Path proc = Path.of("/proc", Long.toString(relay.pid()));
+    long nanos0 = CpuAccounting.cpuNanos(proc);
+    Map<String, Long> threads0 = threadNanos(proc);
     LockSupport.parkNanos((long) (seconds * 1e9));
-    long ticks1 = cpuTicks(relay.pid());
-    Map<String, Long> threads1 = threadTicks(relay.pid());
+    long nanos1 = CpuAccounting.cpuNanos(proc);
+    Map<String, Long> threads1 = threadNanos(proc);
     double wall = (System.nanoTime() - t0) / 1e9;
     // where an idle relay spends it: its busiest threads (names as the kernel keeps them)
     List<Map.Entry<String, Long>> busiest = new ArrayList<>();
@@ -390,36 +391,34 @@ public final class M1Memory {
     busiest.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
     StringBuilder b = new StringBuilder("idle relay, busiest threads (% of one core):");
     for (Map.Entry<String, Long> e : busiest.subList(0, Math.min(6, busiest.size()))) {
-      b.append(String.format(Locale.ROOT, " %s %.1f;", e.getKey(), e.getValue() / wall));
+      b.append(String.format(Locale.ROOT, " %s %.1f;", e.getKey(), e.getValue() / 1e7 / wall));
     }
     System.out.println(b);
-    return (ticks1 - ticks0) / 100.0 / wall * 100; // USER_HZ ticks
+    if (nanos0 < 0 || nanos1 < 0) {
+      throw new IllegalStateException("the relay process ended during the idle phase");
+    }
+    return (nanos1 - nanos0) / 1e9 / wall * 100;
   }
 
-  /** Clock ticks per thread of a process, keyed by "name/tid" (Linux). */
-  private static Map<String, Long> threadTicks(long pid) {
+  /** CPU nanoseconds per thread of a process, keyed by "name/tid" (Linux). */
+  private static Map<String, Long> threadNanos(Path proc) {
     Map<String, Long> out = new java.util.HashMap<>();
-    java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+    java.io.File[] tasks = proc.resolve("task").toFile().listFiles();
     if (tasks == null) {
       return out;
     }
     for (java.io.File t : tasks) {
       try {
-        String stat = Files.readString(t.toPath().resolve("stat"));
-        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        out.put(name + "/" + t.getName(), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+        String name = Files.readString(t.toPath().resolve("comm")).trim();
+        long spent = CpuAccounting.cpuNanos(t.toPath());
+        if (spent >= 0) {
+          out.put(name + "/" + t.getName(), spent);
+        }
       } catch (IOException | RuntimeException e) {
         // ended meanwhile
       }
     }
     return out;
-  }
-
-  private static long cpuTicks(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
   /** Runs a full collection in the process ({@code jcmd <pid> GC.run}) and waits for it. */

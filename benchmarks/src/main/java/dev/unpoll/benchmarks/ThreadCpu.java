@@ -11,9 +11,9 @@ import java.util.Map;
 /**
  * Where a drain's JVM CPU went, by thread group: the CPU time of every live Java thread, read
  * before and at the end of an arm, summed by what the thread does; on Linux also the JVM's own
- * garbage-collector and compiler threads, from {@code /proc/self/task} (10 ms ticks). Whatever the
- * process spent that none of them accounts for (the VM thread, threads that ended during the arm)
- * is {@link #UNACCOUNTED}.
+ * garbage-collector and compiler threads, from {@code /proc/self/task} (the scheduler's
+ * nanoseconds). Whatever the process spent that none of them accounts for (the VM thread, threads
+ * that ended during the arm) is {@link #UNACCOUNTED}.
  */
 final class ThreadCpu {
   static final String DECODE = "decode (Debezium's streaming thread)";
@@ -31,7 +31,7 @@ final class ThreadCpu {
   record Sample(
       Map<Long, Long> cpu,
       Map<Long, String> names,
-      Map<String, Long> vmTicks,
+      Map<String, Long> vmNanos,
       double processSeconds) {}
 
   private ThreadCpu() {}
@@ -53,15 +53,15 @@ final class ThreadCpu {
         names.put(t.getThreadId(), t.getThreadName());
       }
     }
-    return new Sample(cpu, names, vmTicks(), processSeconds);
+    return new Sample(cpu, names, vmNanos(), processSeconds);
   }
 
-  /** Clock ticks of the JVM's GC and JIT threads (Linux), by group; empty elsewhere. */
-  private static Map<String, Long> vmTicks() {
-    Map<String, Long> ticks = new HashMap<>();
+  /** CPU nanoseconds of the JVM's GC and JIT threads (Linux), by group; empty elsewhere. */
+  private static Map<String, Long> vmNanos() {
+    Map<String, Long> nanos = new HashMap<>();
     java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
     if (tasks == null) {
-      return ticks;
+      return nanos;
     }
     for (java.io.File task : tasks) {
       try {
@@ -70,18 +70,15 @@ final class ThreadCpu {
             comm.startsWith("GC Thread") || comm.startsWith("G1 ")
                 ? GC
                 : comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler") ? JIT : null;
-        if (group == null) {
-          continue;
+        long spent = group == null ? -1 : CpuAccounting.cpuNanos(task.toPath());
+        if (spent >= 0) {
+          nanos.merge(group, spent, Long::sum);
         }
-        String stat = java.nio.file.Files.readString(task.toPath().resolve("stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // after the name: state(0) ... utime(11) stime(12)
-        ticks.merge(group, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
       } catch (java.io.IOException | RuntimeException e) {
         // a thread that ended while read: not counted
       }
     }
-    return ticks;
+    return nanos;
   }
 
   /** CPU seconds per group between two readings; a thread born in between counts from zero. */
@@ -102,8 +99,8 @@ final class ThreadCpu {
     }
     for (String g : new String[] {GC, JIT}) {
       double seconds =
-          Math.max(0, after.vmTicks().getOrDefault(g, 0L) - before.vmTicks().getOrDefault(g, 0L))
-              / 100.0; // USER_HZ
+          Math.max(0, after.vmNanos().getOrDefault(g, 0L) - before.vmNanos().getOrDefault(g, 0L))
+              / 1e9;
       groups.put(g, seconds);
       accounted += seconds;
     }

@@ -144,6 +144,7 @@ class RelayPollerRatiosSmokeIT {
             "D1.idle.statements",
             "D1.idle.wal",
             "D1.idle.server",
+            "D1.idle.net",
             "D1.retired.autovacuum",
             "D1.retired.statements",
             "D1.retired.transactions",
