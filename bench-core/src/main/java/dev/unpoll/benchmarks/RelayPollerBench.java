@@ -125,6 +125,7 @@ final class RelayPollerBench implements AutoCloseable {
   private final Duration pollInterval;
   private final BenchCleanup cleanup; // null on the embedded servers: they go away whole
   private volatile Relay running; // the relay of the phase in progress, for an interrupted run
+  private volatile KafkaConsumerRunner runningConsumer; // likewise its consumer
 
   private RelayPollerBench(
       EmbeddedPostgresServer postgres,
@@ -329,6 +330,7 @@ final class RelayPollerBench implements AutoCloseable {
         relay.start();
         await(relay::isStreaming, "relay streaming");
         consumer = runConsumer(variant == Variant.RETIRED ? retiredConsumer() : claimingConsumer());
+        runningConsumer = consumer;
       }
       if (variant != Variant.WRITER_ONLY) {
         // the path works end to end before the clock starts (group joined, slot streaming)
@@ -682,6 +684,7 @@ final class RelayPollerBench implements AutoCloseable {
     }
     if (consumer != null) {
       consumer.close();
+      runningConsumer = null;
     }
     if (relay != null) {
       relay.close();
@@ -1132,6 +1135,15 @@ final class RelayPollerBench implements AutoCloseable {
    * statements to remove it by hand (empty: nothing is left).
    */
   synchronized List<String> closeAndClean() {
+    KafkaConsumerRunner consumer = runningConsumer;
+    if (consumer != null) {
+      try {
+        consumer.close(); // leaves the run's consumer group, which can then be deleted
+      } catch (RuntimeException e) {
+        // the group's deletion below reports it if it stays
+      }
+      runningConsumer = null;
+    }
     Relay relay = running;
     if (relay != null) {
       try {

@@ -208,7 +208,18 @@ public final class RelayPollerRatios {
       Settings s = benchSettings(rounds, rates, seconds, false);
       RelayPollerBench bench = RelayPollerBench.startOn(target, s.slowPoll());
       List<String> left = List.of();
-      Thread hook = new Thread(bench::closeAndClean, "unpoll-bench-cleanup");
+      Thread hook =
+          new Thread(
+              () -> {
+                // interrupted (SIGINT, SIGTERM): remove what the run created before the JVM ends
+                List<String> notRemoved = bench.closeAndClean();
+                if (!notRemoved.isEmpty()) {
+                  System.err.println(
+                      "unpoll bench: interrupted; could not remove: "
+                          + String.join(" ", notRemoved));
+                }
+              },
+              "unpoll-bench-cleanup");
       Runtime.getRuntime().addShutdownHook(hook);
       try {
         String version = bench.setting("server_version");

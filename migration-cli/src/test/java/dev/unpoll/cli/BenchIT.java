@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.unpoll.testkit.ChildJvm;
 import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import dev.unpoll.testkit.UnpollStackExtension;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -217,12 +219,13 @@ class BenchIT {
           .atMost(Duration.ofSeconds(90))
           .until(
               () ->
-                  Fixtures.number(
-                          db,
-                          "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench_fail_it'"
-                              + " AND application_name = 'unpoll-bench'"
-                              + " AND wait_event_type = 'Lock' AND query LIKE 'DROP SCHEMA%'")
-                      == 1);
+                  run.isDone()
+                      || Fixtures.number(
+                              db,
+                              "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench_fail_it'"
+                                  + " AND application_name = 'unpoll-bench'"
+                                  + " AND wait_event_type = 'Lock' AND query LIKE 'DROP SCHEMA%'")
+                          == 1);
       lock.rollback();
     }
     Cli.Result r = run.get(120, TimeUnit.SECONDS);
@@ -231,6 +234,56 @@ class BenchIT {
     assertThat(r.err()).contains("canceling statement due to user request");
     assertThat(r.out()).doesNotContain("could not remove");
     assertNothingLeft(db);
+  }
+
+  @Test
+  void removesWhatItCreatedWhenItIsInterrupted() throws Exception {
+    TestPostgres db = server.createDatabase("bench_term_it");
+    Path log = dir.resolve("bench-term.log");
+    try (ChildJvm bench =
+        ChildJvm.start(
+            "unpoll bench",
+            Unpoll.class,
+            List.of("-Xmx512m", "-Dwarmup.seconds=1", "-Dpause.ms=500"),
+            List.of(
+                "bench",
+                "--rate",
+                "50",
+                "--seconds",
+                "2",
+                "--out",
+                dir.resolve("term").toString(),
+                "--db",
+                db.jdbcUrl(),
+                "--user",
+                db.user(),
+                "--kafka",
+                kafka.bootstrapServers()),
+            Map.of("PGPASSWORD", db.password()),
+            log)) {
+      // the relay streams (its slot is active): the run has everything there is to remove
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(
+              () ->
+                  !bench.isAlive()
+                      || Fixtures.number(
+                              db,
+                              "SELECT count(*) FROM pg_replication_slots WHERE active"
+                                  + " AND slot_name LIKE 'unpoll\\_bench\\_%'")
+                          == 1);
+      assertThat(bench.isAlive()).as(Files.readString(log)).isTrue();
+
+      int exit = bench.stop(Duration.ofSeconds(90)); // SIGTERM, as Ctrl-C or a stopped job
+
+      assertThat(exit).as(Files.readString(log)).isNotZero();
+    }
+    try {
+      assertNothingLeft(db);
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage() + "\n--- the run's output:\n" + Files.readString(log), e);
+    }
   }
 
   @Test
