@@ -33,7 +33,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * (creating nothing) when a schema the bench needs exists, when an aborted run left something
  * behind (with the statements that remove it), or when the user may not create what the run needs;
  * {@link #run} removes the run's slot first (a slot left behind keeps WAL on the server forever),
- * then its publication, the relay's tables, its heartbeat row, the schemas it created, its topics
+ * then its publication, the relay's tables and heartbeat table, the schemas it created, its topics
  * and consumer group.
  */
 final class BenchCleanup {
@@ -42,16 +42,14 @@ final class BenchCleanup {
   private final BenchTarget target;
   private final BenchNames names;
   private final Admin admin;
-  private final boolean heartbeatExisted;
   private final List<String> createdSchemas = new ArrayList<>();
   private boolean topicCreated;
   private boolean done;
 
-  private BenchCleanup(BenchTarget target, BenchNames names, Admin admin, boolean heartbeat) {
+  private BenchCleanup(BenchTarget target, BenchNames names, Admin admin) {
     this.target = target;
     this.names = names;
     this.admin = admin;
-    this.heartbeatExisted = heartbeat;
   }
 
   /** A connection as the bench's user, named {@code unpoll-bench} in pg_stat_activity. */
@@ -144,18 +142,14 @@ final class BenchCleanup {
       }
       heartbeat = test(c, "SELECT to_regclass(?) IS NOT NULL", RelayNames.HEARTBEAT_TABLE.quoted());
       if (heartbeat) {
-        if (!test(
-            c,
-            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(?)",
-            RelayNames.HEARTBEAT_TABLE.quoted())) {
-          problems.add(
-              "unpoll bench's relay puts the heartbeat table "
-                  + RelayNames.HEARTBEAT_TABLE.dotted()
-                  + " into its own publication, which only the table's owner may do: run the"
-                  + " bench as that owner or a member of its role (GRANT <owner> TO "
-                  + user
-                  + ";), or on a scratch database");
-        }
+        // a relay of the user's runs on this database: its table is not the bench's to write to
+        problems.add(
+            "unpoll bench's relay needs its own heartbeat table "
+                + RelayNames.HEARTBEAT_TABLE.dotted()
+                + ", and "
+                + db
+                + " already has one (a relay of yours captures this database): run it on a"
+                + " scratch database (CREATE DATABASE unpoll_bench; then --db with /unpoll_bench)");
       } else if (!test(c, "SELECT has_schema_privilege('public', 'CREATE')")) {
         problems.add(
             "unpoll bench's relay creates its heartbeat table "
@@ -164,8 +158,6 @@ final class BenchCleanup {
                 + user
                 + " may not create in schema public: GRANT CREATE ON SCHEMA public TO "
                 + user
-                + "; or create it ahead as its owner: "
-                + RelayNames.heartbeatTableDdl()
                 + ";");
       }
       String current = text(c, "SELECT current_schema()");
@@ -205,7 +197,7 @@ final class BenchCleanup {
       admin.close();
       throw new BenchPreflightException(problems);
     }
-    return new BenchCleanup(target, names, admin, heartbeat);
+    return new BenchCleanup(target, names, admin);
   }
 
   /** The statements that remove what aborted bench runs left, or none. */
@@ -343,17 +335,8 @@ final class BenchCleanup {
     sql(left, "DROP PUBLICATION IF EXISTS " + TableName.quote(names.publication()));
     sql(left, "DROP TABLE IF EXISTS " + RelayNames.offsetsTable(names.slot()));
     sql(left, "DROP TABLE IF EXISTS " + RelayNames.backlogTable(names.slot()));
-    if (heartbeatExisted) {
-      sql(
-          left,
-          "DELETE FROM "
-              + RelayNames.HEARTBEAT_TABLE.quoted()
-              + " WHERE slot = '"
-              + names.slot()
-              + "'");
-    } else {
-      sql(left, "DROP TABLE IF EXISTS " + RelayNames.HEARTBEAT_TABLE.quoted());
-    }
+    // preflight refused to run where the table existed: the run's relay created it
+    sql(left, "DROP TABLE IF EXISTS " + RelayNames.HEARTBEAT_TABLE.quoted());
     for (String schema : createdSchemas) {
       sql(left, "DROP SCHEMA IF EXISTS " + TableName.quote(schema) + " CASCADE");
     }

@@ -116,7 +116,10 @@ class BenchIT {
         db,
         "CREATE SCHEMA shop",
         "CREATE TABLE shop.orders (id bigint PRIMARY KEY, customer text)",
-        "INSERT INTO shop.orders VALUES (1, 'theirs')");
+        "INSERT INTO shop.orders VALUES (1, 'theirs')",
+        // a relay of theirs captures this database: its heartbeat table is theirs too
+        "CREATE TABLE public.unpoll_relay_heartbeat (slot text PRIMARY KEY, beat_at timestamptz)",
+        "INSERT INTO public.unpoll_relay_heartbeat VALUES ('theirs', now())");
 
     Cli.Result r = Cli.run(db, kafka, "bench", "--out", dir.resolve("taken").toString());
 
@@ -125,9 +128,12 @@ class BenchIT {
         .contains("unpoll bench will not run on PostgreSQL")
         .contains("(nothing was created)")
         .contains("already has a schema shop")
+        .contains("already has one (a relay of yours captures this database)")
         .contains("CREATE DATABASE unpoll_bench");
     assertThat(Fixtures.text(db, "SELECT customer FROM shop.orders")).isEqualTo("theirs");
-    assertNothingLeft(db, "shop");
+    assertThat(Fixtures.text(db, "SELECT string_agg(slot, ',') FROM public.unpoll_relay_heartbeat"))
+        .isEqualTo("theirs");
+    assertNothingLeft(db, "shop", "unpoll_relay_heartbeat");
 
     // a schema an aborted run left (its comment names the run): reported with its removal
     Fixtures.sql(db, "COMMENT ON SCHEMA shop IS 'unpoll bench 0a1b2c'");
@@ -141,7 +147,7 @@ class BenchIT {
         .contains("consumer group unpoll-bench-0a1b2c")
         .doesNotContain("already has a schema shop");
     assertThat(Fixtures.text(db, "SELECT customer FROM shop.orders")).isEqualTo("theirs");
-    assertNothingLeft(db, "shop");
+    assertNothingLeft(db, "shop", "unpoll_relay_heartbeat");
   }
 
   @Test
@@ -309,8 +315,11 @@ class BenchIT {
     assertThat(cost.err()).contains("D1 runs only on the servers unpoll bench starts");
   }
 
-  /** No slot, publication, schema, relay table, topic or consumer group of a bench run. */
-  private static void assertNothingLeft(TestPostgres db, String... theirSchemas) throws Exception {
+  /**
+   * No slot, publication, schema, relay table, topic or consumer group of a bench run; {@code
+   * theirs}: schemas and tables the test made as the user's, left alone.
+   */
+  private static void assertNothingLeft(TestPostgres db, String... theirs) throws Exception {
     assertThat(
             Fixtures.number(
                 db,
@@ -321,7 +330,7 @@ class BenchIT {
                 db, "SELECT count(*) FROM pg_publication WHERE pubname LIKE 'unpoll\\_bench\\_%'"))
         .isZero();
     List<String> schemas = new ArrayList<>(List.of("shop", "shipping"));
-    schemas.removeAll(List.of(theirSchemas));
+    schemas.removeAll(List.of(theirs));
     for (String schema : schemas) {
       assertThat(
               Fixtures.number(
@@ -331,7 +340,11 @@ class BenchIT {
     }
     assertThat(
             Fixtures.number(
-                db, "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'unpoll\\_relay\\_%'"))
+                db,
+                "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'unpoll\\_relay\\_%'"
+                    + " AND NOT tablename = ANY ('{"
+                    + String.join(",", theirs)
+                    + "}')"))
         .isZero();
     assertThat(kafka.admin().listTopics().names().get(30, TimeUnit.SECONDS))
         .noneMatch(t -> t.startsWith("unpoll-bench-"));
