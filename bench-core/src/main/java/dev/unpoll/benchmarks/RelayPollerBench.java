@@ -2,9 +2,12 @@ package dev.unpoll.benchmarks;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.unpoll.consumer.DualRunClaim;
 import dev.unpoll.consumer.IdempotencyStore;
 import dev.unpoll.consumer.IdempotentConsumer;
 import dev.unpoll.consumer.KafkaConsumerRunner;
+import dev.unpoll.consumer.RetryPolicy;
+import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.contract.config.UnpollConfig;
 import dev.unpoll.relay.Relay;
 import dev.unpoll.samples.orders.LegacySchema;
@@ -14,7 +17,6 @@ import dev.unpoll.samples.orders.migrated.RelayConfigs;
 import dev.unpoll.samples.orders.migrated.ShippingConsumer;
 import dev.unpoll.testkit.EmbeddedKafkaBroker;
 import dev.unpoll.testkit.EmbeddedPostgresServer;
-import dev.unpoll.testkit.TestKafka;
 import dev.unpoll.testkit.TestPostgres;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -39,6 +41,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
 
 /**
  * One PostgreSQL and one Kafka broker shared by every variant, and what it takes to run one variant
@@ -103,35 +106,64 @@ final class RelayPollerBench implements AutoCloseable {
     }
   }
 
-  static final String SLOT = "unpoll_shop_integration";
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-  private final EmbeddedPostgresServer postgres;
-  private final EmbeddedKafkaBroker broker;
-  private final TestPostgres pg;
-  private final TestKafka kafka;
+  /** The schema of the idempotency tables: the samples' {@code shipping}, dropped with it. */
+  static final String STORE_SCHEMA = "shipping";
+
+  private final EmbeddedPostgresServer postgres; // null on the user's own servers
+  private final EmbeddedKafkaBroker broker; // null on the user's own servers
+  private final BenchTarget target;
+  private final BenchNames names;
+  private final Admin admin;
+  private final IdempotencyStore store;
   private final HikariDataSource writerPool;
   private final HikariDataSource pollerPool;
   private final HikariDataSource consumerPool;
   private final CpuAccounting cpu;
   private final Duration pollInterval;
+  private final BenchCleanup cleanup; // null on the embedded servers: they go away whole
+  private volatile Relay running; // the relay of the phase in progress, for an interrupted run
+  private volatile KafkaConsumerRunner runningConsumer; // likewise its consumer
 
   private RelayPollerBench(
       EmbeddedPostgresServer postgres,
       EmbeddedKafkaBroker broker,
+      BenchTarget target,
+      BenchNames names,
+      Admin admin,
       HikariDataSource writerPool,
       HikariDataSource pollerPool,
       HikariDataSource consumerPool,
-      Duration pollInterval) {
+      Duration pollInterval,
+      BenchCleanup cleanup) {
     this.postgres = postgres;
     this.broker = broker;
-    this.pg = postgres.postgres();
-    this.kafka = broker.kafka();
+    this.target = target;
+    this.names = names;
+    this.admin = admin;
+    this.store = IdempotencyStore.builder().schema(STORE_SCHEMA).build();
     this.writerPool = writerPool;
     this.pollerPool = pollerPool;
     this.consumerPool = consumerPool;
-    this.cpu = new CpuAccounting(postgres.pid());
+    this.cpu = new CpuAccounting(postgres == null ? -1 : postgres.pid());
     this.pollInterval = pollInterval;
+    this.cleanup = cleanup;
+  }
+
+  /** Whether this runs on the user's own servers (not on servers it started). */
+  boolean external() {
+    return postgres == null;
+  }
+
+  /** The names of what this run creates. */
+  BenchNames names() {
+    return names;
+  }
+
+  /** A connection to the database every phase runs on. */
+  Connection connect() throws SQLException {
+    return BenchCleanup.connect(target);
   }
 
   /**
@@ -149,26 +181,36 @@ final class RelayPollerBench implements AutoCloseable {
             .setting("pg_stat_statements.track", "top")
             .start();
     EmbeddedKafkaBroker broker = null;
+    Admin admin = null;
     List<HikariDataSource> pools = new ArrayList<>();
     try {
       broker = EmbeddedKafkaBroker.builder().start();
       TestPostgres pg = postgres.postgres();
-      HikariDataSource writer = pool(pg, "writer", 2);
+      BenchTarget target =
+          new BenchTarget(
+              pg.jdbcUrl(), pg.user(), pg.password(), broker.kafka().bootstrapServers(), Map.of());
+      BenchNames names = BenchNames.random();
+      admin = BenchCleanup.admin(target);
+      HikariDataSource writer = pool(target, "writer", 2);
       pools.add(writer);
-      HikariDataSource poller = pool(pg, "poller", 2);
+      HikariDataSource poller = pool(target, "poller", 2);
       pools.add(poller);
-      HikariDataSource consumer = pool(pg, "consumer", 2);
+      HikariDataSource consumer = pool(target, "consumer", 2);
       pools.add(consumer);
       LegacySchema.create(writer);
-      IdempotencyStore.defaults().createTablesIfAbsent(writer);
+      IdempotencyStore.builder().schema(STORE_SCHEMA).build().createTablesIfAbsent(writer);
       try (Connection c = pg.connect();
           Statement s = c.createStatement()) {
         s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       }
-      broker.kafka().createTopic(RelayConfigs.LEGACY_TOPIC, 1);
-      return new RelayPollerBench(postgres, broker, writer, poller, consumer, pollInterval);
+      BenchCleanup.createTopic(admin, names.topic());
+      return new RelayPollerBench(
+          postgres, broker, target, names, admin, writer, poller, consumer, pollInterval, null);
     } catch (RuntimeException | SQLException e) {
       pools.forEach(HikariDataSource::close);
+      if (admin != null) {
+        admin.close();
+      }
       if (broker != null) {
         broker.close();
       }
@@ -177,11 +219,52 @@ final class RelayPollerBench implements AutoCloseable {
     }
   }
 
-  private static HikariDataSource pool(TestPostgres pg, String name, int size) {
+  /**
+   * On the user's own PostgreSQL and Kafka ({@code unpoll bench --db ... --kafka ...}): checks that
+   * nothing the bench creates exists yet and that Kafka lets it create its topic (nothing is
+   * created when a check fails), then creates the samples' legacy schema (marked as the bench's
+   * with a comment naming the run), the idempotency tables in it and the run's own topic. {@link
+   * #close()} removes all of it, the run's slot, publication, relay tables and consumer group too;
+   * call it also when a phase fails.
+   */
+  static RelayPollerBench startOn(BenchTarget target, Duration pollInterval) throws SQLException {
+    BenchNames names = BenchNames.random();
+    BenchCleanup cleanup = BenchCleanup.preflight(target, names);
+    List<HikariDataSource> pools = new ArrayList<>();
+    try {
+      cleanup.createSchemas();
+      HikariDataSource writer = pool(target, "writer", 2);
+      pools.add(writer);
+      HikariDataSource poller = pool(target, "poller", 2);
+      pools.add(poller);
+      HikariDataSource consumer = pool(target, "consumer", 2);
+      pools.add(consumer);
+      LegacySchema.create(writer);
+      IdempotencyStore.builder().schema(STORE_SCHEMA).build().createTablesIfAbsent(writer);
+      cleanup.createTopic();
+      return new RelayPollerBench(
+          null,
+          null,
+          target,
+          names,
+          cleanup.admin(),
+          writer,
+          poller,
+          consumer,
+          pollInterval,
+          cleanup);
+    } catch (RuntimeException | SQLException e) {
+      pools.forEach(HikariDataSource::close);
+      cleanup.run(null);
+      throw e;
+    }
+  }
+
+  private static HikariDataSource pool(BenchTarget target, String name, int size) {
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(pg.jdbcUrl());
-    config.setUsername(pg.user());
-    config.setPassword(pg.password());
+    config.setJdbcUrl(target.jdbcUrl());
+    config.setUsername(target.user());
+    config.setPassword(target.password());
     config.setMaximumPoolSize(size);
     config.setMinimumIdle(size);
     config.setPoolName("relay-bench-" + name);
@@ -189,13 +272,16 @@ final class RelayPollerBench implements AutoCloseable {
     return new HikariDataSource(config);
   }
 
-  /** The database every phase runs on. */
+  /** The database every phase runs on, when this started it. */
   TestPostgres postgres() {
-    return pg;
+    if (postgres == null) {
+      throw new IllegalStateException("not on an embedded server");
+    }
+    return postgres.postgres();
   }
 
   String setting(String name) throws SQLException {
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SHOW " + name)) {
       rs.next();
@@ -239,17 +325,11 @@ final class RelayPollerBench implements AutoCloseable {
       }
       if (variant == Variant.RELAY || variant == Variant.RETIRED || variant == Variant.DUAL) {
         relay = Relay.builder().config(relayConfig()).meterRegistry(relayMetrics).build();
+        running = relay;
         relay.start();
         await(relay::isStreaming, "relay streaming");
-        consumer =
-            ShippingConsumer.run(
-                variant == Variant.RETIRED
-                    ? retiredConsumer()
-                    : ShippingConsumer.claiming(consumerPool, new SimpleMeterRegistry()),
-                kafka.bootstrapServers(),
-                RelayConfigs.LEGACY_TOPIC,
-                // -Dconsumer.batch.wait.ms: the event path's consumer gathers records this long
-                Duration.ofMillis(Long.getLong("consumer.batch.wait.ms", 0)));
+        consumer = runConsumer(variant == Variant.RETIRED ? retiredConsumer() : claimingConsumer());
+        runningConsumer = consumer;
       }
       if (variant != Variant.WRITER_ONLY) {
         // the path works end to end before the clock starts (group joined, slot streaming)
@@ -332,13 +412,53 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   /**
+   * The samples' claiming consumer ({@link ShippingConsumer#claiming}: the claim from the mapping
+   * the relay runs from, the poller's handler), in the run's own consumer group and with the
+   * idempotency tables in the bench's schema.
+   */
+  private IdempotentConsumer claimingConsumer() {
+    TableMapping mapping = RelayConfigs.mapping(RelayConfigs.LEGACY, ShippingPoller.TABLE);
+    return IdempotentConsumer.builder()
+        .dataSource(consumerPool)
+        .consumerGroup(names.group())
+        .store(store)
+        .claim(DualRunClaim.from(mapping).processedAtColumn("processed_at").build())
+        .handler(
+            ShippingConsumer.integrationRowHandler(
+                new dev.unpoll.samples.orders.ShipmentHandler("consumer")))
+        .meterRegistry(new SimpleMeterRegistry())
+        .build();
+  }
+
+  /** As {@link ShippingConsumer#run}, on the run's topic, with the Kafka client properties. */
+  private KafkaConsumerRunner runConsumer(IdempotentConsumer consumer) {
+    KafkaConsumerRunner.Builder b =
+        KafkaConsumerRunner.builder()
+            .bootstrapServers(target.kafkaBootstrap())
+            .topics(names.topic())
+            .consumer(consumer)
+            .retryPolicy(RetryPolicy.builder().maxAttempts(5).build()) // then <topic>.DLT
+            // -Dconsumer.batch.wait.ms: the event path's consumer gathers records this long
+            .batchWait(Duration.ofMillis(Long.getLong("consumer.batch.wait.ms", 0)));
+    target
+        .kafkaProperties()
+        .forEach(
+            (k, v) -> {
+              b.kafkaProperty(k, v);
+              b.producerProperty(k, v);
+            });
+    return b.build().start();
+  }
+
+  /**
    * The samples' consumer after retire: idempotent on the event id alone, no claim, the same
    * handler; the integration table's status column is no longer touched.
    */
   private IdempotentConsumer retiredConsumer() {
     return IdempotentConsumer.builder()
         .dataSource(consumerPool)
-        .consumerGroup(ShippingConsumer.GROUP)
+        .consumerGroup(names.group())
+        .store(store)
         .handler(
             ShippingConsumer.integrationRowHandler(
                 new dev.unpoll.samples.orders.ShipmentHandler("consumer")))
@@ -362,7 +482,7 @@ final class RelayPollerBench implements AutoCloseable {
       Duration pause)
       throws Exception {
     List<String> names = idleTables(tables);
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         Statement s = c.createStatement()) {
       s.execute("CHECKPOINT");
     }
@@ -380,7 +500,7 @@ final class RelayPollerBench implements AutoCloseable {
         Relay started = relay;
         await(started::isStreaming, "idle relay streaming");
       } else if (arm == Variant.POLLER) {
-        pool = pool(pg, "idle-pollers", tables);
+        pool = pool(target, "idle-pollers", tables);
         for (String t : names) {
           ShippingPoller p = new ShippingPoller(pool, t);
           p.start(interval);
@@ -422,7 +542,7 @@ final class RelayPollerBench implements AutoCloseable {
       }
       if (relay != null) {
         relay.close();
-        RelaySlots.dropWithRelayState(pg, IDLE_SLOT, TIMEOUT);
+        RelaySlots.dropWithRelayState(this::connect, IDLE_SLOT, TIMEOUT);
       }
     }
   }
@@ -432,7 +552,7 @@ final class RelayPollerBench implements AutoCloseable {
   /** Empty tables shaped like the integration table, {@code bench_idle.integration_1..n}. */
   private List<String> idleTables(int n) throws SQLException {
     List<String> names = new ArrayList<>();
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA IF NOT EXISTS bench_idle");
       for (int i = 1; i <= n; i++) {
@@ -468,7 +588,7 @@ final class RelayPollerBench implements AutoCloseable {
         .append("tables:\n");
     for (String t : tables) {
       String topic = "bench-idle." + t.substring(t.indexOf('.') + 1);
-      kafka.createTopic(topic, 1);
+      broker.kafka().createTopic(topic, 1);
       yaml.append("  - table: ")
           .append(t)
           .append('\n')
@@ -483,18 +603,36 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   private Map<String, String> env() {
-    return Map.of(
-        "ORDERS_DB_URL", pg.jdbcUrl(),
-        "ORDERS_DB_USER", pg.user(),
-        "ORDERS_DB_PASSWORD", pg.password(),
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    Map<String, String> env = new HashMap<>();
+    env.put("ORDERS_DB_URL", target.jdbcUrl());
+    env.put("ORDERS_DB_USER", target.user());
+    env.put("ORDERS_DB_PASSWORD", target.password() == null ? "" : target.password());
+    env.put("KAFKA_BOOTSTRAP_SERVERS", target.kafkaBootstrap());
+    env.putAll(kafkaPropertyValues());
+    return env;
+  }
+
+  /** Kafka client property → the placeholder variable that carries its value. */
+  private Map<String, String> kafkaPropertyVariables() {
+    Map<String, String> vars = new java.util.TreeMap<>();
+    int i = 0;
+    for (String name : new java.util.TreeSet<>(target.kafkaProperties().keySet())) {
+      vars.put(name, "UNPOLL_BENCH_KAFKA_PROPERTY_" + i++);
+    }
+    return vars;
+  }
+
+  private Map<String, String> kafkaPropertyValues() {
+    Map<String, String> values = new HashMap<>();
+    kafkaPropertyVariables().forEach((n, v) -> values.put(v, target.kafkaProperties().get(n)));
+    return values;
   }
 
   /** Counters of {@code pg_stat_user_tables} for the integration table. */
   private record TableStats(long updates, long deadTuples, long autovacuumRuns) {}
 
   private TableStats tableStats() throws SQLException {
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(
@@ -514,7 +652,7 @@ final class RelayPollerBench implements AutoCloseable {
     pollerPool.getHikariPoolMXBean().softEvictConnections();
     consumerPool.getHikariPoolMXBean().softEvictConnections();
     long marked;
-    try (Connection c = pg.connect()) {
+    try (Connection c = connect()) {
       marked =
           count(c, "SELECT count(*) FROM shop.order_integration WHERE processed_at IS NOT NULL");
     }
@@ -531,7 +669,10 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   private UnpollConfig relayConfig() {
-    return UnpollConfig.parse(RelayYaml.legacy(), env());
+    return UnpollConfig.parse(
+        RelayYaml.legacy(
+            names.slot(), names.publication(), names.topic(), kafkaPropertyVariables()),
+        env());
   }
 
   /** Stops what runs; the relay's slot and offsets are dropped so its next start is a first one. */
@@ -542,17 +683,19 @@ final class RelayPollerBench implements AutoCloseable {
     }
     if (consumer != null) {
       consumer.close();
+      runningConsumer = null;
     }
     if (relay != null) {
       relay.close();
-      RelaySlots.dropWithRelayState(pg, SLOT, TIMEOUT);
+      running = null;
+      RelaySlots.dropWithRelayState(this::connect, names.slot(), TIMEOUT);
     }
   }
 
   /** What a phase that did not handle every row left behind, for the failure message. */
   private String diagnose(long first, long last, Relay relay, SimpleMeterRegistry relayMetrics) {
     StringBuilder b = new StringBuilder();
-    try (Connection c = pg.connect()) {
+    try (Connection c = connect()) {
       b.append("handled ").append(handledCount(first, last));
       b.append(", rows not DONE ")
           .append(
@@ -573,12 +716,15 @@ final class RelayPollerBench implements AutoCloseable {
         rs.next();
         b.append(" (ids ").append(rs.getLong(1)).append("..").append(rs.getLong(2)).append(')');
       }
-      b.append(", keys recorded ").append(count(c, "SELECT count(*) FROM unpoll_processed"));
+      b.append(", keys recorded ")
+          .append(count(c, "SELECT count(*) FROM " + STORE_SCHEMA + ".unpoll_processed"));
       try (Statement s = c.createStatement();
           ResultSet rs =
               s.executeQuery(
                   "SELECT slot_name, active, confirmed_flush_lsn, pg_current_wal_lsn()"
-                      + " FROM pg_replication_slots")) {
+                      + " FROM pg_replication_slots WHERE slot_name = '"
+                      + names.slot()
+                      + "'")) {
         while (rs.next()) {
           b.append(", slot ")
               .append(rs.getString(1))
@@ -614,10 +760,9 @@ final class RelayPollerBench implements AutoCloseable {
                                   .append(x.getStatistic())
                                   .append('=')
                                   .append(x.getValue())));
-      org.apache.kafka.clients.admin.Admin admin = kafka.admin(); // shared: not closed here
       try {
         org.apache.kafka.common.TopicPartition tp =
-            new org.apache.kafka.common.TopicPartition(RelayConfigs.LEGACY_TOPIC, 0);
+            new org.apache.kafka.common.TopicPartition(names.topic(), 0);
         b.append(", topic end offset ")
             .append(
                 admin
@@ -628,7 +773,7 @@ final class RelayPollerBench implements AutoCloseable {
         b.append(", group committed ")
             .append(
                 admin
-                    .listConsumerGroupOffsets(ShippingConsumer.GROUP)
+                    .listConsumerGroupOffsets(names.group())
                     .partitionsToOffsetAndMetadata()
                     .get()
                     .get(tp));
@@ -641,18 +786,22 @@ final class RelayPollerBench implements AutoCloseable {
 
   /** Every phase starts from empty tables and a checkpoint. */
   private void reset() throws SQLException {
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         Statement s = c.createStatement()) {
       s.execute(
           "TRUNCATE shop.order_integration, shop.orders, shipping.shipments,"
-              + " shipping.handling_log, unpoll_processed");
+              + " shipping.handling_log, "
+              + STORE_SCHEMA
+              + ".unpoll_processed");
       s.execute("VACUUM ANALYZE shop.order_integration");
-      s.execute("CHECKPOINT");
+      if (!external()) {
+        s.execute("CHECKPOINT"); // on the user's server: not ours to force (and needs a superuser)
+      }
     }
   }
 
   private int handledCount(long first, long last) {
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         PreparedStatement s =
             c.prepareStatement(
                 "SELECT count(*) FROM shipping.handling_log WHERE integration_id BETWEEN ? AND ?")) {
@@ -685,7 +834,10 @@ final class RelayPollerBench implements AutoCloseable {
           default -> List.of("consumer");
         };
     List<String> problems = new ArrayList<>();
-    try (Connection c = pg.connect();
+    // handled_at is the database's clock, the commit instant this JVM's: on the user's server
+    // the two clocks may differ; their offset is measured and taken out
+    long clockOffsetMicros = external() ? clockOffset().offsetMicros() : 0;
+    try (Connection c = connect();
         PreparedStatement s =
             c.prepareStatement(
                 "SELECT integration_id, handled_by, handled_at FROM shipping.handling_log"
@@ -704,7 +856,8 @@ final class RelayPollerBench implements AutoCloseable {
           } else {
             seen[i] = true;
             Instant handled = rs.getObject(3, OffsetDateTime.class).toInstant();
-            latencies[i] = Duration.between(committed[i], handled).toNanos() / 1000;
+            latencies[i] =
+                Duration.between(committed[i], handled).toNanos() / 1000 - clockOffsetMicros;
           }
         }
       }
@@ -758,6 +911,36 @@ final class RelayPollerBench implements AutoCloseable {
     return latencies;
   }
 
+  /**
+   * The database's clock minus this JVM's, in microseconds, and how far off that can be (half the
+   * round trip of the best of several readings, as NTP estimates it).
+   */
+  record ClockOffset(long offsetMicros, long uncertaintyMicros) {}
+
+  ClockOffset clockOffset() throws SQLException {
+    long bestRoundTrip = Long.MAX_VALUE;
+    long offset = 0;
+    try (Connection c = connect();
+        PreparedStatement s = c.prepareStatement("SELECT clock_timestamp()")) {
+      for (int i = 0; i < 11; i++) {
+        Instant before = Instant.now();
+        Instant db;
+        try (ResultSet rs = s.executeQuery()) {
+          rs.next();
+          db = rs.getObject(1, OffsetDateTime.class).toInstant();
+        }
+        Instant after = Instant.now();
+        long roundTrip = Duration.between(before, after).toNanos() / 1000;
+        if (i > 0 && roundTrip < bestRoundTrip) { // the first one warms the statement up
+          bestRoundTrip = roundTrip;
+          Instant middle = before.plusNanos(roundTrip * 500);
+          offset = Duration.between(middle, db).toNanos() / 1000;
+        }
+      }
+    }
+    return new ClockOffset(offset, bestRoundTrip / 2);
+  }
+
   private static long count(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
@@ -767,7 +950,10 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   private void resetStatements() throws SQLException {
-    try (Connection c = pg.connect();
+    if (external()) {
+      return; // the user's statistics are theirs: never reset, and shared with other traffic
+    }
+    try (Connection c = connect();
         Statement s = c.createStatement()) {
       s.execute("SELECT pg_stat_statements_reset()");
     }
@@ -775,7 +961,10 @@ final class RelayPollerBench implements AutoCloseable {
 
   /** Statements executed since the reset, by every role and database (calls, top level). */
   private long statements(String where) throws SQLException {
-    try (Connection c = pg.connect()) {
+    if (external()) {
+      return -1; // not measured on the user's server (see resetStatements)
+    }
+    try (Connection c = connect()) {
       return count(c, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements" + where);
     }
   }
@@ -821,11 +1010,11 @@ final class RelayPollerBench implements AutoCloseable {
   /** With {@code -Ddump=DIR}: the phase's statements, most called first, for a closer look. */
   private void dumpStatements(Variant variant) throws SQLException, IOException {
     String dump = System.getProperty("dump");
-    if (dump == null) {
+    if (dump == null || external()) {
       return;
     }
     StringBuilder b = new StringBuilder();
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(
@@ -849,7 +1038,7 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   private String walInsertLsn() throws SQLException {
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
       rs.next();
@@ -858,7 +1047,7 @@ final class RelayPollerBench implements AutoCloseable {
   }
 
   private long walBytesSince(String lsn) throws SQLException {
-    try (Connection c = pg.connect();
+    try (Connection c = connect();
         PreparedStatement s =
             c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), ?::pg_lsn)")) {
       s.setString(1, lsn);
@@ -877,6 +1066,12 @@ final class RelayPollerBench implements AutoCloseable {
   private record Ticks(long postgres, long walsender, long jvmNanos) {}
 
   private Ticks ticks() throws IOException {
+    long jvmNanos =
+        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime();
+    if (external()) {
+      return new Ticks(0, 0, jvmNanos); // the server's CPU is not readable from here
+    }
     long postmaster = postgres.pid();
     Path own = Path.of("/proc", Long.toString(postmaster));
     long total = Math.max(0, CpuAccounting.cpuNanos(own)) + CpuAccounting.endedChildrenNanos(own);
@@ -924,12 +1119,46 @@ final class RelayPollerBench implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
+  /**
+   * Stops the relay of a phase in progress (a run interrupted), closes the pools and, on the user's
+   * servers, removes everything the run created; returns what could not be removed, with the
+   * statements to remove it by hand (empty: nothing is left).
+   */
+  synchronized List<String> closeAndClean() {
+    KafkaConsumerRunner consumer = runningConsumer;
+    if (consumer != null) {
+      try {
+        consumer.close(); // leaves the run's consumer group, which can then be deleted
+      } catch (RuntimeException e) {
+        // the group's deletion below reports it if it stays
+      }
+      runningConsumer = null;
+    }
+    Relay relay = running;
+    if (relay != null) {
+      try {
+        relay.close();
+      } catch (Exception e) {
+        // the cleanup below terminates its walsender if it is still there
+      }
+      running = null;
+    }
     consumerPool.close();
     pollerPool.close();
     writerPool.close();
-    broker.close();
-    postgres.close();
+    List<String> left = List.of();
+    if (cleanup != null) {
+      left = cleanup.run(TIMEOUT);
+    } else {
+      admin.close();
+      broker.close();
+      postgres.close();
+    }
+    return left;
+  }
+
+  @Override
+  public void close() {
+    closeAndClean();
   }
 }

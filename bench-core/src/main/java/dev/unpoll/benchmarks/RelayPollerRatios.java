@@ -172,27 +172,124 @@ public final class RelayPollerRatios {
   private static void bench(
       int rounds, List<Double> rates, double seconds, boolean withD1, Path outDir)
       throws Exception {
-    Settings d = Settings.fromProperties();
-    Settings s =
-        new Settings(
-            rounds,
-            List.copyOf(rates),
-            seconds,
-            d.slowPoll(),
-            d.fastPoll(),
-            d.warmupSeconds(),
-            d.d1Rate(),
-            seconds,
-            d.idleTables(),
-            d.idleSeconds(),
-            d.idleHeartbeat(),
-            d.pause(),
-            true,
-            withD1);
+    Settings s = benchSettings(rounds, rates, seconds, withD1);
     Result result = run(s);
     List<Measure> measures = report(s, result);
     java.nio.file.Files.createDirectories(outDir);
-    publish(s, result, measures, outDir.resolve("results.json"), outDir.resolve("latency.png"));
+    publish(
+        s,
+        result,
+        measures,
+        outDir.resolve("results.json"),
+        outDir.resolve("latency.png"),
+        Map.of("servers", "embedded"));
+  }
+
+  /**
+   * What {@code unpoll bench --db ... --kafka ...} runs: L1 as {@link #bench(int, List, double,
+   * boolean, Path, java.io.PrintWriter)} does, on the user's own servers ({@code target}), without
+   * D1; everything it creates there is removed at the end, also when it fails or the JVM is
+   * interrupted. Returns what could not be removed (each with the statement that removes it), empty
+   * when nothing is left.
+   *
+   * @throws BenchPreflightException when it cannot run there; nothing was created
+   */
+  public static List<String> benchOn(
+      BenchTarget target,
+      int rounds,
+      List<Double> rates,
+      double seconds,
+      Path outDir,
+      java.io.PrintWriter printTo)
+      throws Exception {
+    java.io.PrintWriter before = OUT;
+    OUT = printTo;
+    try {
+      Settings s = benchSettings(rounds, rates, seconds, false);
+      RelayPollerBench bench = RelayPollerBench.startOn(target, s.slowPoll());
+      List<String> left = List.of();
+      Thread hook =
+          new Thread(
+              () -> {
+                // interrupted (SIGINT, SIGTERM): remove what the run created before the JVM ends
+                List<String> notRemoved = bench.closeAndClean();
+                if (!notRemoved.isEmpty()) {
+                  System.err.println(
+                      "unpoll bench: interrupted; could not remove: "
+                          + String.join(" ", notRemoved));
+                }
+              },
+              "unpoll-bench-cleanup");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        String version = bench.setting("server_version");
+        RelayPollerBench.ClockOffset clock = bench.clockOffset();
+        OUT.printf(
+            Locale.ROOT,
+            "on %s (PostgreSQL %s); run %s: schemas shop and shipping, slot and publication %s,"
+                + " topic and consumer group %s, all removed at the end%n"
+                + "latency is commit (this JVM's clock) → handled (the database's clock, %+.1f ms"
+                + " from this JVM's, ± %.1f ms, taken out); it includes the network to your"
+                + " servers. D1 (database cost) is not measured here.%n",
+            target.where(),
+            version,
+            bench.names().id(),
+            bench.names().slot(),
+            bench.names().topic(),
+            clock.offsetMicros() / 1000.0,
+            clock.uncertaintyMicros() / 1000.0);
+        Result result = run(s, bench);
+        List<Measure> measures = report(s, result);
+        java.nio.file.Files.createDirectories(outDir);
+        Map<String, Object> where = new LinkedHashMap<>();
+        where.put("servers", "external");
+        where.put("database", target.database());
+        where.put("server_version", version);
+        where.put("kafka", target.kafkaBootstrap());
+        where.put("clock_offset_ms", clock.offsetMicros() / 1000.0);
+        publish(
+            s,
+            result,
+            measures,
+            outDir.resolve("results.json"),
+            outDir.resolve("latency.png"),
+            where);
+      } finally {
+        left = bench.closeAndClean();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is shutting down: the hook ran the cleanup already
+        }
+        if (!left.isEmpty()) {
+          OUT.println("could not remove: " + String.join(" ", left));
+        }
+        OUT.flush();
+      }
+      return left;
+    } finally {
+      OUT = before;
+    }
+  }
+
+  private static Settings benchSettings(
+      int rounds, List<Double> rates, double seconds, boolean withD1) {
+    Settings d = Settings.fromProperties();
+    return new Settings(
+        rounds,
+        List.copyOf(rates),
+        seconds,
+        d.slowPoll(),
+        d.fastPoll(),
+        d.warmupSeconds(),
+        d.d1Rate(),
+        seconds,
+        d.idleTables(),
+        d.idleSeconds(),
+        d.idleHeartbeat(),
+        d.pause(),
+        true,
+        withD1);
   }
 
   /** Runs L1 and D1 as {@code s} says, printing each phase as it ends. */
@@ -317,6 +414,23 @@ public final class RelayPollerRatios {
   }
 
   private static void print(String label, String arm, Phase p) {
+    if (p.statements() < 0) { // on the user's servers: the database's figures are not measured
+      OUT.printf(
+          Locale.ROOT,
+          "  %-16s %-14s %5d rows at %6.1f/s, p50 %7.1f ms, p99 %7.1f ms, max %7.1f ms,"
+              + " dead tuples %d, relay commit → Kafka ack mean %.1f ms, JVM CPU %.1f s%n",
+          label,
+          arm,
+          p.rows(),
+          p.rowsPerSecond(),
+          p.latencyMillis(50),
+          p.latencyMillis(99),
+          p.latencyMillis(100),
+          p.deadTuples(),
+          p.relayAckMeanMillis(),
+          p.jvmCpuSeconds());
+      return;
+    }
     OUT.printf(
         Locale.ROOT,
         "  %-16s %-14s %5d rows at %6.1f/s, p50 %7.1f ms, p99 %7.1f ms, max %7.1f ms, DB CPU %.2f s"
@@ -639,7 +753,18 @@ public final class RelayPollerRatios {
   /** Merges the measures into {@code file} and writes the latency plot to {@code plot}. */
   static void publish(Settings s, Result r, List<Measure> measures, Path file, Path plot)
       throws IOException {
-    BenchResults.merge(file, HARNESS, s.asMap(), measures);
+    publish(s, r, measures, file, plot, Map.of());
+  }
+
+  /**
+   * As {@link #publish(Settings, Result, List, Path, Path)}, with {@code where} in the settings.
+   */
+  static void publish(
+      Settings s, Result r, List<Measure> measures, Path file, Path plot, Map<String, Object> where)
+      throws IOException {
+    Map<String, Object> settings = new LinkedHashMap<>(where);
+    settings.putAll(s.asMap());
+    BenchResults.merge(file, HARNESS, settings, measures);
     writePlot(s, r, plot);
   }
 

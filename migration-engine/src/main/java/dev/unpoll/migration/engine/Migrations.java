@@ -10,6 +10,7 @@ import dev.unpoll.migration.MigrationException;
 import dev.unpoll.migration.Phase;
 import dev.unpoll.migration.Progress;
 import dev.unpoll.migration.Reconciliation;
+import dev.unpoll.migration.Servers;
 import dev.unpoll.migration.StatusReport;
 import dev.unpoll.migration.TableAnalysis;
 import dev.unpoll.migration.Transition;
@@ -242,6 +243,21 @@ public final class Migrations {
    */
   public String kafkaBootstrap() {
     return settings.requireKafka();
+  }
+
+  /**
+   * The database and Kafka the options name, resolved as for every other command, for a tool that
+   * opens its own clients ({@code unpoll bench}).
+   *
+   * @throws MigrationException (usage) without a database URL or Kafka bootstrap servers
+   */
+  public Servers servers() {
+    return new Servers(
+        settings.requireJdbcUrl(),
+        settings.user(),
+        settings.password(),
+        settings.requireKafka(),
+        settings.kafkaProperties());
   }
 
   /** The file's {@code kafka.properties} (TLS, SASL, ...), for the Kafka clients a tool opens. */
