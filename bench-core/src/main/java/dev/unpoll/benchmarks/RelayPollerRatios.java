@@ -76,7 +76,7 @@ public final class RelayPollerRatios {
           dbl("d1.rate", 200),
           dbl("d1.seconds", 10),
           Integer.getInteger("idle.tables", 10),
-          dbl("idle.seconds", 10),
+          dbl("idle.seconds", 30),
           Duration.ofMillis(Long.getLong("idle.heartbeat.ms", 10_000)),
           Duration.ofMillis(Long.getLong("pause.ms", 2000)),
           Boolean.parseBoolean(System.getProperty("l1", "true")),

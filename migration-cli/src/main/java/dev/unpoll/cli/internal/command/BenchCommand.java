@@ -68,7 +68,7 @@ public final class BenchCommand extends BaseCommand {
       names = "--db-cost",
       description =
           "Also measure the database's cost (D1): ten idle pollers against one relay, and the"
-              + " poller against the retired and dual phases at 200 rows/s. About 2 minutes more.")
+              + " poller against the retired and dual phases at 200 rows/s. About 3 minutes more.")
   boolean dbCost;
 
   @Option(
