@@ -126,6 +126,13 @@ final class RelayPollerBench implements AutoCloseable {
   private volatile Relay running; // the relay of the phase in progress, for an interrupted run
   private volatile KafkaConsumerRunner runningConsumer; // likewise its consumer
 
+  /**
+   * Set once {@link #closeAndClean()} starts (a SIGTERM's hook runs it while the bench's own thread
+   * goes on): from then on no relay, consumer or connection is started, or one started after the
+   * cleanup's look would re-create the topic it deleted and keep the group alive.
+   */
+  private volatile boolean closing;
+
   private RelayPollerBench(
       EmbeddedPostgresServer postgres,
       EmbeddedKafkaBroker broker,
@@ -163,7 +170,17 @@ final class RelayPollerBench implements AutoCloseable {
 
   /** A connection to the database every phase runs on. */
   Connection connect() throws SQLException {
+    if (closing) {
+      throw new SQLException("unpoll bench is stopping: no new connection");
+    }
     return BenchCleanup.connect(target);
+  }
+
+  /** Fails once {@link #closeAndClean()} has begun; call holding this object's lock. */
+  private void checkOpen() {
+    if (closing) {
+      throw new IllegalStateException("unpoll bench is stopping: nothing new is started");
+    }
   }
 
   /**
@@ -325,11 +342,19 @@ final class RelayPollerBench implements AutoCloseable {
       }
       if (variant == Variant.RELAY || variant == Variant.RETIRED || variant == Variant.DUAL) {
         relay = Relay.builder().config(relayConfig()).meterRegistry(relayMetrics).build();
-        running = relay;
+        synchronized (this) { // with closeAndClean: it either sees the relay or it is refused
+          checkOpen();
+          running = relay;
+        }
         relay.start();
         await(relay::isStreaming, "relay streaming");
-        consumer = runConsumer(variant == Variant.RETIRED ? retiredConsumer() : claimingConsumer());
-        runningConsumer = consumer;
+        IdempotentConsumer handler =
+            variant == Variant.RETIRED ? retiredConsumer() : claimingConsumer();
+        synchronized (this) {
+          checkOpen();
+          consumer = runConsumer(handler);
+          runningConsumer = consumer;
+        }
       }
       if (variant != Variant.WRITER_ONLY) {
         // the path works end to end before the clock starts (group joined, slot streaming)
@@ -438,6 +463,8 @@ final class RelayPollerBench implements AutoCloseable {
             .topics(names.topic())
             .consumer(consumer)
             .retryPolicy(RetryPolicy.builder().maxAttempts(5).build()) // then <topic>.DLT
+            // the bench creates its topic itself: its consumer never creates one in your cluster
+            .kafkaProperty("allow.auto.create.topics", "false")
             // -Dconsumer.batch.wait.ms: the event path's consumer gathers records this long
             .batchWait(Duration.ofMillis(Long.getLong("consumer.batch.wait.ms", 0)));
     target
@@ -1125,6 +1152,7 @@ final class RelayPollerBench implements AutoCloseable {
    * statements to remove it by hand (empty: nothing is left).
    */
   synchronized List<String> closeAndClean() {
+    closing = true;
     KafkaConsumerRunner consumer = runningConsumer;
     if (consumer != null) {
       try {
