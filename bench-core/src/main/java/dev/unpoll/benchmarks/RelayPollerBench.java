@@ -208,21 +208,23 @@ final class RelayPollerBench implements AutoCloseable {
               pg.jdbcUrl(), pg.user(), pg.password(), broker.kafka().bootstrapServers(), Map.of());
       BenchNames names = BenchNames.random();
       admin = BenchCleanup.admin(target);
-      HikariDataSource writer = pool(target, "writer", 2);
-      pools.add(writer);
-      HikariDataSource poller = pool(target, "poller", 2);
-      pools.add(poller);
-      HikariDataSource consumer = pool(target, "consumer", 2);
-      pools.add(consumer);
-      LegacySchema.create(writer);
-      IdempotencyStore.builder().schema(STORE_SCHEMA).build().createTablesIfAbsent(writer);
+      openPoolsAndCreateTables(target, pools);
       try (Connection c = pg.connect();
           Statement s = c.createStatement()) {
         s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       }
       BenchCleanup.createTopic(admin, names.topic());
       return new RelayPollerBench(
-          postgres, broker, target, names, admin, writer, poller, consumer, pollInterval, null);
+          postgres,
+          broker,
+          target,
+          names,
+          admin,
+          pools.get(0),
+          pools.get(1),
+          pools.get(2),
+          pollInterval,
+          null);
     } catch (RuntimeException | SQLException e) {
       pools.forEach(HikariDataSource::close);
       if (admin != null) {
@@ -250,14 +252,7 @@ final class RelayPollerBench implements AutoCloseable {
     List<HikariDataSource> pools = new ArrayList<>();
     try {
       cleanup.createSchemas();
-      HikariDataSource writer = pool(target, "writer", 2);
-      pools.add(writer);
-      HikariDataSource poller = pool(target, "poller", 2);
-      pools.add(poller);
-      HikariDataSource consumer = pool(target, "consumer", 2);
-      pools.add(consumer);
-      LegacySchema.create(writer);
-      IdempotencyStore.builder().schema(STORE_SCHEMA).build().createTablesIfAbsent(writer);
+      openPoolsAndCreateTables(target, pools);
       cleanup.createTopic();
       return new RelayPollerBench(
           null,
@@ -265,9 +260,9 @@ final class RelayPollerBench implements AutoCloseable {
           target,
           names,
           cleanup.admin(),
-          writer,
-          poller,
-          consumer,
+          pools.get(0),
+          pools.get(1),
+          pools.get(2),
           pollInterval,
           cleanup);
     } catch (RuntimeException | SQLException e) {
@@ -275,6 +270,20 @@ final class RelayPollerBench implements AutoCloseable {
       cleanup.run(null);
       throw e;
     }
+  }
+
+  /**
+   * Opens the writer's, the poller's and the consumer's pools, in that order, into {@code pools}
+   * (so that the caller closes whatever opened if a later step fails), and creates the samples'
+   * legacy schema and the idempotency tables.
+   */
+  private static void openPoolsAndCreateTables(BenchTarget target, List<HikariDataSource> pools)
+      throws SQLException {
+    for (String name : List.of("writer", "poller", "consumer")) {
+      pools.add(pool(target, name, 2));
+    }
+    LegacySchema.create(pools.get(0));
+    IdempotencyStore.builder().schema(STORE_SCHEMA).build().createTablesIfAbsent(pools.get(0));
   }
 
   private static HikariDataSource pool(BenchTarget target, String name, int size) {
