@@ -10,7 +10,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Dual-run claim: while the poller still runs, the consumer claims a legacy row through the
@@ -43,6 +47,8 @@ public final class DualRunClaim {
   private final String processedAtColumn;
   private final String sql;
   private final String inspectSql;
+  // the key columns' types, read once from the catalog by the first batch claim
+  private volatile List<String> keyTypes;
 
   private DualRunClaim(Builder b) {
     this.schema = b.schema;
@@ -267,6 +273,136 @@ public final class DualRunClaim {
               + " but not yet visible to this session");
     }
     return Result.ROW_DELETED;
+  }
+
+  /**
+   * Claims the rows of a batch with one statement: {@code UPDATE table SET status = done FROM
+   * unnest(keys) WITH ORDINALITY WHERE key = k AND status IN (pending...) RETURNING ordinality}.
+   * Only the claimed rows are decided here; every other key must go through {@link #claim} (which
+   * updates once more and looks at the row), exactly as a single event would. The answer is read by
+   * position in {@code keys}, never by comparing the row's key as text with the record key: the
+   * column's text form may differ from the record's ({@code 007} for a bigint 7, a timestamptz in
+   * another zone), and a claimed row taken for unclaimed would find itself done and be counted as
+   * the poller's win, its event never handled.
+   *
+   * <p>The record keys are cast to the key columns' types (read once from {@code pg_attribute},
+   * without type modifiers, so a {@code varchar(10)} key is never truncated into a match), so the
+   * join uses the table's key index as the single-row claim does. A key that occurs twice in {@code
+   * keys} is claimed at its first position only.
+   *
+   * @param keys the decoded record keys (see {@link #keyValues}), in batch order
+   * @return the positions in {@code keys} whose rows this transaction claimed
+   */
+  BitSet claimAll(Connection connection, List<List<String>> keys) throws SQLException {
+    BitSet claimed = new BitSet(keys.size());
+    Map<List<String>, Integer> first = new LinkedHashMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      first.putIfAbsent(keys.get(i), i);
+    }
+    List<Integer> positions = new ArrayList<>(first.values());
+    // PostgreSQL takes at most 65,535 parameters, but arrays are one parameter each: one chunk
+    // per statement keeps memory bounded for an unusually large poll
+    for (int from = 0; from < positions.size(); from += BATCH_CHUNK) {
+      List<Integer> chunk = positions.subList(from, Math.min(positions.size(), from + BATCH_CHUNK));
+      try (PreparedStatement ps = connection.prepareStatement(batchSql(connection))) {
+        int p = 1;
+        ps.setObject(p++, doneValue, Types.OTHER);
+        for (int col = 0; col < keyColumns.size(); col++) {
+          String[] values = new String[chunk.size()];
+          for (int j = 0; j < chunk.size(); j++) {
+            values[j] = keys.get(chunk.get(j)).get(col);
+          }
+          ps.setArray(p++, connection.createArrayOf("text", values));
+        }
+        for (String v : pendingValues) {
+          ps.setObject(p++, v, Types.OTHER);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            claimed.set(chunk.get((int) rs.getLong(1) - 1));
+          }
+        }
+      } catch (SQLException e) {
+        keyTypes = null; // a key column's type may have changed: read them again next time
+        throw e;
+      }
+    }
+    return claimed;
+  }
+
+  /** Keys per batch claim statement. */
+  static final int BATCH_CHUNK = 5_000;
+
+  String batchSql(Connection connection) throws SQLException {
+    List<String> types = keyTypes(connection);
+    StringBuilder s =
+        new StringBuilder("UPDATE ")
+            .append(Sql.qualified(schema, table))
+            .append(" AS unpoll_t SET ")
+            .append(Sql.quote(statusColumn))
+            .append(" = ?");
+    if (processedAtColumn != null) {
+      s.append(", ").append(Sql.quote(processedAtColumn)).append(" = now()");
+    }
+    s.append(" FROM unnest(");
+    for (int i = 0; i < keyColumns.size(); i++) {
+      s.append(i == 0 ? "" : ", ").append("?::text[]");
+    }
+    s.append(") WITH ORDINALITY AS unpoll_k(");
+    for (int i = 0; i < keyColumns.size(); i++) {
+      s.append("k").append(i).append(", ");
+    }
+    s.append("n) WHERE ");
+    for (int i = 0; i < keyColumns.size(); i++) {
+      s.append("unpoll_t.")
+          .append(Sql.quote(keyColumns.get(i)))
+          .append(" = unpoll_k.k")
+          .append(i)
+          .append("::")
+          .append(types.get(i))
+          .append(" AND ");
+    }
+    s.append("unpoll_t.").append(Sql.quote(statusColumn)).append(" IN (");
+    for (int i = 0; i < pendingValues.size(); i++) {
+      s.append(i == 0 ? "?" : ", ?");
+    }
+    return s.append(") RETURNING unpoll_k.n").toString();
+  }
+
+  private List<String> keyTypes(Connection connection) throws SQLException {
+    List<String> types = keyTypes;
+    if (types != null) {
+      return types;
+    }
+    Map<String, String> byColumn = new HashMap<>();
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
+                + " WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped")) {
+      ps.setString(1, qualifiedTable());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          byColumn.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    List<String> resolved = new ArrayList<>();
+    for (String k : keyColumns) {
+      String type = byColumn.get(k);
+      if (type == null) {
+        throw new NonRetryableException(
+            "claim on "
+                + qualifiedTable()
+                + ": key column "
+                + Sql.quote(k)
+                + " is not a column of the table (it has "
+                + byColumn.keySet().stream().sorted().toList()
+                + "); fix key in the table's mapping or keyColumns(..)");
+      }
+      resolved.add(type);
+    }
+    keyTypes = List.copyOf(resolved);
+    return keyTypes;
   }
 
   private boolean update(Connection connection, List<String> key) throws SQLException {

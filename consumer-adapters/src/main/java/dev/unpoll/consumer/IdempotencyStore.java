@@ -285,6 +285,42 @@ public final class IdempotencyStore {
     }
   }
 
+  /**
+   * Records receipt of several events in the shadow ledger with one multi-row insert, on the
+   * caller's connection; a key received before keeps its first row.
+   *
+   * @param keys distinct keys, in order
+   * @param eventTimes each key's event time, or null, at the same position
+   */
+  public void recordShadowAll(
+      Connection connection, String group, List<String> keys, List<Instant> eventTimes)
+      throws SQLException {
+    if (keys.size() != eventTimes.size()) {
+      throw new IllegalArgumentException(
+          "recordShadowAll: " + keys.size() + " keys but " + eventTimes.size() + " event times");
+    }
+    if (keys.isEmpty()) {
+      return;
+    }
+    String[] times = new String[eventTimes.size()];
+    for (int i = 0; i < times.length; i++) {
+      Instant t = eventTimes.get(i);
+      times[i] = t == null ? null : t.toString();
+    }
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO "
+                + ledger
+                + " (consumer_group, idempotency_key, event_time)"
+                + " SELECT ?, k, t::timestamptz FROM unnest(?::text[], ?::text[]) AS u(k, t)"
+                + " ON CONFLICT DO NOTHING")) {
+      ps.setString(1, group);
+      ps.setArray(2, connection.createArrayOf("text", keys.toArray()));
+      ps.setArray(3, connection.createArrayOf("text", times));
+      ps.executeUpdate();
+    }
+  }
+
   /** Purges keys older than the configured retention. See {@link #purge(DataSource, Duration)}. */
   public long purge(DataSource dataSource) {
     return purge(dataSource, retention);

@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -114,6 +115,12 @@ public final class IdempotentConsumer {
    * a unique violation before any handler ran; the transaction is rolled back and the batch runs
    * again with the insert-if-absent that names the new keys ({@link
    * IdempotencyStore#tryRecordAll}).
+   *
+   * <p>In claim mode the batch also records receipt in the shadow ledger with one insert and claims
+   * the legacy rows with one update ({@link DualRunClaim#claim} explains the claim); an event whose
+   * row that update did not take (the poller's, not visible yet, in progress...) is then decided on
+   * its own, exactly as {@link #process} decides it. So a batch costs three statements plus the
+   * handlers when every row is still pending, instead of one plus two per event.
    */
   public List<Outcome> processBatch(List<InboundEvent> events) {
     if (events.isEmpty()) {
@@ -149,7 +156,7 @@ public final class IdempotentConsumer {
       if (!store.tryRecord(c, group, key.get())) {
         return Outcome.DUPLICATE;
       }
-      return claimAndHandle(c, event, key.get(), h);
+      return claimAndHandle(c, event, key.get(), h, Claimed.NOT_YET);
     } catch (SQLException e) {
       throw new ConsumerException(
           "group " + group + ": processing " + event.coordinates() + " failed: " + e.getMessage(),
@@ -173,14 +180,27 @@ public final class IdempotentConsumer {
     }
   }
 
-  private Outcome claimAndHandle(Connection c, InboundEvent event, String key, EventHandler h)
+  /** How far a batch got with an event's claim before {@link #claimAndHandle}. */
+  private enum Claimed {
+    /** Nothing done: record receipt in the ledger, then claim. */
+    NOT_YET,
+    /** Receipt recorded, the batch claim did not take the row: claim (and look) one by one. */
+    RECORDED,
+    /** Receipt recorded and the row claimed by the batch claim. */
+    CLAIMED
+  }
+
+  private Outcome claimAndHandle(
+      Connection c, InboundEvent event, String key, EventHandler h, Claimed claimed)
       throws SQLException {
     long t0 = System.nanoTime();
     try {
-      if (claim != null) {
-        // every event received in claim mode is in the ledger, as in shadow mode: the dual gate
-        // reads it after a rollback to shadow (the poller's wins are recorded nowhere else)
-        store.recordShadow(c, group, key, event.eventTime().orElse(null));
+      if (claim != null && claimed != Claimed.CLAIMED) {
+        if (claimed == Claimed.NOT_YET) {
+          // every event received in claim mode is in the ledger, as in shadow mode: the dual gate
+          // reads it after a rollback to shadow (the poller's wins are recorded nowhere else)
+          store.recordShadow(c, group, key, event.eventTime().orElse(null));
+        }
         DualRunClaim.Result r;
         try {
           r = claim.claim(c, event);
@@ -274,14 +294,28 @@ public final class IdempotentConsumer {
     } else {
       fresh = new HashSet<>(store.tryRecordAll(c, group, present));
     }
-    List<Outcome> out = new ArrayList<>();
+    // the first event of each fresh key is handled; a later one with the same key is a duplicate
+    List<Integer> firsts = new ArrayList<>();
     for (int i = 0; i < events.size(); i++) {
       String k = keys.get(i);
-      if (k == null) {
+      if (k != null && fresh.remove(k)) {
+        firsts.add(i);
+      }
+    }
+    BitSet claimedByBatch = claim == null ? new BitSet() : claimAll(c, events, keys, firsts);
+    List<Outcome> out = new ArrayList<>();
+    int next = 0;
+    for (int i = 0; i < events.size(); i++) {
+      if (keys.get(i) == null) {
         out.add(Outcome.SKIPPED_NO_KEY);
-      } else if (fresh.remove(k)) {
+      } else if (next < firsts.size() && firsts.get(next) == i) {
+        Claimed claimed =
+            claim == null
+                ? Claimed.NOT_YET
+                : claimedByBatch.get(next) ? Claimed.CLAIMED : Claimed.RECORDED;
+        next++;
         try {
-          out.add(claimAndHandle(c, events.get(i), k, handler));
+          out.add(claimAndHandle(c, events.get(i), keys.get(i), handler, claimed));
         } catch (SQLException | RuntimeException failure) {
           throw batchFailure(i, events.get(i), failure);
         }
@@ -290,6 +324,36 @@ public final class IdempotentConsumer {
       }
     }
     return out;
+  }
+
+  /**
+   * Claim mode, batch: records receipt of every fresh event in the ledger with one insert and
+   * claims their rows with one update (see {@link DualRunClaim#claimAll}), before any handler runs.
+   * A row the update did not take is decided one by one in {@link #claimAndHandle}, as before.
+   *
+   * @return the positions in {@code firsts} whose rows were claimed
+   */
+  private BitSet claimAll(
+      Connection c, List<InboundEvent> events, List<String> keys, List<Integer> firsts)
+      throws SQLException {
+    if (firsts.isEmpty()) {
+      return new BitSet();
+    }
+    List<String> ledgerKeys = new ArrayList<>(firsts.size());
+    List<Instant> times = new ArrayList<>(firsts.size());
+    List<List<String>> rowKeys = new ArrayList<>(firsts.size());
+    for (int i : firsts) {
+      InboundEvent e = events.get(i);
+      try {
+        rowKeys.add(claim.keyValues(e));
+      } catch (RuntimeException failure) {
+        throw batchFailure(i, e, failure);
+      }
+      ledgerKeys.add(keys.get(i));
+      times.add(e.eventTime().orElse(null));
+    }
+    store.recordShadowAll(c, group, ledgerKeys, times);
+    return claim.claimAll(c, rowKeys);
   }
 
   private BatchFailedException batchFailure(int index, InboundEvent event, Exception failure) {
