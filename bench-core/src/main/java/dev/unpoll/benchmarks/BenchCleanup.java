@@ -2,6 +2,7 @@ package dev.unpoll.benchmarks;
 
 import dev.unpoll.contract.RelayNames;
 import dev.unpoll.contract.TableName;
+import dev.unpoll.migration.Servers;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -39,21 +40,21 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 final class BenchCleanup {
   private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
 
-  private final BenchTarget target;
+  private final Servers target;
   private final BenchNames names;
   private final Admin admin;
   private final List<String> createdSchemas = new ArrayList<>();
   private boolean topicCreated;
   private boolean done;
 
-  private BenchCleanup(BenchTarget target, BenchNames names, Admin admin) {
+  private BenchCleanup(Servers target, BenchNames names, Admin admin) {
     this.target = target;
     this.names = names;
     this.admin = admin;
   }
 
   /** A connection as the bench's user, named {@code unpoll-bench} in pg_stat_activity. */
-  static Connection connect(BenchTarget target) throws SQLException {
+  static Connection connect(Servers target) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", target.user());
     if (target.password() != null) {
@@ -65,7 +66,7 @@ final class BenchCleanup {
   }
 
   /** An admin client with the target's Kafka client properties (TLS, SASL, ...). */
-  static Admin admin(BenchTarget target) {
+  static Admin admin(Servers target) {
     Map<String, Object> config = new HashMap<>(target.kafkaProperties());
     config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, target.kafkaBootstrap());
     config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) KAFKA_TIMEOUT.toMillis());
@@ -90,7 +91,7 @@ final class BenchCleanup {
    * Checks, before anything is created, that the run can create what it needs and that none of it
    * exists; throws {@link BenchPreflightException} with every problem otherwise.
    */
-  static BenchCleanup preflight(BenchTarget target, BenchNames names) throws SQLException {
+  static BenchCleanup preflight(Servers target, BenchNames names) throws SQLException {
     List<String> problems = new ArrayList<>();
     boolean heartbeat;
     String db = target.database();

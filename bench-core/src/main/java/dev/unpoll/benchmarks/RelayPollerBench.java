@@ -9,6 +9,7 @@ import dev.unpoll.consumer.KafkaConsumerRunner;
 import dev.unpoll.consumer.RetryPolicy;
 import dev.unpoll.contract.config.TableMapping;
 import dev.unpoll.contract.config.UnpollConfig;
+import dev.unpoll.migration.Servers;
 import dev.unpoll.relay.Relay;
 import dev.unpoll.samples.orders.LegacySchema;
 import dev.unpoll.samples.orders.OrderService;
@@ -113,7 +114,7 @@ final class RelayPollerBench implements AutoCloseable {
 
   private final EmbeddedPostgresServer postgres; // null on the user's own servers
   private final EmbeddedKafkaBroker broker; // null on the user's own servers
-  private final BenchTarget target;
+  private final Servers target;
   private final BenchNames names;
   private final Admin admin;
   private final IdempotencyStore store;
@@ -136,7 +137,7 @@ final class RelayPollerBench implements AutoCloseable {
   private RelayPollerBench(
       EmbeddedPostgresServer postgres,
       EmbeddedKafkaBroker broker,
-      BenchTarget target,
+      Servers target,
       BenchNames names,
       Admin admin,
       HikariDataSource writerPool,
@@ -203,8 +204,8 @@ final class RelayPollerBench implements AutoCloseable {
     try {
       broker = EmbeddedKafkaBroker.builder().start();
       TestPostgres pg = postgres.postgres();
-      BenchTarget target =
-          new BenchTarget(
+      Servers target =
+          new Servers(
               pg.jdbcUrl(), pg.user(), pg.password(), broker.kafka().bootstrapServers(), Map.of());
       BenchNames names = BenchNames.random();
       admin = BenchCleanup.admin(target);
@@ -246,7 +247,7 @@ final class RelayPollerBench implements AutoCloseable {
    * #close()} removes all of it, the run's slot, publication, relay tables and consumer group too;
    * call it also when a phase fails.
    */
-  static RelayPollerBench startOn(BenchTarget target, Duration pollInterval) throws SQLException {
+  static RelayPollerBench startOn(Servers target, Duration pollInterval) throws SQLException {
     BenchNames names = BenchNames.random();
     BenchCleanup cleanup = BenchCleanup.preflight(target, names);
     List<HikariDataSource> pools = new ArrayList<>();
@@ -277,7 +278,7 @@ final class RelayPollerBench implements AutoCloseable {
    * (so that the caller closes whatever opened if a later step fails), and creates the samples'
    * legacy schema and the idempotency tables.
    */
-  private static void openPoolsAndCreateTables(BenchTarget target, List<HikariDataSource> pools)
+  private static void openPoolsAndCreateTables(Servers target, List<HikariDataSource> pools)
       throws SQLException {
     for (String name : List.of("writer", "poller", "consumer")) {
       pools.add(pool(target, name, 2));
@@ -286,7 +287,7 @@ final class RelayPollerBench implements AutoCloseable {
     IdempotencyStore.builder().schema(STORE_SCHEMA).build().createTablesIfAbsent(pools.get(0));
   }
 
-  private static HikariDataSource pool(BenchTarget target, String name, int size) {
+  private static HikariDataSource pool(Servers target, String name, int size) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(target.jdbcUrl());
     config.setUsername(target.user());

@@ -4,6 +4,7 @@ import dev.unpoll.benchmarks.BenchResults.Measure;
 import dev.unpoll.benchmarks.BenchResults.Ratio;
 import dev.unpoll.benchmarks.RelayPollerBench.Phase;
 import dev.unpoll.benchmarks.RelayPollerBench.Variant;
+import dev.unpoll.migration.Servers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -195,7 +196,7 @@ public final class RelayPollerRatios {
    * @throws BenchPreflightException when it cannot run there; nothing was created
    */
   public static List<String> benchOn(
-      BenchTarget target,
+      Servers target,
       int rounds,
       List<Double> rates,
       double seconds,

@@ -1,12 +1,15 @@
 package dev.unpoll.migration;
 
+import dev.unpoll.contract.config.JdbcUrl;
 import java.util.Map;
 
 /**
  * The servers the options name, resolved as every command resolves them ({@code --db}, {@code
  * --user}, {@code --password-env} or the file's password or {@code PGPASSWORD}, {@code --kafka},
  * the file's {@code kafka.properties}), for a tool that opens its own clients ({@code unpoll
- * bench}). {@link #toString()} leaves out the password and the Kafka properties' values.
+ * bench}, which also runs on servers it starts and names them the same way). {@link #toString()}
+ * and {@link #where()} never show the password, the URL's parameters or the Kafka properties'
+ * values.
  *
  * @param jdbcUrl the PostgreSQL JDBC URL (with its parameters, e.g. {@code sslmode})
  * @param user the database user, or null when none is given
@@ -25,16 +28,20 @@ public record Servers(
     kafkaProperties = Map.copyOf(kafkaProperties);
   }
 
+  /** {@code host:port/database}, as the JDBC URL names it. */
+  public String database() {
+    return JdbcUrl.parse(jdbcUrl)
+        .map(u -> u.host() + ":" + u.port() + "/" + u.database())
+        .orElse("the database");
+  }
+
+  /** Where they run, for output: the database, the user and the Kafka bootstrap servers. */
+  public String where() {
+    return "PostgreSQL " + database() + " as " + user + ", Kafka " + kafkaBootstrap;
+  }
+
   @Override
   public String toString() {
-    return "Servers[jdbcUrl="
-        + jdbcUrl
-        + ", user="
-        + user
-        + ", kafkaBootstrap="
-        + kafkaBootstrap
-        + ", kafkaProperties="
-        + kafkaProperties.keySet()
-        + "]";
+    return "Servers[" + where() + ", kafka properties " + kafkaProperties.keySet() + "]";
   }
 }

@@ -1,7 +1,6 @@
 package dev.unpoll.cli.internal.command;
 
 import dev.unpoll.benchmarks.BenchPreflightException;
-import dev.unpoll.benchmarks.BenchTarget;
 import dev.unpoll.benchmarks.RelayPollerRatios;
 import dev.unpoll.cli.internal.ExitCode;
 import dev.unpoll.migration.DoctorReport;
@@ -138,18 +137,11 @@ public final class BenchCommand extends BaseCommand {
           "kafka");
 
   private int onOwnServers() throws Exception {
-    Servers servers = engine().build().servers();
-    if (servers.user() == null) {
+    Servers target = engine().build().servers();
+    if (target.user() == null) {
       throw MigrationException.usage(
           "unpoll bench --db needs a database user: pass --user (or --config with source.user)");
     }
-    BenchTarget target =
-        new BenchTarget(
-            servers.jdbcUrl(),
-            servers.user(),
-            servers.password(),
-            servers.kafkaBootstrap(),
-            servers.kafkaProperties());
     List<String> failed = new ArrayList<>();
     for (DoctorReport.Check c : engine().build().doctor(List.of()).checks()) {
       if (c.status() == DoctorReport.Status.FAIL && PREREQUISITES.contains(c.name())) {
