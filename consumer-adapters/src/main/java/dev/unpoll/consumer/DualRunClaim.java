@@ -63,15 +63,7 @@ public final class DualRunClaim {
     this.inProgressValues = List.copyOf(b.inProgressValues);
     this.failedValues = List.copyOf(b.failedValues);
     this.processedAtColumn = b.processedAtColumn;
-    StringBuilder s =
-        new StringBuilder("UPDATE ")
-            .append(Sql.qualified(schema, table))
-            .append(" SET ")
-            .append(Sql.quote(statusColumn))
-            .append(" = ?");
-    if (processedAtColumn != null) {
-      s.append(", ").append(Sql.quote(processedAtColumn)).append(" = now()");
-    }
+    StringBuilder s = updateSet("");
     s.append(" WHERE ");
     for (String k : keyColumns) {
       s.append(Sql.quote(k)).append(" = ? AND ");
@@ -104,6 +96,21 @@ public final class DualRunClaim {
             + " ELSE pg_visible_in_snapshot(xid, snap) END AS visible,"
             + " CASE WHEN xid IS NULL OR xid >= pg_snapshot_xmax(snap) THEN NULL"
             + " ELSE pg_xact_status(xid) END AS xact FROM x";
+  }
+
+  /** {@code UPDATE table<alias> SET status = ?[, processed_at = now()]}: both claims' start. */
+  private StringBuilder updateSet(String alias) {
+    StringBuilder s =
+        new StringBuilder("UPDATE ")
+            .append(Sql.qualified(schema, table))
+            .append(alias)
+            .append(" SET ")
+            .append(Sql.quote(statusColumn))
+            .append(" = ?");
+    if (processedAtColumn != null) {
+      s.append(", ").append(Sql.quote(processedAtColumn)).append(" = now()");
+    }
+    return s;
   }
 
   /**
@@ -335,15 +342,7 @@ public final class DualRunClaim {
 
   String batchSql(Connection connection) throws SQLException {
     List<String> types = keyTypes(connection);
-    StringBuilder s =
-        new StringBuilder("UPDATE ")
-            .append(Sql.qualified(schema, table))
-            .append(" AS unpoll_t SET ")
-            .append(Sql.quote(statusColumn))
-            .append(" = ?");
-    if (processedAtColumn != null) {
-      s.append(", ").append(Sql.quote(processedAtColumn)).append(" = now()");
-    }
+    StringBuilder s = updateSet(" AS unpoll_t");
     s.append(" FROM unnest(");
     for (int i = 0; i < keyColumns.size(); i++) {
       s.append(i == 0 ? "" : ", ").append("?::text[]");
