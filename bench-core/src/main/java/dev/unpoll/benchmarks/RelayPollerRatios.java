@@ -365,10 +365,15 @@ public final class RelayPollerRatios {
         idle.add(idleRound);
         Map<Variant, Phase> loadRound = new EnumMap<>(Variant.class);
         for (Variant v :
-            rotated(new Variant[] {Variant.POLLER, Variant.RETIRED, Variant.DUAL}, k)) {
+            rotated(
+                new Variant[] {Variant.POLLER, Variant.RETIRED, Variant.DUAL, Variant.WRITER_ONLY},
+                k)) {
           Phase p = bench.run(v, s.slowPoll(), s.d1Rate(), s.d1Seconds(), s.settle(), s.pause());
           loadRound.put(v, p);
-          print(label + " D1 " + rateId(s.d1Rate()), v.name(), p);
+          print(
+              label + " D1 " + rateId(s.d1Rate()),
+              v == Variant.WRITER_ONLY ? "WRITER_ALONE" : v.name(),
+              p);
         }
         load.add(loadRound);
       }
@@ -566,7 +571,14 @@ public final class RelayPollerRatios {
                   + pollers
                   + ": the part of either arm's idle cost that is neither's",
               Double.NaN));
-      d1.add(idleNet(r.idle(), pollers));
+      d1.add(
+          net(
+              "D1.idle.net",
+              r.idle(),
+              Variant.RELAY,
+              p -> p.dbCpuSeconds() / (p.writeSeconds() / 60),
+              "the relay's idle DB CPU above the server's alone ÷ that of " + pollers,
+              "DB CPU s per minute above the server alone"));
     }
     if (!r.load().isEmpty()) {
       String at = " at " + rows(rateId(s.d1Rate()));
@@ -604,6 +616,18 @@ public final class RelayPollerRatios {
         if (v == Variant.RETIRED) {
           d1Goals.add(cpu);
           d1Goals.add(dead);
+        }
+        if (r.load().get(0).containsKey(Variant.WRITER_ONLY)) {
+          d1.add(
+              net(
+                  "D1." + name + ".net",
+                  r.load(),
+                  v,
+                  p -> p.dbCpuSeconds() * 1000 / p.rows(),
+                  what
+                      + ", each net of the writer alone (its inserts and commits, the same in"
+                      + " every arm)",
+                  "DB CPU ms per row above the writer alone"));
         }
         d1.add(
             ratio(
@@ -647,6 +671,22 @@ public final class RelayPollerRatios {
                 Double.NaN));
       }
     }
+    if (!r.load().isEmpty() && r.load().get(0).containsKey(Variant.WRITER_ONLY)) {
+      d1.add(
+          ratio(
+              "D1.writer",
+              r.load(),
+              Variant.WRITER_ONLY,
+              Variant.POLLER,
+              p -> p.dbCpuSeconds() * 1000 / p.rows(),
+              "DB CPU ms per row",
+              "the writer alone (nothing handles its rows) ÷ poller every "
+                  + interval(s.slowPoll())
+                  + " at "
+                  + rows(rateId(s.d1Rate()))
+                  + ": the part of every arm's cost that is the writer's",
+              Double.NaN));
+    }
     if (!d1Goals.isEmpty()) {
       out.add(worst("D1", d1Goals));
     }
@@ -655,40 +695,40 @@ public final class RelayPollerRatios {
   }
 
   /**
-   * A measure of arm {@code a} against arm {@code b}: value and baseline the medians over the
-   * rounds, the ratio the median, min and max of the rounds' a ÷ b; {@code limit} NaN: no goal.
+   * What arm {@code a} adds to the cost both arms share, against what the poller adds, per round:
+   * (a − base) ÷ (poller − base), where base is {@link Variant#WRITER_ONLY}: the server alone at
+   * idle ({@code D1.idle.net}: the checkpointer, WAL writer and autovacuum launcher run in both
+   * arms and in neither's name, and at idle they are the same order as the relay's whole cost), the
+   * writer alone under load ({@code D1.retired.net}, {@code D1.dual.net}: its inserts and commits
+   * are the same in every arm). A negative difference of {@code a} (cheaper than the base, which is
+   * noise) counts as 0; a round whose poller adds nothing has no ratio.
    */
-  /**
-   * {@code D1.idle.net}: what each idle arm adds to the server's own background, per round: (relay
-   * − server alone) ÷ (pollers − server alone), DB CPU per minute. The server's checkpointer, WAL
-   * writer and autovacuum launcher run in both arms and in neither's name; at idle they are the
-   * same order as the relay's whole cost. A negative difference (the relay's window cheaper than
-   * the server's alone, which is noise) counts as 0.
-   */
-  static Measure idleNet(List<Map<Variant, Phase>> rounds, String pollers) {
-    ToDoubleFunction<Phase> perMinute = p -> p.dbCpuSeconds() / (p.writeSeconds() / 60);
-    List<Double> relays = new ArrayList<>();
+  static Measure net(
+      String id,
+      List<Map<Variant, Phase>> rounds,
+      Variant a,
+      ToDoubleFunction<Phase> f,
+      String ratioOf,
+      String unit) {
+    List<Double> values = new ArrayList<>();
     List<Double> polls = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
     for (Map<Variant, Phase> round : rounds) {
-      double server = perMinute.applyAsDouble(round.get(Variant.WRITER_ONLY));
-      double relay = Math.max(0, perMinute.applyAsDouble(round.get(Variant.RELAY)) - server);
-      double poll = perMinute.applyAsDouble(round.get(Variant.POLLER)) - server;
-      relays.add(relay);
+      double base = f.applyAsDouble(round.get(Variant.WRITER_ONLY));
+      double value = Math.max(0, f.applyAsDouble(round.get(a)) - base);
+      double poll = f.applyAsDouble(round.get(Variant.POLLER)) - base;
+      values.add(value);
       polls.add(poll);
-      ratios.add(poll > 0 ? relay / poll : Double.NaN);
+      ratios.add(poll > 0 ? value / poll : Double.NaN);
     }
     return new Measure(
-        "D1.idle.net",
-        Stats.median(relays),
-        Stats.median(polls),
-        Ratio.of(ratios),
-        "the relay's idle DB CPU above the server's alone ÷ that of " + pollers,
-        null,
-        null,
-        "DB CPU s per minute above the server alone");
+        id, Stats.median(values), Stats.median(polls), Ratio.of(ratios), ratioOf, null, null, unit);
   }
 
+  /**
+   * A measure of arm {@code a} against arm {@code b}: value and baseline the medians over the
+   * rounds, the ratio the median, min and max of the rounds' a ÷ b; {@code limit} NaN: no goal.
+   */
   private static <K> Measure ratio(
       String id,
       List<Map<K, Phase>> rounds,

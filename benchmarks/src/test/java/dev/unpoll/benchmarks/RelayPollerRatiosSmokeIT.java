@@ -120,11 +120,14 @@ class RelayPollerRatiosSmokeIT {
     result.load().forEach(r -> written.addAll(r.values()));
     assertThat(result.l1().get("50rps").get(0)).containsOnlyKeys(L1Arm.values());
     assertThat(result.load().get(0))
-        .containsOnlyKeys(Variant.POLLER, Variant.RETIRED, Variant.DUAL);
+        .containsOnlyKeys(Variant.POLLER, Variant.RETIRED, Variant.DUAL, Variant.WRITER_ONLY);
     assertThat(written)
-        .hasSize(6)
+        .hasSize(7)
         .allSatisfy(p -> assertThat(p.rows()).isEqualTo(100))
-        .allSatisfy(p -> assertThat(p.latencyMicros()).hasSize(100));
+        .allSatisfy(
+            p ->
+                assertThat(p.latencyMicros())
+                    .hasSize(p.variant() == Variant.WRITER_ONLY ? 0 : 100));
     assertThat(result.idle().get(0))
         .containsOnlyKeys(Variant.POLLER, Variant.RELAY, Variant.WRITER_ONLY);
 
@@ -149,12 +152,15 @@ class RelayPollerRatiosSmokeIT {
             "D1.retired.statements",
             "D1.retired.transactions",
             "D1.retired.wal",
+            "D1.retired.net",
+            "D1.writer",
             "D1.dual",
             "D1.dual.dead_tuples",
             "D1.dual.autovacuum",
             "D1.dual.statements",
             "D1.dual.transactions",
-            "D1.dual.wal");
+            "D1.dual.wal",
+            "D1.dual.net");
     List<String> all = new ArrayList<>(withGoal);
     all.addAll(reported);
     assertThat(measures).extracting(Measure::id).containsExactlyInAnyOrderElementsOf(all);
