@@ -40,6 +40,44 @@ class DoctorIT {
     throw new AssertionError("no check " + name + " in " + doctor);
   }
 
+  /**
+   * Amazon RDS and Aurora give nobody {@code REPLICATION}; a member of their {@code
+   * rds_replication} role may replicate. The role is made here as RDS has it (no login, no
+   * attributes), so the check is the catalog query the doctor runs on RDS.
+   */
+  @Test
+  void aMemberOfRdsReplicationMayReplicateAndTheFixSaysSo() {
+    Fixtures.sql(
+        db,
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_replication') THEN"
+            + " CREATE ROLE rds_replication NOLOGIN; END IF;"
+            + " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'doctor_rds') THEN"
+            + " CREATE ROLE doctor_rds LOGIN NOREPLICATION; END IF; END $$",
+        "ALTER ROLE doctor_rds PASSWORD 'doctor-rds-secret'",
+        "REVOKE rds_replication FROM doctor_rds");
+    java.util.function.Supplier<JsonNode> replicationCheck =
+        () -> {
+          Cli.Result r =
+              Cli.run(
+                  java.util.Map.of("PGPASSWORD", "doctor-rds-secret"),
+                  "doctor",
+                  "--db",
+                  db.jdbcUrl(),
+                  "--user",
+                  "doctor_rds",
+                  "--json");
+          return check(r.json(), "replication-privilege");
+        };
+    JsonNode without = replicationCheck.get();
+    assertThat(without.get("status").asText()).isEqualTo("fail");
+    assertThat(without.get("fix").asText())
+        .contains("ALTER ROLE \"doctor_rds\" REPLICATION;")
+        .contains("GRANT rds_replication TO \"doctor_rds\";");
+
+    Fixtures.sql(db, "GRANT rds_replication TO doctor_rds");
+    assertThat(replicationCheck.get().get("status").asText()).isEqualTo("pass");
+  }
+
   @Test
   void passesThePrerequisitesOfTheTestServerAndFlagsTheIdleSlot() {
     Cli.Result r = Cli.run(db, kafka, "doctor", "--table", "with_pk", "--json");

@@ -97,16 +97,15 @@ final class CaptureStep implements PhaseStep {
                     + Names.quote(info.owner())
                     + " TO <user>",
             new GateFigures.PublicationPrivilege(info.owner(), owner, pubOwner)));
-    boolean replication =
-        Replication.test(
-            c, "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user");
+    boolean replication = Replication.mayReplicate(c);
     gates.add(
         new Gate(
             "replication-privilege",
             replication,
             replication
                 ? "current user may replicate"
-                : "the relay's user needs REPLICATION: ALTER ROLE <user> REPLICATION;",
+                : "the relay's user needs REPLICATION: ALTER ROLE <user> REPLICATION; (on"
+                    + " Amazon RDS and Aurora: GRANT rds_replication TO <user>;)",
             new GateFigures.ReplicationPrivilege(replication)));
     Optional<Replication.Slot> slot = Replication.slot(c, settings.slot());
     if (slot.isEmpty()) {

@@ -137,9 +137,7 @@ public final class Doctor {
                 Status.FAIL,
                 "all " + maxSenders + " WAL senders in use",
                 "ALTER SYSTEM SET max_wal_senders = " + (maxSenders + 4) + "; -- restart"));
-    boolean replication =
-        Replication.test(
-            c, "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user");
+    boolean replication = Replication.mayReplicate(c);
     String user = s.user() == null ? "current_user" : Names.quote(s.user());
     out.add(
         replication
@@ -148,7 +146,11 @@ public final class Doctor {
                 "replication-privilege",
                 Status.FAIL,
                 "the user lacks the REPLICATION attribute the relay needs",
-                "ALTER ROLE " + user + " REPLICATION;"));
+                "ALTER ROLE "
+                    + user
+                    + " REPLICATION; (on Amazon RDS and Aurora: GRANT rds_replication TO "
+                    + user
+                    + ";)"));
     if (Replication.test(c, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")) {
       out.add(
           new Check(

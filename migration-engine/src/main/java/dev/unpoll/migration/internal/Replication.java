@@ -27,6 +27,19 @@ public final class Replication {
       Long lagBytes,
       String walStatus) {}
 
+  /**
+   * Whether the current user may open a replication connection: the {@code REPLICATION} attribute,
+   * a superuser, or, on Amazon RDS and Aurora, where neither can be granted, membership of the
+   * {@code rds_replication} role (no such role elsewhere: false).
+   */
+  public static boolean mayReplicate(Connection c) throws SQLException {
+    return test(
+        c,
+        "SELECT rolreplication OR rolsuper OR COALESCE(pg_has_role(current_user,"
+            + " (SELECT oid FROM pg_roles WHERE rolname = 'rds_replication'), 'MEMBER'), false)"
+            + " FROM pg_roles WHERE rolname = current_user");
+  }
+
   /** All slots of the server. */
   public static List<Slot> slots(Connection c) throws SQLException {
     List<Slot> list = new ArrayList<>();
