@@ -48,7 +48,7 @@ public final class DualRunClaim {
   private final String sql;
   private final String inspectSql;
   // the key columns' types, read once from the catalog by the first batch claim
-  private volatile List<String> keyTypes;
+  private volatile KeyTypes keyTypes;
 
   private DualRunClaim(Builder b) {
     this.schema = b.schema;
@@ -292,13 +292,19 @@ public final class DualRunClaim {
    * another zone), and a claimed row taken for unclaimed would find itself done and be counted as
    * the poller's win, its event never handled.
    *
-   * <p>The record keys are cast to the key columns' types (read once from {@code pg_attribute},
-   * without type modifiers, so a {@code varchar(10)} key is never truncated into a match), so the
-   * join uses the table's key index as the single-row claim does. A key that occurs twice in {@code
-   * keys} is claimed at its first position only.
+   * <p>The record keys are cast to the key columns' types, so the join uses the table's key index
+   * as the single-row claim does. The types are read once from {@code pg_attribute} and named
+   * without type modifiers ({@code format_type(type, -1)}: {@code bpchar}, not {@code character},
+   * which PostgreSQL reads as {@code char(1)}), so a record key is never cut to a column's length
+   * into another row's key. Every claim statement also returns the columns' current type ids, read
+   * under the statement's own lock on the table: if they are not the ones read before (the table
+   * was altered since), the statement's claims are rolled back with the transaction (it throws),
+   * the types are read again on the next call, and the runner handles the batch's records one by
+   * one meanwhile. A key that occurs twice in {@code keys} is claimed at its first position only.
    *
    * @param keys the decoded record keys (see {@link #keyValues}), in batch order
    * @return the positions in {@code keys} whose rows this transaction claimed
+   * @throws SQLException also when the key columns' types changed since they were read
    */
   BitSet claimAll(Connection connection, List<List<String>> keys) throws SQLException {
     BitSet claimed = new BitSet(keys.size());
@@ -311,7 +317,8 @@ public final class DualRunClaim {
     // per statement keeps memory bounded for an unusually large poll
     for (int from = 0; from < positions.size(); from += BATCH_CHUNK) {
       List<Integer> chunk = positions.subList(from, Math.min(positions.size(), from + BATCH_CHUNK));
-      try (PreparedStatement ps = connection.prepareStatement(batchSql(connection))) {
+      KeyTypes types = keyTypes(connection);
+      try (PreparedStatement ps = connection.prepareStatement(batchSql(types))) {
         int p = 1;
         ps.setObject(p++, doneValue, Types.OTHER);
         for (int col = 0; col < keyColumns.size(); col++) {
@@ -324,8 +331,20 @@ public final class DualRunClaim {
         for (String v : pendingValues) {
           ps.setObject(p++, v, Types.OTHER);
         }
+        p = bindTypeCheck(connection, ps, p);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
+            String now = rs.getString(2);
+            if (!types.oids().equals(now)) {
+              throw new SQLException(
+                  "claim on "
+                      + qualifiedTable()
+                      + ": the key columns' types changed since they were read (type ids "
+                      + types.oids()
+                      + ", now "
+                      + now
+                      + "); the batch is rolled back and its records handled one by one");
+            }
             claimed.set(chunk.get((int) rs.getLong(1) - 1));
           }
         }
@@ -340,8 +359,27 @@ public final class DualRunClaim {
   /** Keys per batch claim statement. */
   static final int BATCH_CHUNK = 5_000;
 
+  /**
+   * The key columns' types as read from the catalog: their names for the casts, in key order, and
+   * their type ids in key order as PostgreSQL prints an {@code oid[]}, to compare with what each
+   * claim statement reads.
+   */
+  record KeyTypes(List<String> names, String oids) {}
+
+  /**
+   * The key columns' type ids, in key order, as PostgreSQL prints an {@code oid[]}; parameters: the
+   * key columns, the table, the key columns.
+   */
+  private static final String KEY_TYPE_OIDS =
+      "SELECT array_agg(a.atttypid ORDER BY array_position(?::text[], a.attname::text))::text"
+          + " FROM pg_attribute a WHERE a.attrelid = ?::regclass"
+          + " AND a.attname = ANY(?::text[]) AND NOT a.attisdropped";
+
   String batchSql(Connection connection) throws SQLException {
-    List<String> types = keyTypes(connection);
+    return batchSql(keyTypes(connection));
+  }
+
+  private String batchSql(KeyTypes types) {
     StringBuilder s = updateSet(" AS unpoll_t");
     s.append(" FROM unnest(");
     for (int i = 0; i < keyColumns.size(); i++) {
@@ -358,25 +396,34 @@ public final class DualRunClaim {
           .append(" = unpoll_k.k")
           .append(i)
           .append("::")
-          .append(types.get(i))
+          .append(types.names().get(i))
           .append(" AND ");
     }
     s.append("unpoll_t.").append(Sql.quote(statusColumn)).append(" IN (");
     for (int i = 0; i < pendingValues.size(); i++) {
       s.append(i == 0 ? "?" : ", ?");
     }
-    return s.append(") RETURNING unpoll_k.n").toString();
+    // the type check's parameters come last: they are numbered in the order of the text
+    return s.append(") RETURNING unpoll_k.n, (").append(KEY_TYPE_OIDS).append(')').toString();
   }
 
-  private List<String> keyTypes(Connection connection) throws SQLException {
-    List<String> types = keyTypes;
+  private int bindTypeCheck(Connection connection, PreparedStatement ps, int p)
+      throws SQLException {
+    ps.setArray(p++, connection.createArrayOf("text", keyColumns.toArray()));
+    ps.setString(p++, qualifiedTable());
+    ps.setArray(p++, connection.createArrayOf("text", keyColumns.toArray()));
+    return p;
+  }
+
+  private KeyTypes keyTypes(Connection connection) throws SQLException {
+    KeyTypes types = keyTypes;
     if (types != null) {
       return types;
     }
     Map<String, String> byColumn = new HashMap<>();
     try (PreparedStatement ps =
         connection.prepareStatement(
-            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
+            "SELECT attname, format_type(atttypid, -1) FROM pg_attribute"
                 + " WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped")) {
       ps.setString(1, qualifiedTable());
       try (ResultSet rs = ps.executeQuery()) {
@@ -385,7 +432,7 @@ public final class DualRunClaim {
         }
       }
     }
-    List<String> resolved = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     for (String k : keyColumns) {
       String type = byColumn.get(k);
       if (type == null) {
@@ -398,9 +445,17 @@ public final class DualRunClaim {
                 + byColumn.keySet().stream().sorted().toList()
                 + "); fix key in the table's mapping or keyColumns(..)");
       }
-      resolved.add(type);
+      names.add(type);
     }
-    keyTypes = List.copyOf(resolved);
+    String oids;
+    try (PreparedStatement ps = connection.prepareStatement(KEY_TYPE_OIDS)) {
+      bindTypeCheck(connection, ps, 1);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        oids = rs.getString(1);
+      }
+    }
+    keyTypes = new KeyTypes(List.copyOf(names), oids);
     return keyTypes;
   }
 

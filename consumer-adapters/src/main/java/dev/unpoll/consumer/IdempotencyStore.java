@@ -302,21 +302,27 @@ public final class IdempotencyStore {
     if (keys.isEmpty()) {
       return;
     }
-    String[] times = new String[eventTimes.size()];
-    for (int i = 0; i < times.length; i++) {
+    // microseconds since the epoch, exact for every instant PostgreSQL can store (text would
+    // need a format PostgreSQL reads for years past 9999 and before 1)
+    Long[] micros = new Long[eventTimes.size()];
+    for (int i = 0; i < micros.length; i++) {
       Instant t = eventTimes.get(i);
-      times[i] = t == null ? null : t.toString();
+      micros[i] =
+          t == null
+              ? null
+              : Math.addExact(
+                  Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1000);
     }
     try (PreparedStatement ps =
         connection.prepareStatement(
             "INSERT INTO "
                 + ledger
                 + " (consumer_group, idempotency_key, event_time)"
-                + " SELECT ?, k, t::timestamptz FROM unnest(?::text[], ?::text[]) AS u(k, t)"
-                + " ON CONFLICT DO NOTHING")) {
+                + " SELECT ?, k, to_timestamp(t / 1000000) + (t % 1000000) * interval '1 microsecond'"
+                + " FROM unnest(?::text[], ?::int8[]) AS u(k, t) ON CONFLICT DO NOTHING")) {
       ps.setString(1, group);
       ps.setArray(2, connection.createArrayOf("text", keys.toArray()));
-      ps.setArray(3, connection.createArrayOf("text", times));
+      ps.setArray(3, connection.createArrayOf("int8", micros));
       ps.executeUpdate();
     }
   }

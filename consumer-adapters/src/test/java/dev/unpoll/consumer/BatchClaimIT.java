@@ -1,6 +1,7 @@
 package dev.unpoll.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.unpoll.testkit.TestPostgres;
@@ -50,7 +51,9 @@ class BatchClaimIT {
   @BeforeEach
   void consumer() {
     Db.exec(
-        ds, "TRUNCATE order_queue, handled, settlement, unpoll_processed, unpoll_shadow_ledger");
+        ds,
+        "TRUNCATE order_queue, handled, settlement, unpoll_processed, unpoll_shadow_ledger",
+        "DROP TABLE IF EXISTS coded, retyped");
     consumer =
         IdempotentConsumer.builder()
             .dataSource(ds)
@@ -293,7 +296,7 @@ class BatchClaimIT {
               s.executeQuery(
                   "EXPLAIN EXECUTE batch_claim('DONE', '{"
                       + String.join(",", keys)
-                      + "}', 'NEW')")) {
+                      + "}', 'NEW', '{id}', 'order_queue', '{id}')")) {
             while (rs.next()) {
               b.append(rs.getString(1)).append('\n');
             }
@@ -309,6 +312,139 @@ class BatchClaimIT {
         }
       }
     }
+  }
+
+  /**
+   * The batch statement itself must take the rows, for every kind of key: the single-record path
+   * behind it gives the same outcomes, so a batch claim that silently matched nothing would pass
+   * every other test here. And it must take only them: a {@code char(3)} key cast to PostgreSQL's
+   * {@code character} ({@code char(1)}) would be cut to 'A' and claim row 'A' for the event of row
+   * 'ABC', handling one row twice and the other never; a text key is cast, not compared as text.
+   */
+  @Test
+  void theBatchStatementClaimsExactlyItsRowsForEveryKeyType() throws SQLException {
+    Db.exec(
+        ds,
+        "CREATE TABLE coded (code char(3) PRIMARY KEY, status text NOT NULL)",
+        "INSERT INTO coded VALUES ('A', 'NEW'), ('ABC', 'NEW')",
+        "INSERT INTO order_queue VALUES (7, 'NEW', '{}'), (8, 'DONE', '{}')",
+        "INSERT INTO settlement VALUES ('2026-11-21 14:56:52.1234-05', 'eu', 'NEW')");
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      DualRunClaim codes =
+          DualRunClaim.builder().table("coded").keyColumns("code").doneValue("DONE").build();
+      assertThat(codes.claimAll(c, List.of(List.of("ABC")))).isEqualTo(bits(0));
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT string_agg(code || '=' || status, ',' ORDER BY code) FROM coded")) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("A=NEW,ABC=DONE");
+      }
+
+      DualRunClaim orders =
+          DualRunClaim.builder().table("order_queue").keyColumns("id").doneValue("DONE").build();
+      // "007" is 7 to a bigint; row 8 is the poller's; row 9 is not there
+      assertThat(orders.claimAll(c, List.of(List.of("8"), List.of("007"), List.of("9"))))
+          .isEqualTo(bits(1));
+
+      DualRunClaim settlements =
+          DualRunClaim.builder()
+              .table("settlement")
+              .keyColumns("booked_at", "region")
+              .doneValue("DONE")
+              .build();
+      assertThat(
+              settlements.claimAll(
+                  c,
+                  List.of(
+                      List.of("2026-11-21T19:56:52.1234Z", "eu"),
+                      List.of("2026-11-21T19:56:52.1234Z", "eu"))))
+          .as("a key twice in one batch is claimed at its first position")
+          .isEqualTo(bits(0));
+      c.rollback();
+    }
+  }
+
+  /**
+   * The key types are read once and cached; a table altered afterwards must not be claimed through
+   * the old casts: the claim statement sees the new types under its own lock, throws (its claims
+   * roll back with the transaction), and the next batch reads them again.
+   */
+  @Test
+  void aKeyTypeChangedSinceItWasReadFailsTheBatchAndIsReadAgain() throws SQLException {
+    Db.exec(
+        ds,
+        "CREATE TABLE retyped (id int PRIMARY KEY, status text NOT NULL)",
+        "INSERT INTO retyped VALUES (1, 'NEW'), (2, 'NEW')");
+    DualRunClaim claim =
+        DualRunClaim.builder().table("retyped").keyColumns("id").doneValue("DONE").build();
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      assertThat(claim.claimAll(c, List.of(List.of("1")))).isEqualTo(bits(0));
+      c.commit();
+      Db.exec(ds, "ALTER TABLE retyped ALTER COLUMN id TYPE bigint");
+      assertThatThrownBy(() -> claim.claimAll(c, List.of(List.of("2"))))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("the key columns' types changed since they were read");
+      c.rollback();
+      assertThat(Db.string(ds, "SELECT status FROM retyped WHERE id = 2")).isEqualTo("NEW");
+      assertThat(claim.claimAll(c, List.of(List.of("2")))).isEqualTo(bits(0));
+      assertThat(claim.batchSql(c)).contains("::bigint");
+      c.commit();
+    }
+    assertThat(Db.string(ds, "SELECT string_agg(status, ',' ORDER BY id) FROM retyped"))
+        .isEqualTo("DONE,DONE");
+  }
+
+  /** Event times of any year the header can carry reach the ledger exactly, to the microsecond. */
+  @Test
+  void theLedgerKeepsEachEventTimeToTheMicrosecond() {
+    Db.exec(
+        ds,
+        "INSERT INTO order_queue SELECT g, 'NEW', jsonb_build_object('id', g)"
+            + " FROM generate_series(1, 3) g");
+    List<String> times =
+        List.of(
+            "2026-11-21T19:56:52.123456Z",
+            "+10000-01-01T00:00:00.000001Z",
+            "1969-12-31T23:59:58.5Z");
+    List<InboundEvent> batch = new ArrayList<>();
+    for (int i = 0; i < times.size(); i++) {
+      long id = i + 1;
+      batch.add(
+          InboundEvent.of(
+              "order-queue",
+              0,
+              id,
+              Long.toString(id).getBytes(StandardCharsets.UTF_8),
+              ("{\"id\":" + id + "}").getBytes(StandardCharsets.UTF_8),
+              List.of(
+                  new RecordHeader(
+                      "ce_id", ("public.order_queue:" + id).getBytes(StandardCharsets.UTF_8)),
+                  new RecordHeader("ce_time", times.get(i).getBytes(StandardCharsets.UTF_8)))));
+    }
+    assertThat(consumer.processBatch(batch))
+        .containsExactly(Outcome.HANDLED, Outcome.HANDLED, Outcome.HANDLED);
+    for (int i = 0; i < times.size(); i++) {
+      assertThat(
+              Db.count(
+                  ds,
+                  "SELECT count(*) FROM unpoll_shadow_ledger WHERE idempotency_key = ?"
+                      + " AND event_time = ?::timestamptz",
+                  "public.order_queue:" + (i + 1),
+                  times.get(i).replace("+10000", "10000")))
+          .as(times.get(i))
+          .isEqualTo(1);
+    }
+  }
+
+  static java.util.BitSet bits(int... set) {
+    java.util.BitSet b = new java.util.BitSet();
+    for (int i : set) {
+      b.set(i);
+    }
+    return b;
   }
 
   static long pid(Connection c) throws SQLException {
