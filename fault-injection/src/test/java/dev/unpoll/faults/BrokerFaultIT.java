@@ -10,7 +10,6 @@ import dev.unpoll.testkit.UnpollStackExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,24 +28,8 @@ class BrokerFaultIT {
   void brokerFrozenPastTheDeliveryTimeoutThenStoppedAndRestarted(
       TestPostgres server, @TempDir Path dir) throws Exception {
     Path log = dir.resolve("broker.log");
-    try (ChildJvm broker =
-        ChildJvm.start(
-            "broker",
-            BrokerMain.class,
-            "512m",
-            List.of(dir.resolve("kafka").toString()),
-            Map.of(),
-            log)) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .until(() -> Files.exists(log) && Files.readString(log).contains(BrokerMain.READY));
-      String bootstrap =
-          Files.readAllLines(log).stream()
-              .filter(l -> l.startsWith(BrokerMain.READY))
-              .findFirst()
-              .orElseThrow()
-              .substring(BrokerMain.READY.length())
-              .trim();
+    try (ChildJvm broker = BrokerMain.start(dir.resolve("kafka"), log)) {
+      String bootstrap = BrokerMain.awaitBootstrap(log);
       try (TestKafka kafka = TestKafka.at(bootstrap);
           Harness h =
               new Harness(

@@ -1,10 +1,18 @@
 package dev.unpoll.faults;
 
+import static org.awaitility.Awaitility.await;
+
+import dev.unpoll.testkit.ChildJvm;
 import dev.unpoll.testkit.EmbeddedKafkaBroker;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The Kafka broker as its own process, so that SIGSTOP freezes it for real. Prints {@code
@@ -16,6 +24,25 @@ public final class BrokerMain {
   static final String READY = "unpoll-fault-broker ";
 
   private BrokerMain() {}
+
+  /** Starts the broker in its own JVM, its data under {@code dir}, its output in {@code log}. */
+  static ChildJvm start(Path dir, Path log) throws IOException {
+    return ChildJvm.start(
+        "broker", BrokerMain.class, "512m", List.of(dir.toString()), Map.of(), log);
+  }
+
+  /** Waits until the broker started by {@link #start} serves; its bootstrap servers. */
+  static String awaitBootstrap(Path log) throws IOException {
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> Files.exists(log) && Files.readString(log).contains(READY));
+    return Files.readAllLines(log).stream()
+        .filter(l -> l.startsWith(READY))
+        .findFirst()
+        .orElseThrow()
+        .substring(READY.length())
+        .trim();
+  }
 
   public static void main(String[] args) throws Exception {
     try (EmbeddedKafkaBroker broker =
