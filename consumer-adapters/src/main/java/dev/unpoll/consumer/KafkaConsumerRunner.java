@@ -505,7 +505,8 @@ public final class KafkaConsumerRunner implements AutoCloseable {
             consumer.consumerGroup());
         done.clear();
       } catch (RebalanceInProgressException e) {
-        // kept: the rebalance completes in the next poll, whose revoke callback commits them
+        // kept: the rebalance completes in the next poll, whose revoke callback commits them (or,
+        // called from that callback, they go with the revoked partitions)
         LOG.debug("group {}: rebalance in progress; commit deferred", consumer.consumerGroup());
       } catch (RetriableException e) {
         LOG.warn(
@@ -519,6 +520,17 @@ public final class KafkaConsumerRunner implements AutoCloseable {
       @Override
       public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
         commitDone();
+        // what the commit could not store is not ours to store later: the partitions' next owner
+        // may be past it by then, and a late commit would move the group's offset back
+        List<TopicPartition> uncommitted = partitions.stream().filter(done::containsKey).toList();
+        if (!uncommitted.isEmpty()) {
+          LOG.warn(
+              "group {}: offsets of revoked {} were not committed; the next owner reads again"
+                  + " from the last committed offset and skips what was handled",
+              consumer.consumerGroup(),
+              uncommitted);
+          done.keySet().removeAll(uncommitted);
+        }
         forgetGathered(partitions);
       }
 
