@@ -39,6 +39,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  */
 final class BenchCleanup {
   private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
+  private static final String KAFKA_NOTE = "and on Kafka, if present: topics ";
 
   private final Servers target;
   private final BenchNames names;
@@ -120,7 +121,20 @@ final class BenchCleanup {
           }
         }
       }
-      List<String> leftovers = leftovers(c, schemas);
+      heartbeat = test(c, "SELECT to_regclass(?) IS NOT NULL", RelayNames.HEARTBEAT_TABLE.quoted());
+      // whose heartbeat table: a run killed before its cleanup leaves its own behind
+      List<String> heartbeatSlots = heartbeat ? heartbeatSlots(c) : List.of();
+      List<String> leftovers = leftovers(c, schemas, heartbeatSlots);
+      boolean heartbeatIsLeftover =
+          heartbeat
+              && heartbeatSlots != null
+              && heartbeatSlots.stream().allMatch(h -> BenchNames.RELAY_NAME.matcher(h).matches())
+              && !leftovers.isEmpty();
+      if (heartbeatIsLeftover) {
+        leftovers.add(
+            leftovers.size() - kafkaLines(leftovers),
+            "DROP TABLE IF EXISTS " + RelayNames.HEARTBEAT_TABLE.display() + ";");
+      }
       if (!leftovers.isEmpty()) {
         problems.add(
             "an aborted unpoll bench run (or one still running) left its objects in "
@@ -141,8 +155,9 @@ final class BenchCleanup {
                   + " /unpoll_bench)");
         }
       }
-      heartbeat = test(c, "SELECT to_regclass(?) IS NOT NULL", RelayNames.HEARTBEAT_TABLE.quoted());
-      if (heartbeat) {
+      if (heartbeatIsLeftover) {
+        // reported above with the aborted run's other objects
+      } else if (heartbeat) {
         // a relay of the user's runs on this database: its table is not the bench's to write to
         problems.add(
             "unpoll bench's relay needs its own heartbeat table "
@@ -202,9 +217,48 @@ final class BenchCleanup {
   }
 
   /** The statements that remove what aborted bench runs left, or none. */
-  private static List<String> leftovers(Connection c, Map<String, String> schemas)
-      throws SQLException {
+  /**
+   * The slots named in the heartbeat table, or null when this user may not read it (then it is not
+   * the bench's: a run creates it as this user).
+   */
+  private static List<String> heartbeatSlots(Connection c) throws SQLException {
+    if (!test(c, "SELECT has_table_privilege(?, 'SELECT')", RelayNames.HEARTBEAT_TABLE.quoted())) {
+      return null;
+    }
+    List<String> slots = new ArrayList<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT slot FROM " + RelayNames.HEARTBEAT_TABLE.quoted())) {
+      while (rs.next()) {
+        slots.add(rs.getString(1));
+      }
+    }
+    return slots;
+  }
+
+  /** How many of {@code leftovers}' last lines are the Kafka notes (one per aborted run). */
+  private static int kafkaLines(List<String> leftovers) {
+    int n = 0;
+    for (int i = leftovers.size() - 1; i >= 0 && leftovers.get(i).startsWith(KAFKA_NOTE); i--) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The statements that remove what aborted bench runs left, or none; {@code heartbeatSlots}: the
+   * slots the heartbeat table names (a run's beat names its own, so it counts as a trace of it).
+   */
+  private static List<String> leftovers(
+      Connection c, Map<String, String> schemas, List<String> heartbeatSlots) throws SQLException {
     Set<String> ids = new TreeSet<>();
+    if (heartbeatSlots != null) {
+      for (String slot : heartbeatSlots) {
+        Matcher m = BenchNames.RELAY_NAME.matcher(slot);
+        if (m.matches()) {
+          ids.add(m.group(1));
+        }
+      }
+    }
     Map<String, Boolean> slots = new HashMap<>();
     try (Statement s = c.createStatement();
         ResultSet rs =
@@ -269,13 +323,12 @@ final class BenchCleanup {
       for (String id : ids) {
         BenchNames n = BenchNames.of(id);
         out.add(
-            "and on Kafka, if present: topics "
+            KAFKA_NOTE
                 + n.topic()
                 + " and "
                 + n.deadLetterTopic()
                 + ", consumer group "
-                + n.group()
-                + ".");
+                + n.group());
       }
     }
     return out;

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.junit.jupiter.api.AfterAll;
@@ -145,7 +147,10 @@ class BenchIT {
         .contains("DROP SCHEMA \"shop\" CASCADE;")
         .contains("DROP TABLE IF EXISTS unpoll_relay_offsets_unpoll_bench_0a1b2c")
         .contains("consumer group unpoll-bench-0a1b2c")
-        .doesNotContain("already has a schema shop");
+        .doesNotContain("already has a schema shop")
+        // its heartbeat row names a slot of a relay of theirs: the table is theirs, not a leftover
+        .contains("already has one (a relay of yours captures this database)")
+        .doesNotContain("DROP TABLE IF EXISTS public.unpoll_relay_heartbeat");
     assertThat(Fixtures.text(db, "SELECT customer FROM shop.orders")).isEqualTo("theirs");
     assertNothingLeft(db, "shop", "unpoll_relay_heartbeat");
   }
@@ -246,39 +251,8 @@ class BenchIT {
   void removesWhatItCreatedWhenItIsInterrupted() throws Exception {
     TestPostgres db = server.createDatabase("bench_term_it");
     Path log = dir.resolve("bench-term.log");
-    try (ChildJvm bench =
-        ChildJvm.start(
-            "unpoll bench",
-            Unpoll.class,
-            List.of("-Xmx512m", "-Dwarmup.seconds=1", "-Dpause.ms=500"),
-            List.of(
-                "bench",
-                "--rate",
-                "50",
-                "--seconds",
-                "2",
-                "--out",
-                dir.resolve("term").toString(),
-                "--db",
-                db.jdbcUrl(),
-                "--user",
-                db.user(),
-                "--kafka",
-                kafka.bootstrapServers()),
-            Map.of("PGPASSWORD", db.password()),
-            log)) {
-      // the relay streams (its slot is active): the run has everything there is to remove
-      await()
-          .atMost(Duration.ofSeconds(90))
-          .until(
-              () ->
-                  !bench.isAlive()
-                      || Fixtures.number(
-                              db,
-                              "SELECT count(*) FROM pg_replication_slots WHERE active"
-                                  + " AND slot_name LIKE 'unpoll\\_bench\\_%'")
-                          == 1);
-      assertThat(bench.isAlive()).as(Files.readString(log)).isTrue();
+    try (ChildJvm bench = startBench(db, "2", log)) {
+      awaitStreaming(db, bench, log);
 
       int exit = bench.stop(Duration.ofSeconds(90)); // SIGTERM, as Ctrl-C or a stopped job
 
@@ -290,6 +264,99 @@ class BenchIT {
       throw new AssertionError(
           e.getMessage() + "\n--- the run's output:\n" + Files.readString(log), e);
     }
+  }
+
+  @Test
+  void aRunKilledWithSigkillIsReportedWithStatementsThatRemoveAllItLeft() throws Exception {
+    TestPostgres db = server.createDatabase("bench_kill_it");
+    Path log = dir.resolve("bench-kill.log");
+    // each arm would take a minute: the run is killed long before it could clean up
+    try (ChildJvm bench = startBench(db, "60", log)) {
+      awaitStreaming(db, bench, log);
+      bench.kill(); // no shutdown hook, no finally
+    }
+    // the dead relay's walsender notices the closed connection and lets the slot go
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                Fixtures.number(
+                        db,
+                        "SELECT count(*) FROM pg_replication_slots WHERE active"
+                            + " AND slot_name LIKE 'unpoll\\_bench\\_%'")
+                    == 0);
+
+    Cli.Result r = Cli.run(db, kafka, "bench", "--out", dir.resolve("after-kill").toString());
+
+    assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    String err = r.err();
+    assertThat(err)
+        .contains("an aborted unpoll bench run (or one still running) left its objects")
+        .contains("(nothing was created)")
+        .contains("pg_drop_replication_slot('unpoll_bench_")
+        .contains("DROP PUBLICATION")
+        .contains("DROP SCHEMA \"shop\" CASCADE;")
+        .contains("DROP TABLE IF EXISTS public.unpoll_relay_heartbeat;")
+        // the heartbeat table is the aborted run's, not a relay of the user's
+        .doesNotContain("a relay of yours");
+
+    // the statements it printed, run as printed, remove all of it
+    Matcher m =
+        Pattern.compile(
+                "remove them with: (.*) and on Kafka, if present: topics ([\\w.-]+) and"
+                    + " ([\\w.-]+), consumer group ([\\w.-]+)")
+            .matcher(err.replace('\n', ' '));
+    assertThat(m.find()).as(err).isTrue();
+    Fixtures.sql(db, m.group(1).split(";\\s*"));
+    List<String> topics = new ArrayList<>(List.of(m.group(2), m.group(3)));
+    topics.retainAll(kafka.admin().listTopics().names().get(30, TimeUnit.SECONDS));
+    kafka.admin().deleteTopics(topics).all().get(30, TimeUnit.SECONDS);
+    boolean group =
+        kafka.admin().listConsumerGroups().all().get(30, TimeUnit.SECONDS).stream()
+            .anyMatch(g -> g.groupId().equals(m.group(4)));
+    if (group) {
+      kafka.admin().deleteConsumerGroups(List.of(m.group(4))).all().get(30, TimeUnit.SECONDS);
+    }
+    assertNothingLeft(db);
+  }
+
+  /** {@code unpoll bench} on "your own" servers, in its own JVM, each arm {@code seconds} long. */
+  private ChildJvm startBench(TestPostgres db, String seconds, Path log) throws Exception {
+    return ChildJvm.start(
+        "unpoll bench",
+        Unpoll.class,
+        List.of("-Xmx512m", "-Dwarmup.seconds=1", "-Dpause.ms=500"),
+        List.of(
+            "bench",
+            "--rate",
+            "50",
+            "--seconds",
+            seconds,
+            "--out",
+            dir.resolve("child").toString(),
+            "--db",
+            db.jdbcUrl(),
+            "--user",
+            db.user(),
+            "--kafka",
+            kafka.bootstrapServers()),
+        Map.of("PGPASSWORD", db.password()),
+        log);
+  }
+
+  /** Waits until the run's relay streams (its slot active): it has created all it creates. */
+  private static void awaitStreaming(TestPostgres db, ChildJvm bench, Path log) throws Exception {
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                !bench.isAlive()
+                    || Fixtures.number(
+                            db,
+                            "SELECT count(*) FROM pg_replication_slots WHERE active"
+                                + " AND slot_name LIKE 'unpoll\\_bench\\_%'")
+                        == 1);
+    assertThat(bench.isAlive()).as(Files.readString(log)).isTrue();
   }
 
   @Test
