@@ -35,14 +35,20 @@ class StaleRunCleanupIT {
   @Test
   void directoriesOfLiveOwnersAreKept() throws Exception {
     Path mine = RunDirectories.create(base, "kafka");
+    // what another test JVM's create() has made, a moment before it writes its owner file
+    Path creating =
+        Files.createDirectories(base.resolve("kafka-" + ProcessHandle.current().pid() + "-7"));
     Path orphan = Files.createDirectories(base.resolve("kafka-0-orphan"));
+    Path diedCreating = Files.createDirectories(base.resolve("kafka-" + deadPid() + "-8"));
     AtomicInteger stopped = new AtomicInteger();
 
     RunDirectories.cleanStale(base, "kafka", dir -> stopped.incrementAndGet());
 
     assertThat(mine).exists();
+    assertThat(creating).as("a live JVM's directory without its owner file yet").exists();
     assertThat(orphan).doesNotExist();
-    assertThat(stopped).hasValue(1);
+    assertThat(diedCreating).doesNotExist();
+    assertThat(stopped).hasValue(2);
   }
 
   private static long deadPid() throws Exception {

@@ -52,7 +52,7 @@ public final class RunDirectories {
     try (Stream<Path> dirs = Files.list(base)) {
       dirs.filter(d -> d.getFileName().toString().startsWith(prefix + "-"))
           .filter(Files::isDirectory)
-          .filter(RunDirectories::isStale)
+          .filter(d -> isStale(d, prefix))
           .forEach(
               dir -> {
                 LOG.info("Cleaning up {} left by a run that did not shut down", dir);
@@ -67,16 +67,30 @@ public final class RunDirectories {
     }
   }
 
-  static boolean isStale(Path dir) {
+  static boolean isStale(Path dir, String prefix) {
     Path owner = dir.resolve(OWNER_FILE);
     if (!Files.exists(owner)) {
-      return true; // created by a run that died before it wrote its owner file
+      // between create()'s mkdir and its owner file (another test JVM of a parallel build may be
+      // there right now), or a run that died in that gap: the name carries the creator's PID
+      Long creator = pidInName(dir, prefix);
+      return creator == null || !Processes.isAlive(creator);
     }
     try {
       long pid = Long.parseLong(Files.readString(owner, StandardCharsets.US_ASCII).trim());
       return !Processes.isAlive(pid);
     } catch (IOException | NumberFormatException e) {
       return true;
+    }
+  }
+
+  /** The PID in {@code prefix-<pid>-<n>}, as {@link #create} names a directory, or null. */
+  private static Long pidInName(Path dir, String prefix) {
+    String rest = dir.getFileName().toString().substring(prefix.length() + 1);
+    int dash = rest.indexOf('-');
+    try {
+      return Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+    } catch (NumberFormatException e) {
+      return null;
     }
   }
 
