@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.slf4j.Logger;
@@ -37,10 +38,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final Thread shutdownHook;
   private volatile boolean closed;
 
-  private EmbeddedKafkaBroker(KafkaClusterTestKit cluster, Path runDir) {
+  /**
+   * The super user of a {@link Builder#saslPlain()} broker, as Kafka's test kit names it; {@link
+   * #SASL_USER} has no rights but those ACLs grant.
+   */
+  public static final String SASL_ADMIN = "plain-admin";
+
+  public static final String SASL_ADMIN_PASSWORD = "plain-admin-secret";
+
+  /** A user of a {@link Builder#saslPlain()} broker without any right until an ACL grants one. */
+  public static final String SASL_USER = "plain-user1";
+
+  public static final String SASL_USER_PASSWORD = "plain-user1-secret";
+
+  private EmbeddedKafkaBroker(KafkaClusterTestKit cluster, Path runDir, boolean sasl) {
     this.cluster = cluster;
     this.runDir = runDir;
-    this.endpoint = new TestKafka(cluster.bootstrapServers());
+    this.endpoint =
+        new TestKafka(
+            cluster.bootstrapServers(),
+            sasl ? saslClientProperties(SASL_ADMIN, SASL_ADMIN_PASSWORD) : Map.of());
     this.shutdownHook = new Thread(this::stopBroker, "unpoll-testkit-kafka-stop");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -105,6 +122,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return "EmbeddedKafkaBroker[" + endpoint.bootstrapServers() + "]";
   }
 
+  /** The client settings for SASL/PLAIN without TLS as {@code user}. */
+  public static Map<String, String> saslClientProperties(String user, String password) {
+    return Map.of(
+        "security.protocol",
+        "SASL_PLAINTEXT",
+        "sasl.mechanism",
+        "PLAIN",
+        "sasl.jaas.config",
+        plainJaas(user, password));
+  }
+
+  /** The {@code sasl.jaas.config} value for SASL/PLAIN as {@code user}. */
+  public static String plainJaas(String user, String password) {
+    return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+        + user
+        + "\" password=\""
+        + password
+        + "\";";
+  }
+
   /**
    * Kafka's storage formatter prints "Bootstrap metadata: ..." and "Formatting ..." to stdout,
    * which lands in the output of programs that embed the broker ({@code unpoll demo}, {@code dev
@@ -124,8 +161,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   public static final class Builder {
     private Path baseDirectory = TestkitDirectories.base();
     private final Map<String, String> settings = new LinkedHashMap<>(DEFAULT_SETTINGS);
+    private boolean sasl;
 
     private Builder() {}
+
+    /**
+     * Clients must authenticate with SASL/PLAIN (no TLS) and are authorized by ACLs: {@link
+     * #SASL_ADMIN} is a super user, {@link #SASL_USER} may do nothing an ACL does not grant. The
+     * broker's JAAS file is set JVM-wide ({@code java.security.auth.login.config}), as Kafka's test
+     * kit does; clients here pass {@code sasl.jaas.config} and do not read it.
+     */
+    public Builder saslPlain() {
+      this.sasl = true;
+      return this;
+    }
 
     public Builder baseDirectory(Path dir) {
       this.baseDirectory = Objects.requireNonNull(dir);
@@ -148,6 +197,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1)
                 .setBaseDirectory(runDir)
+                .setBrokerSecurityProtocol(
+                    sasl ? SecurityProtocol.SASL_PLAINTEXT : SecurityProtocol.PLAINTEXT)
+                // with ACLs on, the controller's own listener must authenticate its callers too
+                .setControllerSecurityProtocol(
+                    sasl ? SecurityProtocol.SASL_PLAINTEXT : SecurityProtocol.PLAINTEXT)
                 .build();
         KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
         settings.forEach(builder::setConfigProp);
@@ -161,7 +215,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
           throw e;
         }
         LOG.info("Kafka broker started: {}", cluster.bootstrapServers());
-        return new EmbeddedKafkaBroker(cluster, runDir);
+        return new EmbeddedKafkaBroker(cluster, runDir, sasl);
       } catch (Exception e) {
         RunDirectories.deleteRecursively(runDir);
         if (e instanceof InterruptedException) {

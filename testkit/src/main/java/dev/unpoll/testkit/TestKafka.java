@@ -29,10 +29,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class TestKafka implements AutoCloseable {
   private final String bootstrapServers;
+  private final Map<String, String> clientProperties;
   private Admin admin;
 
   TestKafka(String bootstrapServers) {
+    this(bootstrapServers, Map.of());
+  }
+
+  TestKafka(String bootstrapServers, Map<String, String> clientProperties) {
     this.bootstrapServers = bootstrapServers;
+    this.clientProperties = Map.copyOf(clientProperties);
   }
 
   /**
@@ -47,10 +53,21 @@ public final class TestKafka implements AutoCloseable {
     return bootstrapServers;
   }
 
+  /**
+   * What every client of this broker needs besides its address (for a SASL broker, the mechanism
+   * and a super user's credentials); empty for a plaintext broker. Every config and client this
+   * object makes carries them.
+   */
+  public Map<String, String> clientProperties() {
+    return clientProperties;
+  }
+
   /** A shared admin client, closed with this object. */
   public synchronized Admin admin() {
     if (admin == null) {
-      admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+      Map<String, Object> config = new HashMap<>(clientProperties);
+      config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      admin = Admin.create(config);
     }
     return admin;
   }
@@ -116,7 +133,7 @@ public final class TestKafka implements AutoCloseable {
 
   /** Producer settings for byte[] keys and values, idempotent, acks=all. */
   public Map<String, Object> producerConfig() {
-    Map<String, Object> config = new HashMap<>();
+    Map<String, Object> config = new HashMap<>(clientProperties);
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -127,7 +144,7 @@ public final class TestKafka implements AutoCloseable {
 
   /** Consumer settings for byte[] keys and values, reading from the earliest offset. */
   public Map<String, Object> consumerConfig(String groupId) {
-    Map<String, Object> config = new HashMap<>();
+    Map<String, Object> config = new HashMap<>(clientProperties);
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);

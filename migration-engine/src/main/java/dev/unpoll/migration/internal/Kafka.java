@@ -188,13 +188,34 @@ public final class Kafka {
   }
 
   static MigrationException unreachable(Settings s, Throwable cause) {
+    String detail = Db.firstLine(String.valueOf(cause.getMessage()));
+    if (cause instanceof org.apache.kafka.common.errors.AuthenticationException) {
+      // the broker answered: it is the credentials or the TLS trust, not the address
+      return new MigrationException(
+          "Kafka at "
+              + s.kafkaBootstrap()
+              + " refused this client's authentication ("
+              + detail
+              + "): check kafka.properties (security.protocol, sasl.mechanism, sasl.jaas.config,"
+              + " the TLS trust store)",
+          cause);
+    }
+    if (cause instanceof org.apache.kafka.common.errors.AuthorizationException) {
+      return new MigrationException(
+          "Kafka at "
+              + s.kafkaBootstrap()
+              + " denied this client ("
+              + detail
+              + "): grant its principal the ACLs docs/security.md lists",
+          cause);
+    }
     return new MigrationException(
         "cannot reach Kafka at "
             + s.kafkaBootstrap()
             + " within "
             + TIMEOUT.toSeconds()
             + " s: "
-            + Db.firstLine(String.valueOf(cause.getMessage())),
+            + detail,
         cause);
   }
 }

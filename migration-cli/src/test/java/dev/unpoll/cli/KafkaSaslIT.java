@@ -1,0 +1,115 @@
+package dev.unpoll.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.unpoll.testkit.EmbeddedKafkaBroker;
+import dev.unpoll.testkit.TestKafka;
+import dev.unpoll.testkit.TestPostgres;
+import dev.unpoll.testkit.UnpollStackExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kafka.properties} passes through to every Kafka client the CLI and the relay open, proved
+ * on a broker that takes only SASL/PLAIN and authorizes with ACLs: {@code unpoll bench --config}
+ * (doctor's Kafka check, the bench's admin client, the relay's producer, the claiming consumer)
+ * runs through it, and a wrong password is refused with a message that names the problem and leaves
+ * nothing behind and no secret in the output.
+ */
+@ExtendWith(UnpollStackExtension.class)
+class KafkaSaslIT {
+  @TempDir Path dir;
+
+  @Test
+  void benchRunsThroughSaslWithTheConfigsPropertiesAndRefusesAWrongPassword(TestPostgres server)
+      throws Exception {
+    TestPostgres db = server.createDatabase("kafka_sasl_it");
+    try (EmbeddedKafkaBroker broker =
+        EmbeddedKafkaBroker.builder().baseDirectory(dir.resolve("kafka")).saslPlain().start()) {
+      TestKafka kafka = broker.kafka();
+      Path config = dir.resolve("unpoll.yaml");
+      Files.writeString(
+          config,
+          """
+          source:
+            jdbc-url: %s
+            user: %s
+            password: ${PW}
+          kafka:
+            bootstrap-servers: %s
+            properties:
+              security.protocol: SASL_PLAINTEXT
+              sasl.mechanism: PLAIN
+              sasl.jaas.config: ${KAFKA_JAAS}
+          """
+              .formatted(db.jdbcUrl(), db.user(), kafka.bootstrapServers()));
+
+      String wrong = "not-the-" + EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD;
+      Cli.Result refused =
+          Cli.run(
+              Map.of(
+                  "PW",
+                  db.password(),
+                  "KAFKA_JAAS",
+                  EmbeddedKafkaBroker.plainJaas(EmbeddedKafkaBroker.SASL_ADMIN, wrong)),
+              "bench",
+              "--config",
+              config.toString(),
+              "--rate",
+              "50",
+              "--seconds",
+              "2",
+              "--out",
+              dir.resolve("refused").toString());
+
+      assertThat(refused.exit()).as(refused.toString()).isNotZero();
+      assertThat(refused.err())
+          .contains("(nothing was created)")
+          .contains("refused this client's authentication")
+          .contains("Invalid username or password")
+          .doesNotContain(wrong)
+          .doesNotContain(db.password())
+          .doesNotContain("\tat ");
+      assertThat(refused.out()).doesNotContain(wrong);
+      assertThat(
+              Fixtures.number(
+                  db, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('shop', 'shipping')"))
+          .isZero();
+
+      Cli.Result ran =
+          Cli.run(
+              Map.of(
+                  "PW",
+                  db.password(),
+                  "KAFKA_JAAS",
+                  EmbeddedKafkaBroker.plainJaas(
+                      EmbeddedKafkaBroker.SASL_ADMIN, EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD)),
+              "bench",
+              "--config",
+              config.toString(),
+              "--rate",
+              "50",
+              "--seconds",
+              "2",
+              "--out",
+              dir.resolve("ran").toString());
+
+      assertThat(ran.exit()).as(ran.toString()).isZero();
+      assertThat(ran.out())
+          .contains("| `L1.p99.poller_1s.50rps` |")
+          .contains("removed what it created")
+          .doesNotContain(EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD);
+      assertThat(kafka.admin().listTopics().names().get(30, TimeUnit.SECONDS))
+          .noneMatch(t -> t.startsWith("unpoll-bench-"));
+      assertThat(kafka.admin().listConsumerGroups().all().get(30, TimeUnit.SECONDS))
+          .extracting(ConsumerGroupListing::groupId)
+          .noneMatch(g -> g.startsWith("unpoll-bench-"));
+    }
+  }
+}
