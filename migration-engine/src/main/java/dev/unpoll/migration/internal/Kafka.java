@@ -206,7 +206,8 @@ public final class Kafka {
               + s.kafkaBootstrap()
               + " denied this client ("
               + detail
-              + "): grant its principal the ACLs docs/security.md lists",
+              + "): grant its principal the ACLs for what the command reads or writes"
+              + " (docs/security.md, Kafka ACLs)",
           cause);
     }
     return new MigrationException(
