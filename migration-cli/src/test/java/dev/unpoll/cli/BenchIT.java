@@ -251,7 +251,8 @@ class BenchIT {
   void removesWhatItCreatedWhenItIsInterrupted() throws Exception {
     TestPostgres db = server.createDatabase("bench_term_it");
     Path log = dir.resolve("bench-term.log");
-    try (ChildJvm bench = startBench(db, "2", log)) {
+    // arms of a minute: the signal always lands while the run still holds everything it created
+    try (ChildJvm bench = startBench(db, "60", log)) {
       awaitStreaming(db, bench, log);
 
       int exit = bench.stop(Duration.ofSeconds(90)); // SIGTERM, as Ctrl-C or a stopped job
