@@ -39,7 +39,8 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  */
 final class BenchCleanup {
   private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
-  private static final String KAFKA_NOTE = "and on Kafka, if present: topics ";
+  private static final String DROP_HEARTBEAT =
+      "DROP TABLE IF EXISTS " + RelayNames.HEARTBEAT_TABLE.display() + ";";
 
   private final Servers target;
   private final BenchNames names;
@@ -123,18 +124,8 @@ final class BenchCleanup {
       }
       heartbeat = test(c, "SELECT to_regclass(?) IS NOT NULL", RelayNames.HEARTBEAT_TABLE.quoted());
       // whose heartbeat table: a run killed before its cleanup leaves its own behind
-      List<String> heartbeatSlots = heartbeat ? heartbeatSlots(c) : List.of();
-      List<String> leftovers = leftovers(c, schemas, heartbeatSlots);
-      boolean heartbeatIsLeftover =
-          heartbeat
-              && heartbeatSlots != null
-              && heartbeatSlots.stream().allMatch(h -> BenchNames.RELAY_NAME.matcher(h).matches())
-              && !leftovers.isEmpty();
-      if (heartbeatIsLeftover) {
-        leftovers.add(
-            leftovers.size() - kafkaLines(leftovers),
-            "DROP TABLE IF EXISTS " + RelayNames.HEARTBEAT_TABLE.display() + ";");
-      }
+      List<String> leftovers = leftovers(c, schemas, heartbeat ? heartbeatSlots(c) : null);
+      boolean heartbeatIsLeftover = leftovers.contains(DROP_HEARTBEAT);
       if (!leftovers.isEmpty()) {
         problems.add(
             "an aborted unpoll bench run (or one still running) left its objects in "
@@ -235,18 +226,11 @@ final class BenchCleanup {
     return slots;
   }
 
-  /** How many of {@code leftovers}' last lines are the Kafka notes (one per aborted run). */
-  private static int kafkaLines(List<String> leftovers) {
-    int n = 0;
-    for (int i = leftovers.size() - 1; i >= 0 && leftovers.get(i).startsWith(KAFKA_NOTE); i--) {
-      n++;
-    }
-    return n;
-  }
-
   /**
    * The statements that remove what aborted bench runs left, or none; {@code heartbeatSlots}: the
-   * slots the heartbeat table names (a run's beat names its own, so it counts as a trace of it).
+   * slots the heartbeat table names (a run's beat names its own, so it counts as a trace of it),
+   * null when there is no such table or this user may not read it. The table itself is dropped
+   * ({@link #DROP_HEARTBEAT}) when a run left other traces and no row names another relay's slot.
    */
   private static List<String> leftovers(
       Connection c, Map<String, String> schemas, List<String> heartbeatSlots) throws SQLException {
@@ -319,11 +303,16 @@ final class BenchCleanup {
     for (String schema : marked) {
       out.add("DROP SCHEMA " + TableName.quote(schema) + " CASCADE;");
     }
+    if (!out.isEmpty()
+        && heartbeatSlots != null
+        && heartbeatSlots.stream().allMatch(h -> BenchNames.RELAY_NAME.matcher(h).matches())) {
+      out.add(DROP_HEARTBEAT);
+    }
     if (!out.isEmpty()) {
       for (String id : ids) {
         BenchNames n = BenchNames.of(id);
         out.add(
-            KAFKA_NOTE
+            "and on Kafka, if present: topics "
                 + n.topic()
                 + " and "
                 + n.deadLetterTopic()

@@ -277,15 +277,7 @@ class BenchIT {
       bench.kill(); // no shutdown hook, no finally
     }
     // the dead relay's walsender notices the closed connection and lets the slot go
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () ->
-                Fixtures.number(
-                        db,
-                        "SELECT count(*) FROM pg_replication_slots WHERE active"
-                            + " AND slot_name LIKE 'unpoll\\_bench\\_%'")
-                    == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> activeBenchSlots(db) == 0);
 
     Cli.Result r = Cli.run(db, kafka, "bench", "--out", dir.resolve("after-kill").toString());
 
@@ -349,15 +341,16 @@ class BenchIT {
   private static void awaitStreaming(TestPostgres db, ChildJvm bench, Path log) throws Exception {
     await()
         .atMost(Duration.ofSeconds(90))
-        .until(
-            () ->
-                !bench.isAlive()
-                    || Fixtures.number(
-                            db,
-                            "SELECT count(*) FROM pg_replication_slots WHERE active"
-                                + " AND slot_name LIKE 'unpoll\\_bench\\_%'")
-                        == 1);
+        .until(() -> !bench.isAlive() || activeBenchSlots(db) == 1);
     assertThat(bench.isAlive()).as(Files.readString(log)).isTrue();
+  }
+
+  /** Replication slots of bench runs that a walsender streams from now. */
+  private static long activeBenchSlots(TestPostgres db) {
+    return Fixtures.number(
+        db,
+        "SELECT count(*) FROM pg_replication_slots WHERE active"
+            + " AND slot_name LIKE 'unpoll\\_bench\\_%'");
   }
 
   @Test
